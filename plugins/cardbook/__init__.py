@@ -1,0 +1,1 @@
+"""cardbook: documentation-as-code for Nix runbooks."""

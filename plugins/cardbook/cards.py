@@ -1,0 +1,331 @@
+"""How-to cards: discovery, frontmatter schema, and the problems a card can have."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from . import frontmatter
+from .config import Settings
+from .problems import Problem, error
+
+# Section pages share these names by design; they are never cards and never clash.
+SECTION_STEMS = frozenset({"index", "README"})
+
+
+@dataclass(frozen=True)
+class Requirement:
+    written: str  # as in the frontmatter: a stem, `foo.md` or `dir/foo.md`
+    stem: str
+    line: int
+
+
+@dataclass
+class Card:
+    stem: str
+    rel: str  # posix path relative to the project root, used in every message
+    path: Path
+    text: str
+    title: str = ""
+    modified: dt.date | None = None
+    status: str | None = None
+    is_open: bool = False
+    tags: list[str] = field(default_factory=list)
+    requires: list[Requirement] = field(default_factory=list)
+    build: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    key_lines: dict[str, int] = field(default_factory=dict)
+    body_line: int = 1
+    body_offset: int = 0
+    valid: bool = True  # False when the frontmatter could not be read at all
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, 1)
+
+    @property
+    def status_label(self) -> str:
+        return self.status if self.status is not None else "done"
+
+
+@dataclass
+class Page:
+    """Any Markdown page of the docs tree, card or not (for stems and wiki-links)."""
+
+    stem: str
+    rel: str
+    path: Path
+
+
+@dataclass
+class Runbook:
+    settings: Settings
+    cards: dict[str, Card]  # by stem, only cards that have a unique stem
+    pages: dict[str, list[Page]]  # by stem, every Markdown page of the docs tree
+    problems: list[Problem]
+
+
+def _walk_markdown(root: Path, project: Path, problems: list[Problem]) -> Iterable[Path]:
+    """Markdown files below root, sorted, refusing symlinks that lead out of the project."""
+    if not root.is_dir():
+        return
+    project_resolved = project.resolve()
+    for directory, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            if not name.endswith(".md"):
+                continue
+            path = Path(directory, name)
+            if path.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(project_resolved):
+                    problems.append(
+                        error(_rel(path, project), 1, f"symlink leads outside the project to {target}")
+                    )
+                    continue
+                if not target.is_file():
+                    problems.append(error(_rel(path, project), 1, "broken symlink"))
+                    continue
+            yield path
+
+
+def _rel(path: Path, project: Path) -> str:
+    return PurePosixPath(os.path.relpath(path, project)).as_posix()
+
+
+def load_runbook(settings: Settings, *, today: dt.date | None = None) -> Runbook:
+    """Read every page of the docs tree and every card of the card roots."""
+    problems: list[Problem] = []
+    project = settings.root
+    pages: dict[str, list[Page]] = {}
+    seen: set[str] = set()
+    roots = [settings.docs_dir, *settings.card_roots]
+    for root in roots:
+        for path in _walk_markdown(project / root, project, problems):
+            rel = _rel(path, project)
+            if rel in seen:
+                continue
+            seen.add(rel)
+            stem = path.stem
+            pages.setdefault(stem, []).append(Page(stem, rel, path))
+    card_prefixes = tuple(root.rstrip("/") + "/" for root in settings.card_roots)
+    card_pages = sorted(
+        (page for group in pages.values() for page in group if page.rel.startswith(card_prefixes)),
+        key=lambda page: page.rel,
+    )
+    for stem, group in pages.items():
+        if len(group) > 1 and stem not in SECTION_STEMS:
+            group.sort(key=lambda page: page.rel)
+            others = ", ".join(page.rel for page in group[1:])
+            problems.append(
+                error(group[0].rel, 1, f"duplicate stem {stem!r}: also {others} (stems must be unique)")
+            )
+            for page in group[1:]:
+                problems.append(
+                    error(page.rel, 1, f"duplicate stem {stem!r}: also {group[0].rel} (stems must be unique)")
+                )
+    today = today or dt.date.today()
+    cards: dict[str, Card] = {}
+    for page in card_pages:
+        if page.stem in SECTION_STEMS:
+            continue
+        card = read_card(page.path, page.rel, settings, today, problems)
+        if card is not None and len(pages[page.stem]) == 1:
+            cards[card.stem] = card
+    _resolve_requires(cards, pages, problems)
+    return Runbook(settings, cards, pages, problems)
+
+
+def read_card(
+    path: Path, rel: str, settings: Settings, today: dt.date, problems: list[Problem]
+) -> Card | None:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.append(error(rel, 1, f"cannot read the card: {exc.strerror}"))
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        problems.append(error(rel, line, f"not valid UTF-8 (byte {data[exc.start]:#04x})"))
+        return None
+    if text.startswith("\ufeff"):  # editors on some systems add a byte order mark
+        text = text[1:]
+    card = Card(stem=path.stem, rel=rel, path=path, text=text)
+    if not text.strip():
+        problems.append(error(rel, 1, "empty card: a card starts with YAML frontmatter between '---' lines"))
+        card.valid = False
+        return card
+    try:
+        meta = frontmatter.parse(text)
+    except frontmatter.FrontmatterError as exc:
+        problems.append(error(rel, exc.line, exc.message))
+        card.valid = False
+        return card
+    if meta is None:
+        problems.append(error(rel, 1, "no frontmatter: a card starts with YAML between '---' lines"))
+        card.valid = False
+        return card
+    card.key_lines = meta.key_lines
+    card.body_line = meta.body_line
+    card.body_offset = meta.body_offset
+    _apply_schema(card, meta, settings, today, problems)
+    return card
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, dt.date):
+        return "a date"
+    return "a string"
+
+
+def _apply_schema(
+    card: Card,
+    meta: frontmatter.Frontmatter,
+    settings: Settings,
+    today: dt.date,
+    problems: list[Problem],
+) -> None:
+    values = dict(meta.values)
+    rel = card.rel
+
+    def report(key: str, message: str, line: int | None = None) -> None:
+        problems.append(error(rel, line or meta.line_of(key), message))
+
+    title = values.pop("title", None)
+    if "title" not in meta.key_lines:
+        report("title", "missing required key 'title'")
+    elif not isinstance(title, str) or not title.strip():
+        report("title", f"'title' must be a non-empty string, not {_type_name(title)}")
+    else:
+        card.title = title.strip()
+
+    modified = values.pop("modified", None)
+    if "modified" not in meta.key_lines:
+        report("modified", "missing required key 'modified' (a date like 2026-01-31)")
+    else:
+        date = _as_date(modified)
+        if date is None:
+            report("modified", f"'modified' must be a date like 2026-01-31, not {modified!r}")
+        elif date > today:
+            report("modified", f"'modified' is in the future: {date.isoformat()}")
+        else:
+            card.modified = date
+
+    tags = values.pop("tags", [])
+    if "tags" in meta.key_lines:
+        if isinstance(tags, list) and all(isinstance(tag, str) for tag in tags):
+            card.tags = list(tags)
+        else:
+            report("tags", f"'tags' must be a list of strings, not {_type_name(tags)}")
+
+    if "status" in meta.key_lines:
+        status = values.pop("status")
+        allowed = ", ".join(sorted(settings.statuses))
+        if status is None:
+            report(
+                "status",
+                f"empty 'status': write one of {allowed}, or remove the key to mark the card done",
+            )
+        elif not isinstance(status, str):
+            report("status", f"'status' must be one of {allowed}, not {_type_name(status)}")
+        elif status not in settings.statuses:
+            report("status", f"unknown status {status!r}: allowed are {allowed}")
+        else:
+            card.status = status
+            card.is_open = settings.is_open(status)
+
+    requires = values.pop("requires", [])
+    if "requires" in meta.key_lines:
+        lines = meta.item_lines.get("requires", [])
+        if requires is None:
+            requires = []
+        if not isinstance(requires, list):
+            report("requires", f"'requires' must be a list of card stems, not {_type_name(requires)}")
+        else:
+            for index, item in enumerate(requires):
+                line = lines[index] if index < len(lines) else meta.line_of("requires")
+                if not isinstance(item, str) or not item.strip():
+                    report("requires", f"'requires' entries must be card stems, not {_type_name(item)}", line)
+                    continue
+                card.requires.append(Requirement(item, _stem_of(item), line))
+
+    if "build" in meta.key_lines:
+        build = values.pop("build")
+        if not isinstance(build, str) or not build.strip():
+            report("build", f"'build' must be the path of a generated Nix file, not {_type_name(build)}")
+        else:
+            card.build = PurePosixPath(build.strip()).as_posix()
+
+    card.extra = values
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _stem_of(written: str) -> str:
+    name = PurePosixPath(written.strip()).name
+    return name[:-3] if name.endswith(".md") else name
+
+
+def _resolve_requires(cards: dict[str, Card], pages: dict[str, list[Page]], problems: list[Problem]) -> None:
+    """Check each requires entry names an existing card, in whichever form it was written."""
+    for card in cards.values():
+        kept = []
+        for requirement in card.requires:
+            target = cards.get(requirement.stem)
+            written = requirement.written
+            if target is None:
+                if requirement.stem in pages:
+                    where = pages[requirement.stem][0].rel
+                    message = f"requires {written!r}, which is a page ({where}), not a card"
+                    if len(pages[requirement.stem]) > 1:
+                        message = f"requires {written!r}, whose stem is not unique"
+                else:
+                    message = (
+                        f"requires {written!r}, which does not exist{_did_you_mean(requirement.stem, cards)}"
+                    )
+                problems.append(error(card.rel, requirement.line, message))
+                continue
+            if "/" in written.strip() and not target.rel.endswith(
+                "/" + (written.strip() if written.strip().endswith(".md") else written.strip() + ".md")
+            ):
+                problems.append(
+                    error(card.rel, requirement.line, f"requires {written!r}, but that card is {target.rel}")
+                )
+                continue
+            kept.append(requirement)
+        card.requires = kept
+
+
+def _did_you_mean(stem: str, cards: dict[str, Card]) -> str:
+    import difflib  # only needed on this error path
+
+    close = difflib.get_close_matches(stem, list(cards), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return " (did you mean " + " or ".join(repr(name) for name in close) + "?)"

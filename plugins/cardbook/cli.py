@@ -1,0 +1,146 @@
+"""The `cardbook` command: exit 0 when clean, 1 when problems were found, 2 on usage errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .config import Settings, load_settings
+from .problems import ConfigError, Problem, count, plural
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+config_option = click.option(
+    "--config-file",
+    "-f",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The mkdocs.yml holding the cardbook plugin's options (default: ./mkdocs.yml).",
+)
+
+
+def _settings(config_file: Path | None) -> Settings:
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError(Problem(str(config_file), 1, "error", "config file does not exist"))
+    return load_settings(config_file)
+
+
+def handles_config_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """A broken mkdocs.yml is a usage error (exit 2), printed like any other problem."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ConfigError as exc:
+            click.echo(exc.problem.format(), err=True)
+            sys.exit(EXIT_USAGE)
+
+    return wrapper
+
+
+def _under(problem: Problem, paths: tuple[str, ...]) -> bool:
+    return any(problem.path == p or problem.path.startswith(p.rstrip("/") + "/") for p in paths)
+
+
+def _relative_paths(paths: Iterable[Path], settings: Settings) -> tuple[str, ...]:
+    rels = []
+    for path in paths:
+        resolved = path.resolve()
+        if not resolved.is_relative_to(settings.root):
+            raise ConfigError(Problem(str(path), 1, "error", "path is outside the project"))
+        rels.append(resolved.relative_to(settings.root).as_posix() or ".")
+    return tuple(rels)
+
+
+def report_problems(problems: list[Problem], checked: int, output_format: str) -> None:
+    errors, warnings = count(problems)
+    if output_format == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "cards": checked,
+                    "errors": errors,
+                    "warnings": warnings,
+                    "problems": [problem.as_dict() for problem in problems],
+                },
+                indent=2,
+            )
+        )
+        return
+    for problem in problems:
+        click.echo(problem.format())
+    if problems:
+        click.echo(
+            f"{plural(checked, 'card')} checked: {plural(errors, 'error')}, {plural(warnings, 'warning')}"
+        )
+    else:
+        click.echo(f"{plural(checked, 'card')} checked: no problems")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cardbook")
+def main() -> None:
+    """cardbook: how-to cards as the source of truth for a Nix runbook."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@click.option("--strict", is_flag=True, help="Warnings fail the check too.")
+@config_option
+@handles_config_errors
+def check(paths: tuple[Path, ...], output_format: str, strict: bool, config_file: Path | None) -> None:
+    """Check the cards: frontmatter, requires, cycles, Mikado rules."""
+    from .check import load_and_check
+
+    settings = _settings(config_file)
+    result = load_and_check(settings)
+    problems = result.problems
+    if paths:
+        wanted = _relative_paths(paths, settings)
+        if "." not in wanted:
+            problems = [p for p in problems if _under(p, wanted)]
+    report_problems(problems, len(result.runbook.cards), output_format)
+    errors, warnings = count(problems)
+    sys.exit(EXIT_PROBLEMS if errors or (strict and warnings) else EXIT_OK)
+
+
+@main.command()
+@click.option("--format", "output_format", type=click.Choice(["mermaid", "dot", "json"]), default="mermaid")
+@config_option
+@handles_config_errors
+def graph(output_format: str, config_file: Path | None) -> None:
+    """Print the dependency graph (an edge a -> b means a requires b)."""
+    from . import graph as graphs
+    from .check import load_and_check
+
+    result = load_and_check(_settings(config_file))
+    render = {"mermaid": graphs.to_mermaid, "dot": graphs.to_dot, "json": graphs.to_json}
+    click.echo(render[output_format](result.graph), nl=False)
+    _problem_hint(result.problems)
+
+
+@main.command("next")
+@config_option
+@handles_config_errors
+def next_command(config_file: Path | None) -> None:
+    """Goals, leaves ready to work on, and each goal's chain."""
+    from .check import load_and_check
+    from .graph import next_report
+
+    result = load_and_check(_settings(config_file))
+    click.echo(next_report(result.graph), nl=False)
+    _problem_hint(result.problems)
+
+
+def _problem_hint(problems: list[Problem]) -> None:
+    errors, _ = count(problems)
+    if errors:
+        click.echo(f"note: {plural(errors, 'error')} in the cards; run `cardbook check`", err=True)

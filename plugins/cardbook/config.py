@@ -1,0 +1,253 @@
+"""cardbook's settings, read from the `cardbook` plugin entry of mkdocs.yml.
+
+The CLI reads mkdocs.yml itself (without importing MkDocs) so that the site and the CLI
+never disagree; the MkDocs plugin hands its validated config to `Settings.from_mapping`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .problems import ConfigError, error
+
+try:  # the C loader is several times faster; fall back when libyaml is missing
+    _BaseLoader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _BaseLoader = yaml.SafeLoader
+
+PLUGIN_NAME = "cardbook"
+OPEN, CLOSED = "open", "closed"
+
+DEFAULT_STATUSES: dict[str, bool] = {"active": True, "done": False}
+# Comment syntax per file suffix: a line prefix, or a (start, end) pair.
+DEFAULT_COMMENT_STYLES: dict[str, tuple[str, str]] = {
+    suffix: ("#", "") for suffix in (".nix", ".sh", ".bash", ".yaml", ".yml", ".toml", ".py", ".cfg", ".conf")
+} | {".lua": ("--", ""), ".sql": ("--", ""), ".css": ("/*", "*/"), ".c": ("/*", "*/")}
+
+KNOWN_KEYS = (
+    "enabled",
+    "card_roots",
+    "output_roots",
+    "statuses",
+    "annotate",
+    "comment_styles",
+    "aggregator",
+    "graphs",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the core needs to know about a runbook; paths are relative to `root`."""
+
+    root: Path
+    config_file: Path | None = None
+    docs_dir: str = "docs"
+    card_roots: tuple[str, ...] = ("docs/how-to",)
+    output_roots: tuple[str, ...] = ("nix",)
+    statuses: Mapping[str, bool] = field(default_factory=lambda: dict(DEFAULT_STATUSES))
+    annotate: bool = True
+    comment_styles: Mapping[str, tuple[str, str]] = field(
+        default_factory=lambda: dict(DEFAULT_COMMENT_STYLES)
+    )
+    # The generated Nix file exposing one attribute per buildable card ("" turns it off).
+    aggregator: str = "nix/default.nix"
+    graphs: bool = True
+
+    @property
+    def config_name(self) -> str:
+        if self.config_file is None:
+            return "mkdocs.yml"
+        return _relative_name(self.config_file, self.root)
+
+    def is_open(self, status: str | None) -> bool:
+        return status is not None and self.statuses.get(status, False)
+
+    @classmethod
+    def from_mapping(
+        cls,
+        values: Mapping[str, Any],
+        *,
+        root: Path,
+        config_file: Path | None = None,
+        docs_dir: str = "docs",
+        line: int = 1,
+    ) -> Settings:
+        """Validate the plugin's options; a wrong one raises ConfigError naming the key."""
+        where = _relative_name(config_file, root) if config_file else "mkdocs.yml"
+
+        def fail(message: str) -> ConfigError:
+            return ConfigError(error(where, line, f"plugin {PLUGIN_NAME}: {message}"))
+
+        unknown = sorted(set(values) - set(KNOWN_KEYS))
+        if unknown:
+            raise fail(f"unknown option {', '.join(unknown)} (known: {', '.join(KNOWN_KEYS)})")
+        kwargs: dict[str, Any] = {"root": root, "config_file": config_file, "docs_dir": docs_dir}
+        for key in ("card_roots", "output_roots"):
+            if key in values:
+                kwargs[key] = _relative_dirs(values[key], key, fail)
+        if "statuses" in values:
+            kwargs["statuses"] = _statuses(values["statuses"], fail)
+        for key in ("annotate", "graphs"):
+            if key in values:
+                if not isinstance(values[key], bool):
+                    raise fail(f"{key} must be true or false")
+                kwargs[key] = values[key]
+        if "comment_styles" in values:
+            kwargs["comment_styles"] = _comment_styles(values["comment_styles"], fail)
+        if "aggregator" in values:
+            aggregator = values["aggregator"]
+            if aggregator in (None, ""):
+                kwargs["aggregator"] = ""
+            else:
+                kwargs["aggregator"] = _relative_dirs([aggregator], "aggregator", fail)[0]
+        return cls(**kwargs)
+
+
+def _relative_name(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _relative_dirs(value: Any, key: str, fail: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise fail(f"{key} must be a non-empty list of paths")
+    cleaned = []
+    for item in value:
+        path = Path(item)
+        if path.is_absolute() or ".." in path.parts or not path.parts:
+            raise fail(f"{key}: {item!r} must be a relative path inside the project")
+        cleaned.append(path.as_posix())
+    return tuple(cleaned)
+
+
+def _statuses(value: Any, fail: Any) -> dict[str, bool]:
+    if not isinstance(value, dict) or not value:
+        raise fail("statuses must map each status to open or closed")
+    statuses = {}
+    for name, kind in value.items():
+        if not isinstance(name, str) or kind not in (OPEN, CLOSED):
+            raise fail(f"statuses: {name!r} must be declared open or closed, not {kind!r}")
+        statuses[name] = kind == OPEN
+    return statuses
+
+
+def _comment_styles(value: Any, fail: Any) -> dict[str, tuple[str, str]]:
+    if not isinstance(value, dict):
+        raise fail("comment_styles must map a file suffix (.lua) to a comment prefix (--)")
+    styles = dict(DEFAULT_COMMENT_STYLES)
+    for suffix, style in value.items():
+        parts = style.split() if isinstance(style, str) else []
+        if not isinstance(suffix, str) or not suffix.startswith(".") or len(parts) not in (1, 2):
+            raise fail(
+                f"comment_styles: {suffix!r}: {style!r} must be a prefix like '#' "
+                "or a start and end like '/* */'"
+            )
+        styles[suffix] = (parts[0], parts[1] if len(parts) == 2 else "")
+    return styles
+
+
+class _TolerantLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """Reads mkdocs.yml without constructing Python objects: unknown tags become plain data."""
+
+
+def _plain(loader: Any, _suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node)
+    return loader.construct_scalar(node)
+
+
+_TolerantLoader.add_multi_constructor("", _plain)
+
+
+def find_config_file(start: Path) -> Path | None:
+    candidate = start / "mkdocs.yml"
+    return candidate if candidate.is_file() else None
+
+
+def load_settings(config_file: Path | None = None, *, cwd: Path | None = None) -> Settings:
+    """Settings from mkdocs.yml (the given one, or ./mkdocs.yml), or the defaults."""
+    cwd = (cwd or Path.cwd()).resolve()
+    if config_file is None:
+        config_file = find_config_file(cwd)
+        if config_file is None:
+            return Settings(root=cwd)
+    config_file = config_file.resolve()
+    root = config_file.parent
+    name = _relative_name(config_file, cwd) if config_file.is_relative_to(cwd) else str(config_file)
+    try:
+        text = config_file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(error(name, 1, f"cannot read the config file: {exc.strerror}")) from None
+    except UnicodeDecodeError:
+        raise ConfigError(error(name, 1, "the config file is not UTF-8")) from None
+    try:
+        node = yaml.compose(text, Loader=_TolerantLoader)
+        data = yaml.load(text, Loader=_TolerantLoader) if node is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        raise ConfigError(error(name, line, f"invalid YAML: {getattr(exc, 'problem', exc)}")) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(error(name, 1, "the config file must be a mapping"))
+    docs_dir = data.get("docs_dir", "docs")
+    if not isinstance(docs_dir, str):
+        raise ConfigError(error(name, 1, "docs_dir must be a path"))
+    options, line = _plugin_options(data, node)
+    if options is None:
+        options = {}
+    elif not isinstance(options, dict):
+        raise ConfigError(error(name, line, f"plugin {PLUGIN_NAME}: options must be a mapping"))
+    options = {key: value for key, value in options.items() if key != "enabled"}
+    return Settings.from_mapping(
+        options,
+        root=root,
+        config_file=config_file,
+        docs_dir=Path(os.path.normpath(docs_dir)).as_posix(),
+        line=line,
+    )
+
+
+def _plugin_options(data: dict[str, Any], node: yaml.Node | None) -> tuple[Any, int]:
+    """The cardbook entry of `plugins:` (list or mapping form) and its line number."""
+    plugins = data.get("plugins") or []
+    line = 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if key_node.value == "plugins":
+                line = value_node.start_mark.line + 1
+                for item in getattr(value_node, "value", []):
+                    target = item[0] if isinstance(item, tuple) else item
+                    if PLUGIN_NAME in _node_text(target):
+                        line = target.start_mark.line + 1
+    if isinstance(plugins, dict):
+        return plugins.get(PLUGIN_NAME), line
+    if isinstance(plugins, list):
+        for entry in plugins:
+            if entry == PLUGIN_NAME:
+                return {}, line
+            if isinstance(entry, dict) and PLUGIN_NAME in entry:
+                return entry[PLUGIN_NAME], line
+    return None, line
+
+
+def _node_text(node: Any) -> str:
+    if isinstance(node, yaml.ScalarNode):
+        return str(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return " ".join(str(key.value) for key, _ in node.value)
+    return ""

@@ -1,0 +1,167 @@
+"""Fenced code blocks of a card and their attributes.
+
+Recognised forms (both render under pymdownx.superfences):
+
+    ```nix {file=nix/a.nix}        ``` {.nix file=nix/a.nix}
+    ```nix {#chunk-id}             ``` {.nix #chunk-id}
+    ```sh {.check}                 ``` {.sh .check}
+
+Fences inside HTML comments are commented out and ignored; fences inside a longer fence
+are its content.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .problems import Problem, error, warning
+
+_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+_ATTRIBUTE = re.compile(
+    r"""\s*(?:
+        \.(?P<cls>[^\s{}.#=]+)
+      | \#(?P<id>[^\s{}]+)
+      | (?P<key>[A-Za-z_][\w-]*)=(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s{}]+))
+    )""",
+    re.VERBOSE,
+)
+_BRACELESS_FILE = re.compile(r"(?:^|\s)file=")
+
+
+@dataclass(frozen=True)
+class Fence:
+    line: int  # 1-based line of the opening fence in the card file
+    indent: str
+    info: str
+    lang: str | None
+    id: str | None
+    file: str | None
+    classes: tuple[str, ...]
+    attributes: dict[str, str] = field(hash=False, compare=False)
+    body: tuple[str, ...] = ()
+
+    @property
+    def body_line(self) -> int:
+        """File line of the first body line."""
+        return self.line + 1
+
+    @property
+    def is_check(self) -> bool:
+        return "check" in self.classes
+
+    @property
+    def tangles(self) -> bool:
+        return self.file is not None or self.id is not None
+
+
+def parse_info(
+    info: str,
+) -> tuple[str | None, str | None, str | None, tuple[str, ...], dict[str, str]] | None:
+    """(lang, id, file, classes, attributes) of an info string; None if the braces are malformed."""
+    info = info.strip()
+    lang: str | None = None
+    brace = info.find("{")
+    if brace == -1:
+        word = info.split(maxsplit=1)[0] if info else ""
+        return (word or None), None, None, (), {}
+    before = info[:brace].strip()
+    if before:
+        lang = before.split()[0]
+    if not info.endswith("}"):
+        return None
+    inner = info[brace + 1 : -1]
+    classes: list[str] = []
+    chunk_id: str | None = None
+    attributes: dict[str, str] = {}
+    position = 0
+    while position < len(inner):
+        if not inner[position:].strip():
+            break
+        match = _ATTRIBUTE.match(inner, position)
+        if match is None:
+            return None
+        position = match.end()
+        if match["cls"]:
+            classes.append(match["cls"])
+        elif match["id"]:
+            chunk_id = match["id"]
+        else:
+            value = match["dq"] if match["dq"] is not None else match["sq"]
+            attributes[match["key"]] = value if value is not None else match["bare"]
+    if lang is None and classes:
+        lang = classes.pop(0)
+    return lang, chunk_id, attributes.get("file"), tuple(classes), attributes
+
+
+def parse_fences(text: str, first_line: int, rel: str, problems: list[Problem]) -> list[Fence]:
+    """Every fenced block of `text` (a card body starting at file line `first_line`)."""
+    fences: list[Fence] = []
+    lines = text.split("\n")
+    in_comment = False
+    index = 0
+    count = len(lines)
+    while index < count:
+        raw = lines[index]
+        line = raw[:-1] if raw.endswith("\r") else raw
+        if in_comment:
+            if "-->" in line:
+                in_comment = False
+            index += 1
+            continue
+        match = _OPEN.match(line)
+        if match is None:
+            start = line.find("<!--")
+            if start != -1 and "-->" not in line[start + 4 :]:
+                in_comment = True
+            index += 1
+            continue
+        fence, indent, info = match["fence"], match["indent"], match["info"]
+        if fence[0] == "`" and "`" in info:
+            index += 1  # not a fence: an inline code span at the start of a line
+            continue
+        opening = first_line + index
+        parsed = parse_info(info)
+        body: list[str] = []
+        index += 1
+        closed = False
+        while index < count:
+            raw = lines[index]
+            candidate = raw[:-1] if raw.endswith("\r") else raw
+            stripped = candidate.lstrip(" \t")
+            if stripped.startswith(fence) and not stripped.strip(fence[0]).strip():
+                closed = True
+                index += 1
+                break
+            body.append(_dedent(candidate, indent))
+            index += 1
+        if parsed is None:
+            problems.append(error(rel, opening, f"cannot read the fence attributes {info.strip()!r}"))
+            continue
+        lang, chunk_id, target, classes, attributes = parsed
+        if "{" not in info and _BRACELESS_FILE.search(info):
+            problems.append(
+                warning(
+                    rel,
+                    opening,
+                    "file= outside braces is not tangled and breaks rendering: write "
+                    f"```{lang or 'nix'} {{file=...}}",
+                )
+            )
+        result = Fence(
+            opening, indent, info.strip(), lang, chunk_id, target, classes, attributes, tuple(body)
+        )
+        if not closed:
+            if result.tangles or result.is_check:
+                problems.append(error(rel, opening, "code fence is never closed"))
+                continue
+            problems.append(warning(rel, opening, "code fence is never closed"))
+        fences.append(result)
+    return fences
+
+
+def _dedent(line: str, indent: str) -> str:
+    """Remove the opening fence's indentation (a fence inside a list item)."""
+    if indent and line.startswith(indent):
+        return line[len(indent) :]
+    return line.lstrip(" \t") if indent and not line.strip() else line

@@ -1,0 +1,126 @@
+"""YAML frontmatter with line numbers.
+
+MkDocs swallows malformed frontmatter; cardbook reads it itself so every problem can be
+reported at `path:line`. Anchors and aliases are refused: card metadata never needs them
+and they are how YAML bombs are built.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+try:
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
+
+_CLOSING = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE)
+
+
+class FrontmatterError(ValueError):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+@dataclass
+class Frontmatter:
+    values: dict[str, Any]
+    # 1-based file line of each top-level key, and of each item of a list value.
+    key_lines: dict[str, int] = field(default_factory=dict)
+    item_lines: dict[str, list[int]] = field(default_factory=dict)
+    body_line: int = 1  # first line after the closing delimiter
+    body_offset: int = 0  # character offset of that line in the text
+
+    def line_of(self, key: str, default: int = 1) -> int:
+        return self.key_lines.get(key, default)
+
+
+def split(text: str) -> tuple[str, int, int] | None:
+    """Return (yaml_text, body_line, body_offset), or None if the text has no frontmatter.
+
+    Raises FrontmatterError when the opening `---` is never closed.
+    """
+    if not (text.startswith("---\n") or text.startswith("---\r\n") or text.rstrip() == "---"):
+        return None
+    start = text.find("\n") + 1 if "\n" in text else len(text)
+    match = _CLOSING.search(text, start)
+    if match is None:
+        raise FrontmatterError(1, "frontmatter opened with '---' is never closed")
+    yaml_text = text[start : match.start()]
+    body_line = text.count("\n", 0, match.end()) + 2
+    newline = text.find("\n", match.end())
+    body_offset = len(text) if newline == -1 else newline + 1
+    return yaml_text, body_line, body_offset
+
+
+def parse(text: str) -> Frontmatter | None:
+    """Parse the frontmatter of a Markdown text; None when it has none."""
+    parts = split(text)
+    if parts is None:
+        return None
+    yaml_text, body_line, body_offset = parts
+    first_line = 2  # the YAML starts on the line after the opening `---`
+    loader = _Loader(yaml_text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return Frontmatter({}, body_line=body_line, body_offset=body_offset)
+        _refuse_aliases(node, first_line)
+        if not isinstance(node, yaml.MappingNode):
+            kind = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
+            raise FrontmatterError(
+                first_line + node.start_mark.line,
+                f"frontmatter must be a mapping of keys to values, found {kind}",
+            )
+        values = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = first_line + (mark.line if mark is not None else 0)
+        problem = exc.problem or str(exc)
+        if exc.context and "constructor" in problem:
+            problem = f"{exc.context} {problem}"
+        raise FrontmatterError(line, f"invalid YAML in frontmatter: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise FrontmatterError(first_line, f"invalid YAML in frontmatter: {exc}") from None
+    finally:
+        loader.dispose()
+    key_lines: dict[str, int] = {}
+    item_lines: dict[str, list[int]] = {}
+    for key_node, value_node in node.value:
+        key = key_node.value
+        key_lines[key] = first_line + key_node.start_mark.line
+        if isinstance(value_node, yaml.SequenceNode):
+            item_lines[key] = [first_line + item.start_mark.line for item in value_node.value]
+    return Frontmatter(
+        values,
+        key_lines=key_lines,
+        item_lines=item_lines,
+        body_line=body_line,
+        body_offset=body_offset,
+    )
+
+
+def _refuse_aliases(root: yaml.Node, first_line: int) -> None:
+    """An alias makes the composer reuse a node object: seeing one twice means an alias."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            raise FrontmatterError(
+                first_line + node.start_mark.line,
+                "YAML anchors and aliases are not allowed in card frontmatter",
+            )
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                stack.append(key_node)
+                stack.append(value_node)

@@ -1,0 +1,61 @@
+"""Problems a user can cause, reported as `path:line: severity: message`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One finding about the user's files; `path` is relative to the project root."""
+
+    path: str
+    line: int
+    severity: Severity
+    message: str
+
+    def format(self) -> str:
+        return f"{self.path}:{self.line}: {self.severity}: {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def error(path: str, line: int, message: str) -> Problem:
+    return Problem(path, line, "error", message)
+
+
+def warning(path: str, line: int, message: str) -> Problem:
+    return Problem(path, line, "warning", message)
+
+
+class ConfigError(Exception):
+    """The configuration (mkdocs.yml or the command line) is unusable: exit status 2."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.format())
+        self.problem = problem
+
+
+def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
+    """Stable, file-system-order independent ordering; exact duplicates are dropped."""
+    return sorted(set(problems))
+
+
+def count(problems: Iterable[Problem]) -> tuple[int, int]:
+    """Return (errors, warnings)."""
+    errors = warnings = 0
+    for problem in problems:
+        if problem.severity == "error":
+            errors += 1
+        else:
+            warnings += 1
+    return errors, warnings
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
