@@ -80,7 +80,11 @@ def _walk_markdown(root: Path, project: Path, problems: list[Problem]) -> Iterab
                 continue
             path = Path(directory, name)
             if path.is_symlink():
-                target = path.resolve()
+                try:
+                    target = path.resolve()
+                except (OSError, RuntimeError):  # RuntimeError: a symlink loop, on Python 3.11
+                    problems.append(error(_rel(path, project), 1, "symlink loop"))
+                    continue
                 if not target.is_relative_to(project_resolved):
                     problems.append(
                         error(_rel(path, project), 1, f"symlink leads outside the project to {target}")
@@ -184,6 +188,8 @@ def _type_name(value: Any) -> str:
         return "a list"
     if value is None:
         return "nothing"
+    if isinstance(value, str) and not value.strip():
+        return "an empty string"
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, (int, float)):
@@ -230,6 +236,11 @@ def _apply_schema(
     if "tags" in meta.key_lines:
         if isinstance(tags, list) and all(isinstance(tag, str) for tag in tags):
             card.tags = list(tags)
+        elif isinstance(tags, list):
+            index, tag = next((i, tag) for i, tag in enumerate(tags) if not isinstance(tag, str))
+            lines = meta.item_lines.get("tags", [])
+            line = lines[index] if index < len(lines) else None
+            report("tags", f"'tags' entries must be strings, not {_type_name(tag)}", line)
         else:
             report("tags", f"'tags' must be a list of strings, not {_type_name(tags)}")
 
@@ -311,8 +322,9 @@ def _resolve_requires(cards: dict[str, Card], pages: dict[str, list[Page]], prob
                     )
                 problems.append(error(card.rel, requirement.line, message))
                 continue
-            if "/" in written.strip() and not target.rel.endswith(
-                "/" + (written.strip() if written.strip().endswith(".md") else written.strip() + ".md")
+            path = PurePosixPath(written.strip()).as_posix()  # ./foo.md is foo.md
+            if "/" in path and not ("/" + target.rel).endswith(
+                "/" + (path if path.endswith(".md") else path + ".md")
             ):
                 problems.append(
                     error(card.rel, requirement.line, f"requires {written!r}, but that card is {target.rel}")

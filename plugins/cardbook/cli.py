@@ -101,12 +101,14 @@ def check(paths: tuple[Path, ...], output_format: str, strict: bool, config_file
     from .check import load_and_check
 
     settings = _settings(config_file)
-    result = load_and_check(settings)
+    result = load_and_check(settings, drift=True)
     problems = result.problems
     if paths:
         wanted = _relative_paths(paths, settings)
         if "." not in wanted:
             problems = [p for p in problems if _under(p, wanted)]
+    if result.diff and output_format == "text":
+        click.echo(result.diff, nl=False)
     report_problems(problems, len(result.runbook.cards), output_format)
     errors, warnings = count(problems)
     sys.exit(EXIT_PROBLEMS if errors or (strict and warnings) else EXIT_OK)
@@ -144,3 +146,62 @@ def _problem_hint(problems: list[Problem]) -> None:
     errors, _ = count(problems)
     if errors:
         click.echo(f"note: {plural(errors, 'error')} in the cards; run `cardbook check`", err=True)
+
+
+@main.command("tangle")
+@click.option("--force", is_flag=True, help="Overwrite generated files even where they were edited by hand.")
+@config_option
+@handles_config_errors
+def tangle_command(force: bool, config_file: Path | None) -> None:
+    """Write the files the cards' code blocks produce."""
+    from .check import load_and_check
+    from .output import write_outputs
+
+    settings = _settings(config_file)
+    result = load_and_check(settings)
+    if result.errors:
+        report_problems(result.problems, len(result.runbook.cards), "text")
+        click.echo("nothing written: fix the errors above first", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    report = write_outputs(settings, result.tangled, force=force)
+    for problem in [*result.problems, *report.problems]:
+        click.echo(problem.format())
+    if report.problems:
+        click.echo("nothing written", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    click.echo(
+        f"{plural(len(result.tangled.files), 'file')}: {len(report.written)} written, "
+        f"{len(report.unchanged)} unchanged, {len(report.removed)} removed"
+    )
+
+
+@main.command("stitch")
+@config_option
+@handles_config_errors
+def stitch_command(config_file: Path | None) -> None:
+    """Carry hand edits in generated files back into the cards, then tangle again."""
+    from .check import load_and_check
+    from .output import write_outputs
+    from .stitch import stitch
+
+    settings = _settings(config_file)
+    result = load_and_check(settings)
+    if result.errors:
+        report_problems(result.problems, len(result.runbook.cards), "text")
+        click.echo("nothing stitched: fix the errors above first", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    report = stitch(settings, result.runbook, result.tangled)
+    for problem in report.problems:
+        click.echo(problem.format())
+    if report.problems:
+        click.echo("nothing stitched", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    for rel in report.cards_written:
+        click.echo(f"stitched into {rel}")
+    # The cards now hold the edits: tangle again so the markers record them.
+    again = load_and_check(settings)
+    written = write_outputs(settings, again.tangled)
+    for problem in written.problems:
+        click.echo(problem.format())
+    click.echo(f"{plural(report.blocks, 'block')} stitched into {plural(len(report.cards_written), 'card')}")
+    sys.exit(EXIT_PROBLEMS if written.problems else EXIT_OK)

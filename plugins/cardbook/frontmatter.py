@@ -14,9 +14,36 @@ from typing import Any
 import yaml
 
 try:
-    _Loader: type = yaml.CSafeLoader
+    _BaseLoader: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _Loader = yaml.SafeLoader
+    _BaseLoader = yaml.SafeLoader
+
+# libyaml's composer recurses in C: nesting tens of thousands deep overflows the stack
+# (a segfault, not an exception), so deeper frontmatter is refused before composing it.
+MAX_DEPTH = 1000
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """The safe loader, but a value it cannot build is a YAML error at that value's line."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {node.value!r} as {node.tag}: {exc}", node.start_mark
+            ) from None
+
+
+def _timestamp(loader: Any, node: yaml.Node) -> Any:
+    """A date-shaped value that is no date (2026-02-30) stays a string for the schema to report."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except (ValueError, TypeError, AttributeError, OverflowError):
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 _CLOSING = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE)
 
@@ -68,6 +95,8 @@ def parse(text: str) -> Frontmatter | None:
     first_line = 2  # the YAML starts on the line after the opening `---`
     loader = _Loader(yaml_text)
     try:
+        if len(yaml_text) > MAX_DEPTH:  # shorter text cannot nest deeper than MAX_DEPTH
+            _refuse_deep_nesting(yaml_text, first_line)
         node = loader.get_single_node()
         if node is None:
             return Frontmatter({}, body_line=body_line, body_offset=body_offset)
@@ -124,3 +153,23 @@ def _refuse_aliases(root: yaml.Node, first_line: int) -> None:
             for key_node, value_node in node.value:
                 stack.append(key_node)
                 stack.append(value_node)
+
+
+def _refuse_deep_nesting(yaml_text: str, first_line: int) -> None:
+    """Walk the parser's events (iterative, unlike the composer) and count the nesting."""
+    loader = _Loader(yaml_text)
+    try:
+        depth = 0
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise FrontmatterError(
+                        first_line + event.start_mark.line,
+                        f"frontmatter nests deeper than {MAX_DEPTH} levels",
+                    )
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    finally:
+        loader.dispose()

@@ -155,7 +155,9 @@ def build_graph(cards: dict[str, Card]) -> tuple[Graph, list[Problem]]:
                 )
         for need in requires[stem]:
             target = cards[need]
-            if not card.is_open and target.is_open and card.valid:
+            # a card whose status was refused (empty, unknown) is not known to be closed
+            status_ok = card.status is not None or "status" not in card.key_lines
+            if not card.is_open and target.is_open and card.valid and status_ok:
                 requirement = edge_lines[(stem, need)]
                 problems.append(
                     error(

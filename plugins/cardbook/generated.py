@@ -1,0 +1,132 @@
+"""Reading an annotated generated file back: its blocks, and whether a person edited it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .tangle import HEADER_MARK, block_hash
+
+
+@dataclass
+class ParsedBlock:
+    rel: str  # card path
+    name: str
+    index: int
+    digest: str  # hash of the fence body when cardbook wrote the file
+    line: int  # line of the begin marker in the generated file
+    indent: str
+    body: list[str] = field(default_factory=list)  # the fence body, references restored
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return self.rel, self.name, self.index
+
+    @property
+    def edited(self) -> bool:
+        return block_hash(self.body) != self.digest
+
+
+@dataclass
+class ParsedFile:
+    blocks: list[ParsedBlock]
+    stray_lines: list[int]  # non-blank lines outside every block: edits we cannot place
+    malformed: str | None = None  # why the markers could not be read
+
+    @property
+    def edited_blocks(self) -> list[ParsedBlock]:
+        return [block for block in self.blocks if block.edited]
+
+    @property
+    def clean(self) -> bool:
+        return self.malformed is None and not self.stray_lines and not self.edited_blocks
+
+
+def _patterns(style: tuple[str, str]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    start, end = (re.escape(part) for part in style)
+    tail = rf"(?:\s+{end})?" if end else ""
+    begin = re.compile(
+        rf"^(?P<indent>[ \t]*){start} ~~ begin (?P<rel>.+?\.md)#(?P<name>\S+)\[(?P<index>\d+)\] "
+        rf"(?P<digest>[0-9a-f]{{10}}) ~~{tail}[ \t]*$"
+    )
+    finish = re.compile(
+        rf"^(?P<indent>[ \t]*){start} ~~ end (?P<rel>.+?\.md)#(?P<name>\S+)\[(?P<index>\d+)\] ~~{tail}[ \t]*$"
+    )
+    return begin, finish
+
+
+def is_generated(text: str, style: tuple[str, str]) -> bool:
+    """cardbook's header is in the first lines (after a shebang, if any)."""
+    head = text.split("\n", 3)[:3]
+    return any(line.lstrip().startswith(style[0]) and HEADER_MARK in line for line in head)
+
+
+def parse_generated(text: str, style: tuple[str, str]) -> ParsedFile | None:
+    """The blocks of a file cardbook wrote, or None if cardbook did not write it."""
+    if not is_generated(text, style):
+        return None
+    begin, finish = _patterns(style)
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    blocks: list[ParsedBlock] = []
+    stack: list[ParsedBlock] = []
+    # For each open block: the last nested group (name, indent) just closed, to merge
+    # consecutive blocks of one chunk back into a single reference line.
+    last_group: list[tuple[str, str] | None] = []
+    stray: list[int] = []
+    shebang: str | None = None
+    header_done = False
+    for number, line in enumerate(lines, start=1):
+        if number == 1 and line.startswith("#!"):
+            shebang = line
+            continue
+        if not header_done:
+            if line.lstrip().startswith(style[0]) and begin.match(line) is None:
+                continue  # header lines
+            header_done = True
+        opened = begin.match(line)
+        if opened is not None:
+            block = ParsedBlock(
+                opened["rel"],
+                opened["name"],
+                int(opened["index"]),
+                opened["digest"],
+                number,
+                opened["indent"],
+            )
+            if stack:
+                parent = stack[-1]
+                group = (block.name, block.indent)
+                if last_group[-1] != group:
+                    relative = (
+                        block.indent[len(parent.indent) :] if block.indent.startswith(parent.indent) else ""
+                    )
+                    parent.body.append(f"{relative}<<{block.name}>>")
+                last_group[-1] = group
+            elif shebang is not None and not blocks:
+                block.body.append(shebang)
+            blocks.append(block)
+            stack.append(block)
+            last_group.append(None)
+            continue
+        closed = finish.match(line)
+        if closed is not None:
+            if not stack or stack[-1].key != (closed["rel"], closed["name"], int(closed["index"])):
+                return ParsedFile(blocks, stray, f"line {number}: end marker without its begin marker")
+            stack.pop()
+            last_group.pop()
+            continue
+        if not stack:
+            if line.strip():
+                stray.append(number)
+            continue
+        current = stack[-1]
+        last_group[-1] = None
+        if line.startswith(current.indent):
+            current.body.append(line[len(current.indent) :])
+        else:
+            current.body.append(line.strip() and line)
+    if stack:
+        return ParsedFile(blocks, stray, f"block {stack[-1].name} is never closed")
+    return ParsedFile(blocks, stray)

@@ -1,0 +1,381 @@
+"""Safe output: generated files are written atomically, only when changed, only inside the
+output roots, and never over a person's edit or a hand-written file."""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import fcntl
+import hashlib
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Settings
+from .generated import ParsedFile, is_generated, parse_generated
+from .problems import Problem, error
+from .tangle import OutputFile, TangleResult, comment_style
+
+TEMP_PREFIX = ".cardbook-"
+MANIFEST = ".cardbook-manifest.json"  # the record of what was written, for annotate: false
+LOCK_TIMEOUT = 120.0
+
+
+@dataclass
+class WriteReport:
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def same_text(a: str, b: str) -> bool:
+    """Equal but for trailing whitespace at the end, which formatters like to add."""
+    return a.rstrip() == b.rstrip()
+
+
+_DIGEST = re.compile(r"( ~~ begin \S+\[\d+\]) [0-9a-f]{10} ~~")
+
+
+def same_but_digests(a: str, b: str) -> bool:
+    """Equal once the block hashes are left out: after a stitch, only the hashes are stale."""
+    return same_text(_DIGEST.sub(r"\1 ~~", a), _DIGEST.sub(r"\1 ~~", b))
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.rstrip().encode()).hexdigest()
+
+
+# What is on disk ---------------------------------------------------------------------
+
+
+@dataclass
+class OnDisk:
+    path: str
+    text: str | None  # None when missing
+    state: str  # missing | generated | edited | foreign | unreadable
+    detail: str = ""
+    first_line: int = 1
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return None
+    except (UnicodeDecodeError, IsADirectoryError):
+        return "\x00"  # not text we wrote
+
+
+def inspect(settings: Settings, rel: str, manifest: dict[str, str]) -> OnDisk:
+    """Classify the file at `rel`: did cardbook write it, and has a person edited it since?"""
+    text = _read(settings.root / rel)
+    if text is None:
+        return OnDisk(rel, None, "missing")
+    if settings.annotate:
+        style = comment_style(settings, rel)
+        parsed: ParsedFile | None = parse_generated(text, style) if style else None
+        if parsed is None:
+            return OnDisk(rel, text, "foreign")
+        if parsed.malformed:
+            return OnDisk(rel, text, "edited", f"its block markers were changed ({parsed.malformed})")
+        if parsed.edited_blocks:
+            block = parsed.edited_blocks[0]
+            return OnDisk(
+                rel, text, "edited", f"block {block.rel}#{block.name} was changed", first_line=block.line + 1
+            )
+        if parsed.stray_lines:
+            return OnDisk(rel, text, "edited", "lines were added outside the blocks", parsed.stray_lines[0])
+        return OnDisk(rel, text, "generated")
+    recorded = manifest.get(rel)
+    if recorded is None:
+        return OnDisk(rel, text, "foreign")
+    if recorded != _digest(text):
+        return OnDisk(rel, text, "edited", "it differs from what cardbook last wrote")
+    return OnDisk(rel, text, "generated")
+
+
+def edited_message(disk: OnDisk) -> Problem:
+    return error(
+        disk.path,
+        disk.first_line,
+        f"edited by hand: {disk.detail}; run `cardbook stitch` to carry the edit into the cards, "
+        "or `cardbook tangle --force` to discard it",
+    )
+
+
+def foreign_message(disk: OnDisk, card_rel: str) -> Problem:
+    return error(
+        disk.path,
+        1,
+        f"a file cardbook did not write is in the way of {card_rel}: move it away "
+        "or change the card's file= target (it is never overwritten)",
+    )
+
+
+def _manifest_path(settings: Settings) -> Path:
+    return settings.root / settings.output_roots[0] / MANIFEST
+
+
+def read_manifest(settings: Settings) -> dict[str, str]:
+    if settings.annotate:
+        return {}
+    try:
+        data = json.loads(_manifest_path(settings).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.get("files", {}).items()} if isinstance(data, dict) else {}
+
+
+def generated_on_disk(settings: Settings, manifest: dict[str, str]) -> list[str]:
+    """Files under the output roots that cardbook wrote earlier."""
+    if not settings.annotate:
+        return sorted(manifest)
+    found = []
+    for root in settings.output_roots:
+        base = settings.root / root
+        if not base.is_dir() or base.is_symlink():
+            continue
+        for directory, dirnames, filenames in os.walk(base):
+            dirnames.sort()
+            for name in sorted(filenames):
+                path = Path(directory, name)
+                style = comment_style(settings, name)
+                if style is None or path.is_symlink() or name.startswith(TEMP_PREFIX):
+                    continue
+                try:
+                    with path.open(encoding="utf-8") as handle:
+                        head = handle.read(4096)
+                except (OSError, UnicodeDecodeError):
+                    continue
+                if is_generated(head, style):
+                    found.append(path.relative_to(settings.root).as_posix())
+    return found
+
+
+def unsafe_target(settings: Settings, rel: str) -> str | None:
+    """Why writing `rel` could land outside its output root (symlinks), or None."""
+    project = settings.root.resolve()
+    for root in settings.output_roots:
+        if not rel.startswith(root.rstrip("/") + "/"):
+            continue
+        base = settings.root / root
+        resolved_root = base.resolve()
+        if not resolved_root.is_relative_to(project):
+            return f"output root {root} leads outside the project (symlink to {resolved_root})"
+        target = settings.root / rel
+        if target.is_symlink():
+            return f"{rel} is a symlink"
+        if not target.parent.resolve().is_relative_to(resolved_root):
+            return f"a symlinked directory leads {rel} outside {root}/ (to {target.parent.resolve()})"
+        return None
+    return f"{rel} is outside the output roots"
+
+
+# Planning and writing -----------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    writes: dict[str, str] = field(default_factory=dict)
+    removals: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def plan(settings: Settings, result: TangleResult, *, force: bool = False) -> Plan:
+    """Decide every write and removal first; any refusal means nothing is written."""
+    outcome = Plan()
+    manifest = read_manifest(settings)
+    for rel, output in sorted(result.files.items()):
+        reason = unsafe_target(settings, rel)
+        if reason is not None:
+            outcome.problems.append(_at_card(output, f"refusing to write: {reason}"))
+            continue
+        disk = inspect(settings, rel, manifest)
+        if disk.state == "foreign":
+            first = output.segments[0].rel if output.segments else "a card"
+            outcome.problems.append(foreign_message(disk, first))
+        elif disk.state == "edited" and not force and not same_but_digests(disk.text or "", output.text):
+            outcome.problems.append(edited_message(disk))
+        elif disk.text is not None and same_text(disk.text, output.text):
+            outcome.unchanged.append(rel)
+        else:
+            outcome.writes[rel] = output.text
+    for rel in generated_on_disk(settings, manifest):
+        if rel in result.files:
+            continue
+        disk = inspect(settings, rel, manifest)
+        if disk.state == "missing":
+            continue
+        if disk.state == "edited" and not force:
+            outcome.problems.append(edited_message(disk))
+        elif disk.state in ("generated", "edited") and unsafe_target(settings, rel) is None:
+            outcome.removals.append(rel)
+    return outcome
+
+
+def _at_card(output: OutputFile, message: str) -> Problem:
+    if output.segments:
+        segment = output.segments[0]
+        return error(segment.rel, segment.fence_line, f"{output.path}: {message}")
+    return error(output.path, 1, message)
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write to a temporary file beside the target, then rename over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _remove_leftover_temps(settings: Settings) -> None:
+    """An interrupted run may leave its temporary file behind; the target itself is intact."""
+    for root in settings.output_roots:
+        base = settings.root / root
+        if not base.is_dir() or base.is_symlink():
+            continue
+        for directory, _, filenames in os.walk(base):
+            for name in filenames:
+                if name.startswith(TEMP_PREFIX) and name.endswith(".tmp"):
+                    with contextlib.suppress(OSError):
+                        os.unlink(Path(directory, name))
+
+
+@contextlib.contextmanager
+def runbook_lock(settings: Settings, *, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """One writer per runbook at a time: a second run waits (saying so) until the first ends."""
+    key = hashlib.sha256(str(settings.root.resolve()).encode()).hexdigest()[:16]
+    directory = Path(tempfile.gettempdir()) / "cardbook-locks"
+    directory.mkdir(exist_ok=True)
+    with open(directory / f"{key}.lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"cardbook: waiting for another run writing {settings.root} ...", file=sys.stderr)
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"another cardbook run kept {settings.root} locked") from None
+                    time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def write_outputs(settings: Settings, result: TangleResult, *, force: bool = False) -> WriteReport:
+    report = WriteReport()
+    with runbook_lock(settings):
+        _remove_leftover_temps(settings)
+        outcome = plan(settings, result, force=force)
+        report.unchanged = outcome.unchanged
+        report.problems = outcome.problems
+        if outcome.problems:
+            return report
+        for rel, text in outcome.writes.items():
+            atomic_write(settings.root / rel, text)
+            report.written.append(rel)
+        for rel in outcome.removals:
+            (settings.root / rel).unlink()
+            report.removed.append(rel)
+        if not settings.annotate:
+            _write_manifest(settings, result)
+    return report
+
+
+def _write_manifest(settings: Settings, result: TangleResult) -> None:
+    files = {rel: _digest(output.text) for rel, output in sorted(result.files.items())}
+    text = json.dumps({"files": files}, indent=1, sort_keys=True) + "\n"
+    path = _manifest_path(settings)
+    if _read(path) != text:
+        atomic_write(path, text)
+
+
+# Drift --------------------------------------------------------------------------------
+
+
+def drift(settings: Settings, result: TangleResult) -> tuple[list[Problem], str]:
+    """Differences between the committed files and what the cards produce, with a diff."""
+    problems: list[Problem] = []
+    diffs: list[str] = []
+    manifest = read_manifest(settings)
+    for rel, output in sorted(result.files.items()):
+        disk = inspect(settings, rel, manifest)
+        if disk.state == "missing":
+            problems.append(_at_card(output, "missing: the cards produce it; run `cardbook tangle`"))
+            diffs.append(_diff(rel, "", output.text))
+            continue
+        assert disk.text is not None
+        if same_text(disk.text, output.text):
+            continue
+        if disk.state == "foreign":
+            first = output.segments[0].rel if output.segments else "a card"
+            problems.append(foreign_message(disk, first))
+        elif disk.state == "edited" and not same_but_digests(disk.text, output.text):
+            problems.append(edited_message(disk))
+        else:
+            problems.append(_first_difference(output, disk.text))
+        diffs.append(_diff(rel, disk.text, output.text))
+    for rel in generated_on_disk(settings, manifest):
+        if rel not in result.files:
+            problems.append(
+                error(rel, 1, "generated by cardbook but no card produces it any more; run `cardbook tangle`")
+            )
+            diffs.append(_diff(rel, _read(settings.root / rel) or "", ""))
+    return problems, "".join(diffs)
+
+
+def _first_difference(output: OutputFile, on_disk: str) -> Problem:
+    expected = output.text.split("\n")
+    actual = on_disk.split("\n")
+    number = next(
+        (n for n, (want, have) in enumerate(zip(expected, actual, strict=False), start=1) if want != have),
+        min(len(expected), len(actual)),
+    )
+    source = output.line_sources[number - 1] if 0 < number <= len(output.line_sources) else None
+    if source is not None:
+        return error(
+            source.rel,
+            source.line,
+            f"{output.path}:{number} is out of date with this card; run `cardbook tangle`",
+        )
+    return error(output.path, number, "out of date with the cards; run `cardbook tangle`")
+
+
+def _diff(rel: str, old: str, new: str) -> str:
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True),
+        new.splitlines(keepends=True),
+        fromfile=f"{rel} (on disk)",
+        tofile=f"{rel} (from the cards)",
+    )
+    text = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+    return text
