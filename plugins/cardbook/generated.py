@@ -32,6 +32,7 @@ class ParsedFile:
     blocks: list[ParsedBlock]
     stray_lines: list[int]  # non-blank lines outside every block: edits we cannot place
     malformed: str | None = None  # why the markers could not be read
+    body_edited: bool = False  # for files cardbook writes itself (no fences): the whole body
 
     @property
     def edited_blocks(self) -> list[ParsedBlock]:
@@ -39,7 +40,12 @@ class ParsedFile:
 
     @property
     def clean(self) -> bool:
-        return self.malformed is None and not self.stray_lines and not self.edited_blocks
+        return (
+            self.malformed is None
+            and not self.stray_lines
+            and not self.edited_blocks
+            and not self.body_edited
+        )
 
 
 def _patterns(style: tuple[str, str]) -> tuple[re.Pattern[str], re.Pattern[str]]:
@@ -69,6 +75,12 @@ def parse_generated(text: str, style: tuple[str, str]) -> ParsedFile | None:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
+    body_mark = re.compile(rf"^{re.escape(style[0])} ~~ body (?P<digest>[0-9a-f]{{10}}) ~~")
+    for number, line in enumerate(lines[:4]):
+        found = body_mark.match(line)
+        if found is not None:
+            edited = block_hash(lines[number + 1 :]) != found["digest"]
+            return ParsedFile([], [], body_edited=edited)
     blocks: list[ParsedBlock] = []
     stack: list[ParsedBlock] = []
     # For each open block: the last nested group (name, indent) just closed, to merge

@@ -32,6 +32,10 @@ class Graph:
         reach = self._reach.get(card)
         return reach is not None and other in self._bit and bool(reach >> self._bit[other] & 1)
 
+    def ordered_before(self, card: str, other: str) -> bool:
+        """True when `other` is `card` itself or one of its prerequisites."""
+        return card == other or self.depends_on(card, other)
+
     def ordered(self, a: str, b: str) -> bool:
         return a == b or self.depends_on(a, b) or self.depends_on(b, a)
 

@@ -85,6 +85,8 @@ def inspect(settings: Settings, rel: str, manifest: dict[str, str]) -> OnDisk:
             return OnDisk(rel, text, "foreign")
         if parsed.malformed:
             return OnDisk(rel, text, "edited", f"its block markers were changed ({parsed.malformed})")
+        if parsed.body_edited:
+            return OnDisk(rel, text, "edited", "it was changed after cardbook wrote it", first_line=4)
         if parsed.edited_blocks:
             block = parsed.edited_blocks[0]
             return OnDisk(

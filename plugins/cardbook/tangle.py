@@ -311,6 +311,10 @@ def tangle(runbook: Runbook, graph: Graph) -> TangleResult:
     for name in sorted(unused):
         block = found.blocks[name][0]
         problems.append(warning(block.card.rel, block.fence.line, f"chunk #{name} is not used by any file"))
+    if settings.aggregator:
+        aggregator = build_aggregator(settings, runbook, graph, files, problems)
+        if aggregator is not None:
+            files[aggregator.path] = aggregator
     chunk_fences = {
         name: [(block.card.stem, block.fence.line) for block in blocks]
         for name, blocks in found.blocks.items()
@@ -354,3 +358,79 @@ def _assemble(
     if style is not None and texts:
         text += "\n"  # annotated files end with a newline; naked ones match Entangled byte for byte
     return OutputFile(path, text, [card.stem for card in cards], sources, segments)
+
+
+def body_marker(style: tuple[str, str], digest: str) -> str:
+    return marker(style, f"~~ body {digest} ~~")
+
+
+def nix_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("${", "\\${") + '"'
+
+
+def build_aggregator(
+    settings: Settings, runbook: Runbook, graph: Graph, files: dict[str, OutputFile], problems: list[Problem]
+) -> OutputFile | None:
+    """nix/default.nix: one attribute per card that declares `build:`, so a single nix-build
+    builds them all and Nix does the scheduling."""
+    builders = [card for stem in sorted(runbook.cards) if (card := runbook.cards[stem]).build]
+    if not builders:
+        return None
+    path = settings.aggregator
+    if check_target(settings, path) is None:
+        problems.append(error(settings.config_name, 1, f"aggregator {path!r} is outside the output roots"))
+        return None
+    writers = {p: [segment.stem for segment in output.segments] for p, output in files.items()}
+    base = PurePosixPath(path).parent
+    attributes: list[str] = []
+    sources: list[Source | None] = []
+    for card in builders:
+        assert card.build is not None
+        line = card.line_of("build")
+        if card.build not in files:
+            problems.append(error(card.rel, line, f"build: {card.build} is not a file any card writes"))
+            continue
+        if not any(graph.ordered_before(card.stem, writer) for writer in writers[card.build]):
+            owner = writers[card.build][0]
+            problems.append(
+                error(
+                    card.rel,
+                    line,
+                    f"build: {card.build} is written by {owner}, which this card does not require",
+                )
+            )
+            continue
+        relative = (
+            PurePosixPath(card.build).relative_to(base)
+            if PurePosixPath(card.build).is_relative_to(base)
+            else None
+        )
+        if relative is None:
+            problems.append(error(card.rel, line, f"build: {card.build} is not below {base}/"))
+            continue
+        attributes.append(f"  {nix_string(card.stem)} = build ./{relative.as_posix()};")
+        sources.append(Source(card.stem, card.rel, line))
+    style = comment_style(settings, path) or ("#", "")
+    body = [
+        "# One attribute per card that declares `build:`; build one with `nix-build nix -A <card>`.",
+        "let",
+        "  # A card's file that is a function ({ lib, stdenv, ... }:) is called with nixpkgs'",
+        "  # callPackage; <nixpkgs> is looked up only when such an attribute is built.",
+        "  pkgs = import <nixpkgs> { };",
+        "  build = file:",
+        "    let value = import file;",
+        "    in if builtins.isFunction value then pkgs.callPackage file { } else value;",
+        "in",
+        "{",
+        *attributes,
+        "}",
+    ]
+    digest = block_hash(body)
+    head = [
+        marker(style, f"{HEADER_MARK} from the `build:` keys of the cards."),
+        marker(style, "Do not edit: change the cards, then run `cardbook tangle` (or `mkdocs build`)."),
+        body_marker(style, digest),
+    ]
+    line_sources: list[Source | None] = [None] * (len(head) + 10) + sources + [None]
+    text = "\n".join(head + body) + "\n"
+    return OutputFile(path, text, [card.stem for card in builders], line_sources, [])
