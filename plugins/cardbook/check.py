@@ -34,10 +34,16 @@ def load_and_check(settings: Settings, *, today: dt.date | None = None, drift: b
     graph, graph_problems = build_graph(runbook.cards)
     tangled = tangle(runbook, graph)
     problems = [*runbook.problems, *graph_problems, *tangled.problems]
+    result = CheckResult(runbook, graph, tangled, [])
+    from .nixrun import graph_truth  # static: reads the tangled text, runs no Nix
+
+    problems.extend(graph_truth(result))
     diff = ""
     if drift:
         from .output import drift as find_drift
 
         drift_problems, diff = find_drift(settings, tangled)
         problems.extend(drift_problems)
-    return CheckResult(runbook, graph, tangled, sort_problems(problems), diff)
+    result.problems = sort_problems(problems)
+    result.diff = diff
+    return result

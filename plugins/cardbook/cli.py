@@ -94,15 +94,29 @@ def main() -> None:
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
 @click.option("--strict", is_flag=True, help="Warnings fail the check too.")
+@click.option("--nix", "with_nix", is_flag=True, help="Also parse, build and verify the generated Nix.")
 @config_option
 @handles_config_errors
-def check(paths: tuple[Path, ...], output_format: str, strict: bool, config_file: Path | None) -> None:
-    """Check the cards: frontmatter, requires, cycles, Mikado rules."""
+def check(
+    paths: tuple[Path, ...], output_format: str, strict: bool, with_nix: bool, config_file: Path | None
+) -> None:
+    """Check the cards: frontmatter, requires, cycles, Mikado rules, drift; with --nix, the Nix."""
     from .check import load_and_check
+    from .problems import sort_problems
 
     settings = _settings(config_file)
     result = load_and_check(settings, drift=True)
     problems = result.problems
+    nix_summary = ""
+    if with_nix:
+        from .nixrun import run_nix_tiers
+
+        report = run_nix_tiers(result)
+        problems = sort_problems([*problems, *report.problems])
+        nix_summary = report.summary()
+        if report.unavailable:
+            click.echo(f"error: {nix_summary}", err=True)
+            sys.exit(EXIT_USAGE)
     if paths:
         wanted = _relative_paths(paths, settings)
         if "." not in wanted:
@@ -110,6 +124,8 @@ def check(paths: tuple[Path, ...], output_format: str, strict: bool, config_file
     if result.diff and output_format == "text":
         click.echo(result.diff, nl=False)
     report_problems(problems, len(result.runbook.cards), output_format)
+    if nix_summary and output_format == "text":
+        click.echo(nix_summary)
     errors, warnings = count(problems)
     sys.exit(EXIT_PROBLEMS if errors or (strict and warnings) else EXIT_OK)
 

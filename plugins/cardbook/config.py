@@ -39,7 +39,11 @@ KNOWN_KEYS = (
     "comment_styles",
     "aggregator",
     "graphs",
+    "nix_sandbox",
+    "nix_sandbox_paths",
 )
+# Host paths visible inside the Nix sandbox: enough for /bin/sh builders and a host Python.
+DEFAULT_SANDBOX_PATHS = ("/bin", "/lib", "/lib64", "/usr", "/etc/ssl")
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,8 @@ class Settings:
     # The generated Nix file exposing one attribute per buildable card ("" turns it off).
     aggregator: str = "nix/default.nix"
     graphs: bool = True
+    nix_sandbox: bool = True
+    nix_sandbox_paths: tuple[str, ...] = DEFAULT_SANDBOX_PATHS
 
     @property
     def config_name(self) -> str:
@@ -94,7 +100,14 @@ class Settings:
                 kwargs[key] = _relative_dirs(values[key], key, fail)
         if "statuses" in values:
             kwargs["statuses"] = _statuses(values["statuses"], fail)
-        for key in ("annotate", "graphs"):
+        if "nix_sandbox_paths" in values:
+            paths = values["nix_sandbox_paths"]
+            if not isinstance(paths, list) or not all(
+                isinstance(p, str) and p.startswith("/") for p in paths
+            ):
+                raise fail("nix_sandbox_paths must be a list of absolute host paths")
+            kwargs["nix_sandbox_paths"] = tuple(paths)
+        for key in ("annotate", "graphs", "nix_sandbox"):
             if key in values:
                 if not isinstance(values[key], bool):
                     raise fail(f"{key} must be true or false")

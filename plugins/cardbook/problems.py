@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 Severity = Literal["error", "warning"]
@@ -17,16 +17,21 @@ class Problem:
     line: int
     severity: Severity
     message: str
+    # Tool output that explains the problem (a build log tail), printed indented below it.
+    detail: str = field(default="", compare=False)
 
     def format(self) -> str:
-        return f"{self.path}:{self.line}: {self.severity}: {self.message}"
+        head = f"{self.path}:{self.line}: {self.severity}: {self.message}"
+        if not self.detail:
+            return head
+        return head + "\n" + "\n".join("    " + line for line in self.detail.splitlines())
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
-def error(path: str, line: int, message: str) -> Problem:
-    return Problem(path, line, "error", message)
+def error(path: str, line: int, message: str, detail: str = "") -> Problem:
+    return Problem(path, line, "error", message, detail)
 
 
 def warning(path: str, line: int, message: str) -> Problem:

@@ -1,0 +1,384 @@
+"""The Nix tiers of `cardbook check --nix`: parse, build, verify; and graph truth.
+
+cardbook never schedules builds: every buildable card is one attribute of the generated
+aggregator, and one `nix-build` call builds them all (Nix does the parallelism and the
+remote builders).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from .cards import Card
+from .check import CheckResult
+from .config import Settings
+from .problems import Problem, error, plural
+from .tangle import OutputFile, Source, TangleResult
+
+# Without an empty substituter list every build first waits seconds on DNS for a cache.
+OFFLINE_NIX_CONFIG = "substituters =\nexperimental-features = nix-command flakes"
+_NIX_ERROR = re.compile(
+    r"^error: (?P<message>.*?)\n(?:.*\n)*?\s*at (?P<path>/[^\n]*?):(?P<line>\d+):(?P<column>\d+):",
+    re.MULTILINE,
+)
+_PATH_LITERAL = re.compile(r"(?<![\w./~-])(\.\.?(?:/[\w.+-]+)+)")
+_FAILED_DRV = re.compile(r"builder for '(?P<drv>/nix/store/[^']+\.drv)' failed")
+CHECK_TIMEOUT = 1800
+OUTPUT_TAIL = 25
+
+
+@dataclass
+class NixReport:
+    problems: list[Problem] = field(default_factory=list)
+    parsed: int = 0
+    built: list[str] = field(default_factory=list)
+    verified: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (card, reason)
+    seconds: float = 0.0
+    unavailable: str | None = None  # why no Nix tier ran at all
+
+    def summary(self) -> str:
+        if self.unavailable:
+            return f"nix: skipped: {self.unavailable}"
+        parts = [
+            f"{plural(self.parsed, 'file')} parsed",
+            f"{len(self.built)} built",
+            f"{len(self.verified)} verified",
+            f"{len(self.skipped)} skipped",
+        ]
+        text = "nix: " + ", ".join(parts) + f" in {self.seconds:.1f} s"
+        reasons = sorted({reason for _, reason in self.skipped})
+        if reasons:
+            text += " (skipped: " + "; ".join(reasons) + ")"
+        return text
+
+
+def nix_env() -> dict[str, str]:
+    env = dict(os.environ)
+    if "NIX_CONFIG" not in env:
+        env["NIX_CONFIG"] = OFFLINE_NIX_CONFIG
+    return env
+
+
+def missing_nix() -> str | None:
+    for tool in ("nix-instantiate", "nix-build"):
+        if shutil.which(tool) is None:
+            return f"{tool} is not installed (Debian: apt-get install nix-bin)"
+    return None
+
+
+# Where a line came from ---------------------------------------------------------------
+
+
+def card_location(output: OutputFile | None, rel: str, line: int) -> tuple[str, int]:
+    """The card line behind a generated file's line, or the file line itself."""
+    if output is not None and 0 < line <= len(output.line_sources):
+        source: Source | None = output.line_sources[line - 1]
+        if source is not None:
+            return source.rel, source.line
+    return rel, line
+
+
+def _located(result: TangleResult, rel: str, line: int, message: str) -> Problem:
+    path, number = card_location(result.files.get(rel), rel, line)
+    prefix = f"{rel}:{line}: " if path != rel else ""
+    return error(path, number, f"{prefix}{message}")
+
+
+def _map_nix_errors(text: str, result: TangleResult, root: Path) -> list[Problem]:
+    problems = []
+    for match in _NIX_ERROR.finditer(text):
+        rel = _relative(match["path"], root)
+        problems.append(_located(result, rel, int(match["line"]), f"nix: {match['message'].strip()}"))
+    return problems
+
+
+def _relative(path: str, root: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path
+
+
+# Tier 1: parse ----------------------------------------------------------------------------
+
+
+def nix_files(result: TangleResult) -> list[str]:
+    return sorted(path for path in result.files if path.endswith(".nix"))
+
+
+def parse_tier(settings: Settings, result: TangleResult) -> tuple[int, list[Problem]]:
+    """Parse every generated .nix file in one process; per file only when that fails."""
+    files = nix_files(result)
+    if not files:
+        return 0, []
+    with tempfile.TemporaryDirectory(prefix="cardbook-parse-") as scratch:
+        base = Path(scratch)
+        for rel in files:
+            target = base / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(result.files[rel].text, encoding="utf-8")
+        paths = [str(base / rel) for rel in files]
+        command = ["nix-instantiate", "--parse"]
+        whole = subprocess.run([*command, *paths], capture_output=True, text=True, env=nix_env())
+        if whole.returncode == 0:
+            return len(files), []
+        problems: list[Problem] = []
+        for path in paths:  # Nix stops at the first bad file: ask again to list them all
+            single = subprocess.run([*command, path], capture_output=True, text=True, env=nix_env())
+            if single.returncode != 0:
+                found = _map_nix_errors(single.stderr, result, base)
+                problems.extend(
+                    found
+                    or [error(_relative(path, base), 1, "nix cannot parse this file", _tail(single.stderr))]
+                )
+        return len(files), problems
+
+
+# Graph truth ----------------------------------------------------------------------------
+
+
+def referenced_files(output: OutputFile, generated: set[str]) -> list[tuple[int, str]]:
+    """(line, path) for each relative path literal in a Nix file that names a generated file."""
+    found = []
+    base = PurePosixPath(output.path).parent
+    for number, line in enumerate(output.text.split("\n"), start=1):
+        code = line.split("#", 1)[0]
+        for match in _PATH_LITERAL.finditer(code):
+            target = os.path.normpath((base / match.group(1)).as_posix())
+            candidates = [target, f"{target}/default.nix"]
+            for candidate in candidates:
+                if candidate in generated and candidate != output.path:
+                    found.append((number, candidate))
+                    break
+    return found
+
+
+def graph_truth(check: CheckResult) -> list[Problem]:
+    """A card whose Nix uses another card's file must require that card."""
+    result = check.tangled
+    graph = check.graph
+    generated = set(result.files)
+    aggregator = check.runbook.settings.aggregator
+    problems = []
+    for rel, output in sorted(result.files.items()):
+        if not rel.endswith(".nix") or rel == aggregator:
+            continue
+        for number, target in referenced_files(output, generated):
+            source = output.line_sources[number - 1] if number <= len(output.line_sources) else None
+            if source is None:
+                continue
+            writers = []
+            for segment in result.files[target].segments:
+                if segment.stem not in writers:
+                    writers.append(segment.stem)
+            missing = [w for w in writers if not graph.ordered_before(source.card, w)]
+            for writer in missing:
+                problems.append(
+                    error(source.rel, source.line, f"uses {target} from {writer} but does not require it")
+                )
+    return problems
+
+
+# Tier 2 and 3: build and verify --------------------------------------------------------
+
+
+def nixpkgs_available() -> bool:
+    found = subprocess.run(
+        ["nix-instantiate", "--find-file", "nixpkgs"], capture_output=True, text=True, env=nix_env()
+    )
+    return found.returncode == 0
+
+
+def _needs_nixpkgs(settings: Settings, cards: list[Card], result: TangleResult) -> dict[str, bool]:
+    """Which buildable cards call into nixpkgs: their file is a function (callPackage style)
+    or some generated file it uses names <nixpkgs>."""
+    generated = set(result.files)
+    entries = " ".join(
+        f'"{card.stem}" = {(settings.root / card.build).as_posix()};' for card in cards if card.build
+    )
+    expression = f"builtins.mapAttrs (name: file: builtins.isFunction (import file)) {{ {entries} }}"
+    evaluated = subprocess.run(
+        ["nix-instantiate", "--eval", "--strict", "--json", "-E", expression],
+        capture_output=True,
+        text=True,
+        env=nix_env(),
+    )
+    functions = json.loads(evaluated.stdout) if evaluated.returncode == 0 else {}
+    needs = {}
+    for card in cards:
+        assert card.build is not None
+        seen, todo = set(), [card.build]
+        mentions = False
+        while todo:
+            path = todo.pop()
+            if path in seen or path not in result.files:
+                continue
+            seen.add(path)
+            output = result.files[path]
+            mentions = mentions or "<nixpkgs>" in output.text
+            todo.extend(target for _, target in referenced_files(output, generated))
+        needs[card.stem] = bool(functions.get(card.stem, False)) or mentions
+    return needs
+
+
+def build_options(settings: Settings) -> list[str]:
+    options = ["--option", "sandbox", "true" if settings.nix_sandbox else "false"]
+    if settings.nix_sandbox and settings.nix_sandbox_paths:
+        options += ["--option", "sandbox-paths", " ".join(settings.nix_sandbox_paths)]
+    return options
+
+
+def build_tier(settings: Settings, check: CheckResult, report: NixReport) -> None:
+    result = check.tangled
+    cards = [card for stem, card in sorted(check.runbook.cards.items()) if card.build and settings.aggregator]
+    cards = [card for card in cards if card.build in result.files]
+    if not cards:
+        return
+    aggregator = str(settings.root / settings.aggregator)
+    have_nixpkgs = nixpkgs_available()
+    needs = _needs_nixpkgs(settings, cards, result)
+    wanted = []
+    for card in cards:
+        if needs[card.stem] and not have_nixpkgs:
+            report.skipped.append((card.stem, "needs <nixpkgs>, which is not in the Nix search path"))
+        else:
+            wanted.append(card)
+    if not wanted:
+        return
+    derivations = _instantiate(settings, aggregator, wanted, result, report)
+    if not derivations:
+        return
+    built = subprocess.run(
+        ["nix-build", "--no-out-link", "--keep-going", *build_options(settings), *derivations.values()],
+        capture_output=True,
+        text=True,
+        env=nix_env(),
+        cwd=settings.root,
+    )
+    failed = set(_FAILED_DRV.findall(built.stderr))
+    out_paths = _outputs(derivations)
+    for stem, drv in derivations.items():
+        card = check.runbook.cards[stem]
+        path = out_paths.get(stem)
+        if drv in failed or path is None or not Path(path).exists():
+            report.problems.append(
+                error(
+                    card.rel,
+                    card.line_of("build"),
+                    f"nix-build of {card.build} failed",
+                    _tail(built.stderr),
+                )
+            )
+            continue
+        report.built.append(stem)
+        verify(settings, card, path, result, report)
+
+
+def _instantiate(
+    settings: Settings, aggregator: str, cards: list[Card], result: TangleResult, report: NixReport
+) -> dict[str, str]:
+    """Each card's derivation, evaluated in one call; an evaluation error is then pinned to
+    its card by evaluating the attributes one by one."""
+
+    def run(stems: list[str]) -> subprocess.CompletedProcess[str]:
+        attributes = [argument for stem in stems for argument in ("-A", stem)]
+        return subprocess.run(
+            ["nix-instantiate", aggregator, *attributes],
+            capture_output=True,
+            text=True,
+            env=nix_env(),
+            cwd=settings.root,
+        )
+
+    stems = [card.stem for card in cards]
+    together = run(stems)
+    paths = together.stdout.split()
+    if together.returncode == 0 and len(paths) == len(stems):
+        return dict(zip(stems, paths, strict=True))
+    derivations = {}
+    for card in cards:
+        alone = run([card.stem])
+        if alone.returncode != 0:
+            found = _map_nix_errors(alone.stderr, result, settings.root)
+            report.problems.extend(
+                found
+                or [error(card.rel, card.line_of("build"), "nix evaluation failed", _tail(alone.stderr))]
+            )
+            continue
+        derivations[card.stem] = alone.stdout.split()[-1]
+    return derivations
+
+
+def _outputs(derivations: dict[str, str]) -> dict[str, str]:
+    """The first output path of each derivation."""
+    paths = {}
+    for stem, drv in derivations.items():
+        queried = subprocess.run(
+            ["nix-store", "--query", "--outputs", drv], capture_output=True, text=True, env=nix_env()
+        )
+        if queried.returncode == 0 and queried.stdout.split():
+            paths[stem] = queried.stdout.split()[0]
+    return paths
+
+
+def verify(settings: Settings, card: Card, out_path: str, result: TangleResult, report: NixReport) -> None:
+    """Run the card's {.check} blocks with $out set to the built output."""
+    checks = [fence for fence in result.fences.get(card.stem, []) if fence.is_check]
+    passed = True
+    for fence in checks:
+        with tempfile.NamedTemporaryFile("w", suffix=".sh", prefix="cardbook-check-", delete=False) as script:
+            script.write("\n".join(fence.body) + "\n")
+        env = nix_env() | {"out": out_path, "CARDBOOK_ROOT": str(settings.root)}
+        try:
+            ran = subprocess.run(
+                ["bash", "-euo", "pipefail", script.name],
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=settings.root,
+                timeout=CHECK_TIMEOUT,
+            )
+            code, output = ran.returncode, ran.stdout + ran.stderr
+        except subprocess.TimeoutExpired as exc:
+            code, output = -1, f"timed out after {CHECK_TIMEOUT} s\n{exc.stdout or ''}"
+        finally:
+            os.unlink(script.name)
+        if code != 0:
+            passed = False
+            report.problems.append(
+                error(
+                    card.rel, fence.line, f"check failed (exit status {code})", _tail(output) or "(no output)"
+                )
+            )
+    if passed and checks:
+        report.verified.append(card.stem)
+
+
+def _tail(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return "\n".join(lines[-OUTPUT_TAIL:])
+
+
+def run_nix_tiers(check: CheckResult, *, build: bool = True) -> NixReport:
+    settings = check.runbook.settings
+    report = NixReport()
+    started = time.monotonic()
+    reason = missing_nix()
+    if reason is not None:
+        report.unavailable = reason
+        return report
+    report.parsed, parse_problems = parse_tier(settings, check.tangled)
+    report.problems.extend(parse_problems)
+    if build and not parse_problems and not check.errors:
+        build_tier(settings, check, report)
+    report.seconds = time.monotonic() - started
+    return report
