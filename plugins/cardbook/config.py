@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from .frontmatter import MAX_DEPTH, nesting_too_deep
 from .problems import ConfigError, error
 
 try:  # the C loader is several times faster; fall back when libyaml is missing
@@ -207,6 +208,9 @@ def load_settings(config_file: Path | None = None, *, cwd: Path | None = None) -
     except UnicodeDecodeError:
         raise ConfigError(error(name, 1, "the config file is not UTF-8")) from None
     try:
+        deep = nesting_too_deep(text)  # libyaml would overflow the C stack composing it
+        if deep is not None:
+            raise ConfigError(error(name, deep + 1, f"invalid YAML: nested deeper than {MAX_DEPTH} levels"))
         node = yaml.compose(text, Loader=_TolerantLoader)
         data = yaml.load(text, Loader=_TolerantLoader) if node is not None else None
     except yaml.YAMLError as exc:

@@ -95,8 +95,9 @@ def parse(text: str) -> Frontmatter | None:
     first_line = 2  # the YAML starts on the line after the opening `---`
     loader = _Loader(yaml_text)
     try:
-        if len(yaml_text) > MAX_DEPTH:  # shorter text cannot nest deeper than MAX_DEPTH
-            _refuse_deep_nesting(yaml_text, first_line)
+        deep = nesting_too_deep(yaml_text)
+        if deep is not None:
+            raise FrontmatterError(first_line + deep, f"frontmatter nests deeper than {MAX_DEPTH} levels")
         node = loader.get_single_node()
         if node is None:
             return Frontmatter({}, body_line=body_line, body_offset=body_offset)
@@ -155,9 +156,14 @@ def _refuse_aliases(root: yaml.Node, first_line: int) -> None:
                 stack.append(value_node)
 
 
-def _refuse_deep_nesting(yaml_text: str, first_line: int) -> None:
-    """Walk the parser's events (iterative, unlike the composer) and count the nesting."""
-    loader = _Loader(yaml_text)
+def nesting_too_deep(yaml_text: str) -> int | None:
+    """The 0-based line where the YAML nests deeper than MAX_DEPTH, or None.
+
+    Walks the parser's events (iterative, unlike the composer); YAML errors propagate.
+    """
+    if len(yaml_text) <= MAX_DEPTH:  # shorter text cannot nest deeper than MAX_DEPTH
+        return None
+    loader = _BaseLoader(yaml_text)
     try:
         depth = 0
         while loader.check_event():
@@ -165,11 +171,9 @@ def _refuse_deep_nesting(yaml_text: str, first_line: int) -> None:
             if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    raise FrontmatterError(
-                        first_line + event.start_mark.line,
-                        f"frontmatter nests deeper than {MAX_DEPTH} levels",
-                    )
+                    return event.start_mark.line
             elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
                 depth -= 1
+        return None
     finally:
         loader.dispose()

@@ -1,0 +1,88 @@
+"""Small helpers shared by the test modules: card trees on disk and the installed command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+# The console script installed in the same environment as the interpreter running the tests.
+CARDBOOK = Path(sys.executable).parent / "cardbook"
+
+
+def write_tree(root: Path, files: Mapping[str, str | bytes]) -> Path:
+    """Create each file (and its parent directories) below root; text is written as UTF-8."""
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_bytes(content.encode("utf-8"))
+    return root
+
+
+def _yaml_value(value: str | Sequence[str]) -> str:
+    if isinstance(value, str):
+        return value
+    return "[" + ", ".join(value) + "]"
+
+
+def card(
+    title: str | None = "A card",
+    modified: str | None = "2026-01-01",
+    status: str | None = None,
+    requires: str | Sequence[str] | None = None,
+    tags: str | Sequence[str] | None = None,
+    body: str = "",
+    extra: str = "",
+) -> str:
+    """The text of a card. Values are written verbatim as YAML; lists become `[a, b]`.
+
+    None leaves a key out. The keys come in this order, one line each, so line numbers are
+    predictable: `---` (1), title, modified, status, requires, tags, then the `extra` lines.
+    An empty status (`status=""`) writes `status:` with no value.
+    """
+    lines = ["---"]
+    if title is not None:
+        lines.append(f"title: {title}")
+    if modified is not None:
+        lines.append(f"modified: {modified}")
+    if status is not None:
+        lines.append(f"status: {status}".rstrip())
+    if requires is not None:
+        lines.append(f"requires: {_yaml_value(requires)}")
+    if tags is not None:
+        lines.append(f"tags: {_yaml_value(tags)}")
+    if extra:
+        lines.extend(extra.rstrip("\n").split("\n"))
+    lines.append("---")
+    return "\n".join(lines) + "\n" + body
+
+
+def run_cardbook(
+    args: Sequence[str | os.PathLike[str]], cwd: Path, *, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed `cardbook` command in cwd, capturing text output."""
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run(
+        [str(CARDBOOK), *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )
+
+
+def check_problems(root: Path, *, today: dt.date) -> list[str]:
+    """`cardbook check` in-process on the project at root: the formatted problems, in order."""
+    from cardbook.check import load_and_check
+    from cardbook.config import load_settings
+
+    result = load_and_check(load_settings(cwd=root), today=today)
+    return [problem.format() for problem in result.problems]
