@@ -46,7 +46,7 @@ def test_missing_title(tmp_path: Path, today: dt.date) -> None:
         ("yes", "a boolean"),
         ("2026-01-01", "a date"),
         ('"  "', "an empty string"),
-        ("", "nothing"),
+        ("", "empty"),
     ],
 )
 def test_title_must_be_a_non_empty_string(tmp_path: Path, today: dt.date, title: str, kind: str) -> None:

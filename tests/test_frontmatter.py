@@ -198,3 +198,9 @@ def test_any_text_is_read_or_refused_with_a_line(body: str) -> None:
     else:
         assert meta is not None
         assert isinstance(meta.values, dict)
+
+
+def test_a_duplicate_key_is_an_error_at_its_second_line() -> None:
+    with pytest.raises(FrontmatterError) as caught:
+        frontmatter.parse("---\ntitle: A\nstatus: active\nstatus: done\n---\n")
+    assert (caught.value.line, caught.value.message) == (4, "duplicate key 'status' (first at line 3)")

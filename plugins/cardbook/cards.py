@@ -187,7 +187,7 @@ def _type_name(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     if value is None:
-        return "nothing"
+        return "empty"
     if isinstance(value, str) and not value.strip():
         return "an empty string"
     if isinstance(value, bool):

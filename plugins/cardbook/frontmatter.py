@@ -124,6 +124,11 @@ def parse(text: str) -> Frontmatter | None:
     item_lines: dict[str, list[int]] = {}
     for key_node, value_node in node.value:
         key = key_node.value
+        if key in key_lines:  # YAML says last wins; a card with two `status:` lines is a mistake
+            raise FrontmatterError(
+                first_line + key_node.start_mark.line,
+                f"duplicate key {key!r} (first at line {key_lines[key]})",
+            )
         key_lines[key] = first_line + key_node.start_mark.line
         if isinstance(value_node, yaml.SequenceNode):
             item_lines[key] = [first_line + item.start_mark.line for item in value_node.value]
