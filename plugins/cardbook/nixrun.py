@@ -224,7 +224,8 @@ def _needs_nixpkgs(settings: Settings, cards: list[Card], result: TangleResult) 
                 continue
             seen.add(path)
             output = result.files[path]
-            mentions = mentions or "<nixpkgs>" in output.text
+            code = (line.split("#", 1)[0] for line in output.text.split("\n"))
+            mentions = mentions or any("<nixpkgs>" in line for line in code)
             todo.extend(target for _, target in referenced_files(output, generated))
         needs[card.stem] = bool(functions.get(card.stem, False)) or mentions
     return needs
