@@ -161,7 +161,8 @@ def parse_fences(text: str, first_line: int, rel: str, problems: list[Problem]) 
 
 
 def _dedent(line: str, indent: str) -> str:
-    """Remove the opening fence's indentation (a fence inside a list item)."""
+    """Remove the opening fence's indentation (a fence inside a list item); a line with less
+    indentation, even a whitespace-only one, stays as it is (as in Entangled)."""
     if indent and line.startswith(indent):
         return line[len(indent) :]
-    return line.lstrip(" \t") if indent and not line.strip() else line
+    return line

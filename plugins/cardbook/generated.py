@@ -83,9 +83,10 @@ def parse_generated(text: str, style: tuple[str, str]) -> ParsedFile | None:
             return ParsedFile([], [], body_edited=edited)
     blocks: list[ParsedBlock] = []
     stack: list[ParsedBlock] = []
-    # For each open block: the last nested group (name, indent) just closed, to merge
-    # consecutive blocks of one chunk back into a single reference line.
-    last_group: list[tuple[str, str] | None] = []
+    # For each open block: the last nested group (name, indent, blocks seen) just closed, to
+    # merge consecutive blocks of one chunk back into a single reference line. A block seen
+    # again starts a new reference: the same chunk referenced on consecutive lines.
+    last_group: list[tuple[str, str, set[tuple[str, str, int]]] | None] = []
     stray: list[int] = []
     shebang: str | None = None
     header_done = False
@@ -109,13 +110,15 @@ def parse_generated(text: str, style: tuple[str, str]) -> ParsedFile | None:
             )
             if stack:
                 parent = stack[-1]
-                group = (block.name, block.indent)
-                if last_group[-1] != group:
+                group = last_group[-1]
+                if group is None or group[:2] != (block.name, block.indent) or block.key in group[2]:
                     relative = (
                         block.indent[len(parent.indent) :] if block.indent.startswith(parent.indent) else ""
                     )
                     parent.body.append(f"{relative}<<{block.name}>>")
-                last_group[-1] = group
+                    group = (block.name, block.indent, set())
+                    last_group[-1] = group
+                group[2].add(block.key)
             elif shebang is not None and not blocks:
                 block.body.append(shebang)
             blocks.append(block)
@@ -135,10 +138,12 @@ def parse_generated(text: str, style: tuple[str, str]) -> ParsedFile | None:
             continue
         current = stack[-1]
         last_group[-1] = None
-        if line.startswith(current.indent):
+        if not line.strip():
+            current.body.append(line)  # tangle never indents whitespace-only lines
+        elif line.startswith(current.indent):
             current.body.append(line[len(current.indent) :])
         else:
-            current.body.append(line.strip() and line)
+            current.body.append(line)
     if stack:
         return ParsedFile(blocks, stray, f"block {stack[-1].name} is never closed")
     return ParsedFile(blocks, stray)

@@ -358,9 +358,11 @@ def drift(settings: Settings, result: TangleResult) -> tuple[list[Problem], str]
 def _first_difference(output: OutputFile, on_disk: str) -> Problem:
     expected = output.text.split("\n")
     actual = on_disk.split("\n")
+    pairs = list(enumerate(zip(expected, actual, strict=False), start=1))
+    # An edited fence changes its begin marker's hash too: point at the changed line itself.
     number = next(
-        (n for n, (want, have) in enumerate(zip(expected, actual, strict=False), start=1) if want != have),
-        min(len(expected), len(actual)),
+        (n for n, (want, have) in pairs if _DIGEST.sub(r"\1 ~~", want) != _DIGEST.sub(r"\1 ~~", have)),
+        next((n for n, (want, have) in pairs if want != have), min(len(expected), len(actual))),
     )
     source = output.line_sources[number - 1] if 0 < number <= len(output.line_sources) else None
     if source is not None:

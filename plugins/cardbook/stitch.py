@@ -24,7 +24,8 @@ class StitchReport:
 def _find_fence(result: TangleResult, card: Card, name: str, index: int) -> Fence | None:
     seen = 0
     for fence in result.fences.get(card.stem, []):
-        fence_name = PurePosixPath(fence.file).as_posix() if fence.file is not None else fence.id
+        # As in tangle.collect_blocks: `#id file=` blocks are named by their id.
+        fence_name = fence.id if fence.id is not None else PurePosixPath(fence.file or "").as_posix()
         if fence_name == name:
             if seen == index:
                 return fence

@@ -197,11 +197,16 @@ Line = tuple[str, "Source | None", "Block | None"]
 
 def naked_body(body: tuple[str, ...]) -> list[str]:
     """A block's lines as Entangled's naked mode has them: one trailing blank line is dropped,
-    and an empty block still takes one (empty) line."""
-    lines = list(body)
-    if lines and lines[-1] == "":
-        lines.pop()
+    and an empty block still takes one (empty) line. Entangled's shebang hook splits off a
+    first line starting with `#!`, so such a block loses one more trailing blank line."""
+    lines = _drop_last_blank(list(body))
+    if lines and lines[0].startswith("#!"):
+        return [lines[0], *_drop_last_blank(lines[1:])]
     return lines or [""]
+
+
+def _drop_last_blank(lines: list[str]) -> list[str]:
+    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
 class _Expander:
