@@ -68,36 +68,34 @@ class Runbook:
     problems: list[Problem]
 
 
-def _walk_markdown(root: Path, project: Path, problems: list[Problem]) -> Iterable[Path]:
-    """Markdown files below root, sorted, refusing symlinks that lead out of the project."""
+def _walk_markdown(root: Path, project: Path, problems: list[Problem]) -> Iterable[tuple[Path, str]]:
+    """(path, posix path relative to the project) of the Markdown files below root, sorted,
+    refusing symlinks that lead out of the project."""
     if not root.is_dir():
         return
     project_resolved = project.resolve()
+    prefix = len(str(project)) + 1
     for directory, dirnames, filenames in os.walk(root):
         dirnames.sort()
+        relative_directory = directory[prefix:].replace(os.sep, "/")
         for name in sorted(filenames):
             if not name.endswith(".md"):
                 continue
             path = Path(directory, name)
-            if path.is_symlink():
+            rel = f"{relative_directory}/{name}"
+            if os.path.islink(path):
                 try:
                     target = path.resolve()
                 except (OSError, RuntimeError):  # RuntimeError: a symlink loop, on Python 3.11
-                    problems.append(error(_rel(path, project), 1, "symlink loop"))
+                    problems.append(error(rel, 1, "symlink loop"))
                     continue
                 if not target.is_relative_to(project_resolved):
-                    problems.append(
-                        error(_rel(path, project), 1, f"symlink leads outside the project to {target}")
-                    )
+                    problems.append(error(rel, 1, f"symlink leads outside the project to {target}"))
                     continue
                 if not target.is_file():
-                    problems.append(error(_rel(path, project), 1, "broken symlink"))
+                    problems.append(error(rel, 1, "broken symlink"))
                     continue
-            yield path
-
-
-def _rel(path: Path, project: Path) -> str:
-    return PurePosixPath(os.path.relpath(path, project)).as_posix()
+            yield path, rel
 
 
 def load_runbook(settings: Settings, *, today: dt.date | None = None) -> Runbook:
@@ -108,8 +106,7 @@ def load_runbook(settings: Settings, *, today: dt.date | None = None) -> Runbook
     seen: set[str] = set()
     roots = [settings.docs_dir, *settings.card_roots]
     for root in roots:
-        for path in _walk_markdown(project / root, project, problems):
-            rel = _rel(path, project)
+        for path, rel in _walk_markdown(project / root, project, problems):
             if rel in seen:
                 continue
             seen.add(rel)

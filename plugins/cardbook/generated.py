@@ -33,6 +33,12 @@ class ParsedFile:
     stray_lines: list[int]  # non-blank lines outside every block: edits we cannot place
     malformed: str | None = None  # why the markers could not be read
     body_edited: bool = False  # for files cardbook writes itself (no fences): the whole body
+    body_marked: bool = False
+
+    @property
+    def has_record(self) -> bool:
+        """A header alone proves nothing: cardbook's files carry block or body hashes."""
+        return bool(self.blocks) or self.body_marked
 
     @property
     def edited_blocks(self) -> list[ParsedBlock]:
@@ -80,7 +86,7 @@ def parse_generated(text: str, style: tuple[str, str]) -> ParsedFile | None:
         found = body_mark.match(line)
         if found is not None:
             edited = block_hash(lines[number + 1 :]) != found["digest"]
-            return ParsedFile([], [], body_edited=edited)
+            return ParsedFile([], [], body_edited=edited, body_marked=True)
     blocks: list[ParsedBlock] = []
     stack: list[ParsedBlock] = []
     # For each open block: the last nested group (name, indent, blocks seen) just closed, to

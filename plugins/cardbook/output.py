@@ -81,7 +81,7 @@ def inspect(settings: Settings, rel: str, manifest: dict[str, str]) -> OnDisk:
     if settings.annotate:
         style = comment_style(settings, rel)
         parsed: ParsedFile | None = parse_generated(text, style) if style else None
-        if parsed is None:
+        if parsed is None or not parsed.has_record:
             return OnDisk(rel, text, "foreign")
         if parsed.malformed:
             return OnDisk(rel, text, "edited", f"its block markers were changed ({parsed.malformed})")
@@ -161,21 +161,30 @@ def generated_on_disk(settings: Settings, manifest: dict[str, str]) -> list[str]
     return found
 
 
-def unsafe_target(settings: Settings, rel: str) -> str | None:
-    """Why writing `rel` could land outside its output root (symlinks), or None."""
-    project = settings.root.resolve()
+def unsafe_target(settings: Settings, rel: str, resolved: dict[Path, Path] | None = None) -> str | None:
+    """Why writing `rel` could land outside its output root (symlinks), or None.
+
+    `resolved` caches directory resolutions across the files of one run."""
+    cache = resolved if resolved is not None else {}
+
+    def resolve(path: Path) -> Path:
+        if path not in cache:
+            cache[path] = path.resolve()
+        return cache[path]
+
+    project = resolve(settings.root)
     for root in settings.output_roots:
         if not rel.startswith(root.rstrip("/") + "/"):
             continue
         base = settings.root / root
-        resolved_root = base.resolve()
+        resolved_root = resolve(base)
         if not resolved_root.is_relative_to(project):
             return f"output root {root} leads outside the project (symlink to {resolved_root})"
         target = settings.root / rel
         if target.is_symlink():
             return f"{rel} is a symlink"
-        if not target.parent.resolve().is_relative_to(resolved_root):
-            return f"a symlinked directory leads {rel} outside {root}/ (to {target.parent.resolve()})"
+        if not resolve(target.parent).is_relative_to(resolved_root):
+            return f"a symlinked directory leads {rel} outside {root}/ (to {resolve(target.parent)})"
         return None
     return f"{rel} is outside the output roots"
 
@@ -195,8 +204,9 @@ def plan(settings: Settings, result: TangleResult, *, force: bool = False) -> Pl
     """Decide every write and removal first; any refusal means nothing is written."""
     outcome = Plan()
     manifest = read_manifest(settings)
+    resolved: dict[Path, Path] = {}
     for rel, output in sorted(result.files.items()):
-        reason = unsafe_target(settings, rel)
+        reason = unsafe_target(settings, rel, resolved)
         if reason is not None:
             outcome.problems.append(_at_card(output, f"refusing to write: {reason}"))
             continue
@@ -218,7 +228,7 @@ def plan(settings: Settings, result: TangleResult, *, force: bool = False) -> Pl
             continue
         if disk.state == "edited" and not force:
             outcome.problems.append(edited_message(disk))
-        elif disk.state in ("generated", "edited") and unsafe_target(settings, rel) is None:
+        elif disk.state in ("generated", "edited") and unsafe_target(settings, rel, resolved) is None:
             outcome.removals.append(rel)
     return outcome
 
@@ -232,19 +242,34 @@ def _at_card(output: OutputFile, message: str) -> Problem:
 
 def atomic_write(path: Path, text: str) -> None:
     """Write to a temporary file beside the target, then rename over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=".tmp")
+    atomic_write_many({path: text})
+
+
+def atomic_write_many(files: dict[Path, str]) -> None:
+    """Write each file atomically: every temporary file first, one sync for the whole batch
+    (as durable as an fsync per file, and a thousand times cheaper for a thousand files),
+    then the renames. Interrupted anywhere, each target holds its old or its new content."""
+    temps: list[tuple[str, Path]] = []
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
-        os.chmod(temp, mode)
-        os.replace(temp, path)
+        for path, text in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=".tmp")
+            temps.append((temp, path))
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+                stream.write(text)
+                if len(files) == 1:
+                    stream.flush()
+                    os.fsync(stream.fileno())
+            mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
+            os.chmod(temp, mode)
+        if len(files) > 1:
+            os.sync()
+        for temp, path in temps:
+            os.replace(temp, path)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
+        for temp, _ in temps:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
         raise
 
 
@@ -302,9 +327,8 @@ def write_outputs(settings: Settings, result: TangleResult, *, force: bool = Fal
         report.problems = outcome.problems
         if outcome.problems:
             return report
-        for rel, text in outcome.writes.items():
-            atomic_write(settings.root / rel, text)
-            report.written.append(rel)
+        atomic_write_many({settings.root / rel: text for rel, text in outcome.writes.items()})
+        report.written.extend(outcome.writes)
         for rel in outcome.removals:
             (settings.root / rel).unlink()
             report.removed.append(rel)
