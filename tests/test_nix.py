@@ -205,3 +205,13 @@ def test_this_runbook_parses_builds_and_verifies(tmp_path: Path) -> None:
     print(summary)
     assert " 0 built" not in summary and " 0 verified" not in summary
     assert "toolchain" not in "".join(problem_lines(result))
+
+
+def test_a_function_whose_arguments_all_have_defaults_needs_no_nixpkgs(tmp_path: Path) -> None:
+    body = HELLO.replace("derivation {", '{ greeting ? "hello" }:\nderivation {').replace(
+        "echo hello > $out", "echo ${greeting} > $out"
+    )
+    root = tangled(tmp_path, {"docs/how-to/hello.md": card_text("Hello", body, build="nix/hello.nix")})
+    result = check_nix(root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert ", 1 built, 1 verified, 0 skipped in " in result.stdout.splitlines()[-1]

@@ -205,7 +205,12 @@ def _needs_nixpkgs(settings: Settings, cards: list[Card], result: TangleResult) 
     entries = " ".join(
         f'"{card.stem}" = {(settings.root / card.build).as_posix()};' for card in cards if card.build
     )
-    expression = f"builtins.mapAttrs (name: file: builtins.isFunction (import file)) {{ {entries} }}"
+    # Mirrors the aggregator: a function with an argument that has no default needs callPackage.
+    expression = (
+        "builtins.mapAttrs (name: file: let value = import file; formals = builtins.functionArgs value;"
+        " in builtins.isFunction value && builtins.any (arg: !formals.${arg}) (builtins.attrNames formals))"
+        f" {{ {entries} }}"
+    )
     evaluated = subprocess.run(
         ["nix-instantiate", "--eval", "--strict", "--json", "-E", expression],
         capture_output=True,

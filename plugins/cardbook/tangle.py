@@ -416,26 +416,31 @@ def build_aggregator(
         attributes.append(f"  {nix_string(card.stem)} = build ./{relative.as_posix()};")
         sources.append(Source(card.stem, card.rel, line))
     style = comment_style(settings, path) or ("#", "")
-    body = [
+    preamble = [
         "# One attribute per card that declares `build:`; build one with `nix-build nix -A <card>`.",
         "let",
-        "  # A card's file that is a function ({ lib, stdenv, ... }:) is called with nixpkgs'",
-        "  # callPackage; <nixpkgs> is looked up only when such an attribute is built.",
+        "  # A card's file that is a function with arguments to fill ({ lib, stdenv, ... }:) is",
+        "  # called with nixpkgs' callPackage; <nixpkgs> is looked up only when one is built.",
         "  pkgs = import <nixpkgs> { };",
         "  build = file:",
-        "    let value = import file;",
-        "    in if builtins.isFunction value then pkgs.callPackage file { } else value;",
+        "    let",
+        "      value = import file;",
+        "      formals = builtins.functionArgs value;",
+        "      required = builtins.filter (name: !formals.${name}) (builtins.attrNames formals);",
+        "    in",
+        "    if !builtins.isFunction value then value",
+        "    else if required == [ ] then value { }",
+        "    else pkgs.callPackage file { };",
         "in",
         "{",
-        *attributes,
-        "}",
     ]
+    body = [*preamble, *attributes, "}"]
     digest = block_hash(body)
     head = [
         marker(style, f"{HEADER_MARK} from the `build:` keys of the cards."),
         marker(style, "Do not edit: change the cards, then run `cardbook tangle` (or `mkdocs build`)."),
         body_marker(style, digest),
     ]
-    line_sources: list[Source | None] = [None] * (len(head) + 10) + sources + [None]
+    line_sources: list[Source | None] = [None] * (len(head) + len(preamble)) + sources + [None]
     text = "\n".join(head + body) + "\n"
     return OutputFile(path, text, [card.stem for card in builders], line_sources, [])
