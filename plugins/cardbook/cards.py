@@ -144,6 +144,9 @@ def read_card(
     path: Path, rel: str, settings: Settings, today: dt.date, problems: list[Problem]
 ) -> Card | None:
     try:
+        if not path.is_file():  # reading a named pipe blocks forever, a device may never end
+            problems.append(error(rel, 1, "not a regular file (a named pipe or a device): a card is a file"))
+            return None
         data = path.read_bytes()
     except OSError as exc:
         problems.append(error(rel, 1, f"cannot read the card: {exc.strerror}"))

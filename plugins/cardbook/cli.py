@@ -41,6 +41,9 @@ def handles_config_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except ConfigError as exc:
             click.echo(exc.problem.format(), err=True)
             sys.exit(EXIT_USAGE)
+        except TimeoutError as exc:  # another run held the runbook's lock too long (output.runbook_lock)
+            click.echo(f"cardbook: {exc}", err=True)
+            sys.exit(EXIT_PROBLEMS)
 
     return wrapper
 

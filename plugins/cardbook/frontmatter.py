@@ -116,6 +116,13 @@ def parse(text: str) -> Frontmatter | None:
         if exc.context and "constructor" in problem:
             problem = f"{exc.context} {problem}"
         raise FrontmatterError(line, f"invalid YAML in frontmatter: {problem}") from None
+    except yaml.reader.ReaderError as exc:  # a control character (NUL...): str(exc) spans two lines
+        bad = yaml.reader.Reader.NON_PRINTABLE.search(yaml_text)
+        if bad is None:
+            raise FrontmatterError(first_line, f"invalid YAML in frontmatter: {exc.reason}") from None
+        line = first_line + yaml_text.count("\n", 0, bad.start())
+        message = f"unacceptable character #x{ord(bad.group()):04x}: {exc.reason}"
+        raise FrontmatterError(line, f"invalid YAML in frontmatter: {message}") from None
     except yaml.YAMLError as exc:
         raise FrontmatterError(first_line, f"invalid YAML in frontmatter: {exc}") from None
     finally:

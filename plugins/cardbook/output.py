@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import sys
 import tempfile
 import time
@@ -20,9 +21,9 @@ from pathlib import Path
 from .config import Settings
 from .generated import ParsedFile, is_generated, parse_generated
 from .problems import Problem, error
-from .tangle import OutputFile, TangleResult, comment_style
+from .tangle import RESERVED_PREFIX, OutputFile, TangleResult, comment_style
 
-TEMP_PREFIX = ".cardbook-"
+TEMP_PREFIX = RESERVED_PREFIX
 MANIFEST = ".cardbook-manifest.json"  # the record of what was written, for annotate: false
 LOCK_TIMEOUT = 120.0
 
@@ -66,6 +67,8 @@ class OnDisk:
 
 def _read(path: Path) -> str | None:
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return "\x00"  # a directory, a named pipe (reading blocks), a device: not text we wrote
         return path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         return None
@@ -73,7 +76,7 @@ def _read(path: Path) -> str | None:
         return "\x00"  # not text we wrote
 
 
-def inspect(settings: Settings, rel: str, manifest: dict[str, str]) -> OnDisk:
+def inspect(settings: Settings, rel: str, manifest: dict[str, tuple[str, ...]]) -> OnDisk:
     """Classify the file at `rel`: did cardbook write it, and has a person edited it since?"""
     text = _read(settings.root / rel)
     if text is None:
@@ -98,7 +101,7 @@ def inspect(settings: Settings, rel: str, manifest: dict[str, str]) -> OnDisk:
     recorded = manifest.get(rel)
     if recorded is None:
         return OnDisk(rel, text, "foreign")
-    if recorded != _digest(text):
+    if _digest(text) not in recorded:
         return OnDisk(rel, text, "edited", "it differs from what cardbook last wrote")
     return OnDisk(rel, text, "generated")
 
@@ -125,17 +128,29 @@ def _manifest_path(settings: Settings) -> Path:
     return settings.root / settings.output_roots[0] / MANIFEST
 
 
-def read_manifest(settings: Settings) -> dict[str, str]:
+def read_manifest(settings: Settings) -> dict[str, tuple[str, ...]]:
+    """The digests cardbook may have left in each file it wrote (annotate: false only).
+
+    `files` is what the last complete run wrote; `pending` what a run was about to write when
+    it was interrupted: either content is cardbook's own, so the next run can repair the tree."""
     if settings.annotate:
         return {}
     try:
-        data = json.loads(_manifest_path(settings).read_text(encoding="utf-8"))
+        text = _read(_manifest_path(settings))
+        data = json.loads(text) if text is not None else {}
     except (OSError, ValueError):
         return {}
-    return {str(k): str(v) for k, v in data.get("files", {}).items()} if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    manifest: dict[str, tuple[str, ...]] = {}
+    for section in ("files", "pending"):
+        entries = data.get(section)
+        for rel, digest in entries.items() if isinstance(entries, dict) else ():
+            manifest[str(rel)] = (*manifest.get(str(rel), ()), str(digest))
+    return manifest
 
 
-def generated_on_disk(settings: Settings, manifest: dict[str, str]) -> list[str]:
+def generated_on_disk(settings: Settings, manifest: dict[str, tuple[str, ...]]) -> list[str]:
     """Files under the output roots that cardbook wrote earlier."""
     if not settings.annotate:
         return sorted(manifest)
@@ -149,7 +164,7 @@ def generated_on_disk(settings: Settings, manifest: dict[str, str]) -> list[str]
             for name in sorted(filenames):
                 path = Path(directory, name)
                 style = comment_style(settings, name)
-                if style is None or path.is_symlink() or name.startswith(TEMP_PREFIX):
+                if style is None or name.startswith(TEMP_PREFIX) or not _regular(path):
                     continue
                 try:
                     with path.open(encoding="utf-8") as handle:
@@ -159,6 +174,14 @@ def generated_on_disk(settings: Settings, manifest: dict[str, str]) -> list[str]
                 if is_generated(head, style):
                     found.append(path.relative_to(settings.root).as_posix())
     return found
+
+
+def _regular(path: Path) -> bool:
+    """A regular file, not a symlink: never open a named pipe, whose read blocks forever."""
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
 
 
 def unsafe_target(settings: Settings, rel: str, resolved: dict[Path, Path] | None = None) -> str | None:
@@ -198,6 +221,8 @@ class Plan:
     removals: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # annotate: false only: the digest of each file of the manifest as it is now on disk
+    on_disk: dict[str, str] = field(default_factory=dict)
 
 
 def plan(settings: Settings, result: TangleResult, *, force: bool = False) -> Plan:
@@ -211,6 +236,8 @@ def plan(settings: Settings, result: TangleResult, *, force: bool = False) -> Pl
             outcome.problems.append(_at_card(output, f"refusing to write: {reason}"))
             continue
         disk = inspect(settings, rel, manifest)
+        if rel in manifest and disk.text is not None:
+            outcome.on_disk[rel] = _digest(disk.text)
         if disk.state == "foreign":
             first = output.segments[0].rel if output.segments else "a card"
             outcome.problems.append(foreign_message(disk, first))
@@ -226,6 +253,8 @@ def plan(settings: Settings, result: TangleResult, *, force: bool = False) -> Pl
         disk = inspect(settings, rel, manifest)
         if disk.state == "missing":
             continue
+        if rel in manifest and disk.text is not None:
+            outcome.on_disk[rel] = _digest(disk.text)
         if disk.state == "edited" and not force:
             outcome.problems.append(edited_message(disk))
         elif disk.state in ("generated", "edited") and unsafe_target(settings, rel, resolved) is None:
@@ -279,9 +308,11 @@ def _umask() -> int:
     return mask
 
 
-def _remove_leftover_temps(settings: Settings) -> None:
-    """An interrupted run may leave its temporary file behind; the target itself is intact."""
-    for root in settings.output_roots:
+def _remove_leftover_temps(settings: Settings, roots: tuple[str, ...] | None = None) -> None:
+    """An interrupted run may leave its temporary file behind; the target itself is intact.
+
+    Call with the runbook's lock held: another run's temporary files are never removed."""
+    for root in settings.output_roots if roots is None else roots:
         base = settings.root / root
         if not base.is_dir() or base.is_symlink():
             continue
@@ -293,8 +324,10 @@ def _remove_leftover_temps(settings: Settings) -> None:
 
 
 @contextlib.contextmanager
-def runbook_lock(settings: Settings, *, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
-    """One writer per runbook at a time: a second run waits (saying so) until the first ends."""
+def runbook_lock(settings: Settings, *, timeout: float | None = None) -> Iterator[None]:
+    """One writer per runbook at a time: a second run waits (saying so) until the first ends,
+    or gives up with TimeoutError after `timeout` seconds (LOCK_TIMEOUT by default)."""
+    timeout = LOCK_TIMEOUT if timeout is None else timeout
     key = hashlib.sha256(str(settings.root.resolve()).encode()).hexdigest()[:16]
     directory = Path(tempfile.gettempdir()) / "cardbook-locks"
     directory.mkdir(exist_ok=True)
@@ -310,7 +343,8 @@ def runbook_lock(settings: Settings, *, timeout: float = LOCK_TIMEOUT) -> Iterat
                     break
                 except BlockingIOError:
                     if time.monotonic() > deadline:
-                        raise TimeoutError(f"another cardbook run kept {settings.root} locked") from None
+                        message = f"another cardbook run kept {settings.root} locked for {timeout:g} s"
+                        raise TimeoutError(f"{message}: gave up waiting") from None
                     time.sleep(0.05)
         try:
             yield
@@ -327,6 +361,10 @@ def write_outputs(settings: Settings, result: TangleResult, *, force: bool = Fal
         report.problems = outcome.problems
         if outcome.problems:
             return report
+        if not settings.annotate and outcome.writes:
+            # Record what is about to be written first: if this run is killed among its renames,
+            # the files it already wrote are still known as cardbook's, never as a person's.
+            _write_manifest(settings, result, pending=outcome)
         atomic_write_many({settings.root / rel: text for rel, text in outcome.writes.items()})
         report.written.extend(outcome.writes)
         for rel in outcome.removals:
@@ -337,9 +375,16 @@ def write_outputs(settings: Settings, result: TangleResult, *, force: bool = Fal
     return report
 
 
-def _write_manifest(settings: Settings, result: TangleResult) -> None:
-    files = {rel: _digest(output.text) for rel, output in sorted(result.files.items())}
-    text = json.dumps({"files": files}, indent=1, sort_keys=True) + "\n"
+def _write_manifest(settings: Settings, result: TangleResult, pending: Plan | None = None) -> None:
+    """The record of what cardbook wrote; with `pending`, written before the writes of that plan:
+    what each file holds now, and what it is about to hold."""
+    data: dict[str, dict[str, str]] = {}
+    if pending is None:
+        data["files"] = {rel: _digest(output.text) for rel, output in sorted(result.files.items())}
+    else:
+        data["files"] = dict(sorted(pending.on_disk.items()))
+        data["pending"] = {rel: _digest(text) for rel, text in sorted(pending.writes.items())}
+    text = json.dumps(data, indent=1, sort_keys=True) + "\n"
     path = _manifest_path(settings)
     if _read(path) != text:
         atomic_write(path, text)

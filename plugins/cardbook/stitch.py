@@ -9,7 +9,7 @@ from .cards import Card, Runbook
 from .config import Settings
 from .fences import Fence
 from .generated import ParsedBlock, parse_generated
-from .output import _read, atomic_write, runbook_lock
+from .output import _read, _remove_leftover_temps, atomic_write, runbook_lock
 from .problems import Problem, error
 from .tangle import TangleResult, block_hash, comment_style
 
@@ -87,6 +87,7 @@ def stitch(settings: Settings, runbook: Runbook, result: TangleResult) -> Stitch
         return report
     cards_by_rel = {card.rel: card for card in runbook.cards.values()}
     with runbook_lock(settings):
+        _remove_leftover_temps(settings, settings.card_roots)  # from a stitch killed mid-write
         edits, problems = collect_edits(settings, result)
         report.problems.extend(problems)
         replacements: dict[str, list[tuple[Fence, list[str]]]] = {}
@@ -98,6 +99,8 @@ def stitch(settings: Settings, runbook: Runbook, result: TangleResult) -> Stitch
                     error(file_rel, block.line, f"cannot stitch: {rel} no longer has block {name}[{index}]")
                 )
                 continue
+            if block_hash(fence.body) == block_hash(block.body):
+                continue  # the card already holds this edit: a stitch interrupted before its tangle
             if block_hash(fence.body) != block.digest:
                 report.problems.append(
                     error(
