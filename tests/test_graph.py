@@ -12,7 +12,7 @@ import pytest
 from cardbook import graph as graphs
 from cardbook.check import CheckResult, load_and_check
 from cardbook.config import load_settings
-from helpers import card, check_problems, write_tree
+from helpers import card, check_problems, run_cardbook, write_tree
 
 
 def how_to(**cards: str) -> dict[str, str | bytes]:
@@ -354,3 +354,18 @@ def test_json(tmp_path: Path, today: dt.date) -> None:
         "leaves": ["a"],
         "cycles": [],
     }
+
+
+def test_a_chain_thousands_of_cards_deep_is_printed(tmp_path: Path) -> None:
+    """`cardbook next` walks chains without recursion: real runbooks never get this deep,
+    but a generated one must not crash the tool."""
+    files = {"docs/how-to/c0.md": card(title="C0", status="active")}
+    for index in range(1, 3000):
+        files[f"docs/how-to/c{index}.md"] = card(
+            title=f"C{index}", status="active", requires=[f"c{index - 1}"]
+        )
+    write_tree(tmp_path, files)
+    result = run_cardbook(["next"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout.splitlines()[-1] == "  " + "    " * 2999 + "[ ] c0: C0 (active)"

@@ -122,7 +122,7 @@ def test_every_bad_file_is_listed_not_only_the_first(tmp_path: Path) -> None:
 
 def test_a_typo_in_an_attribute_of_a_buildable_card(tmp_path: Path) -> None:
     body = HELLO.replace('  name = "hello";', '  name = names.helo;\n  names = { hello = "hello"; };')
-    body = body.replace("derivation {", "let names = { hello = \"hello\"; }; in derivation {", 1)
+    body = body.replace("derivation {", 'let names = { hello = "hello"; }; in derivation {', 1)
     body = body.replace('  names = { hello = "hello"; };\n', "")
     root = tangled(tmp_path, {"docs/how-to/hello.md": card_text("Hello", body, build="nix/hello.nix")})
     result = check_nix(root)
@@ -147,7 +147,7 @@ def test_a_failing_verification_is_reported_at_its_fence_with_its_output(tmp_pat
 
 
 def test_a_card_using_another_cards_file_must_require_it(tmp_path: Path) -> None:
-    library = "```nix {file=nix/lib.nix}\n{ greeting = \"hi\"; }\n```\n"
+    library = '```nix {file=nix/lib.nix}\n{ greeting = "hi"; }\n```\n'
     app = "```nix {file=nix/app.nix}\nlet lib = import ./lib.nix; in lib.greeting\n```\n"
     root = write_tree(
         tmp_path,
@@ -178,7 +178,8 @@ def test_outputs_that_need_nixpkgs_are_skipped_and_counted(tmp_path: Path) -> No
     if probe.returncode == 0:
         pytest.skip("nixpkgs is on this machine's Nix search path: the card would really be built")
     package = (
-        "```nix {file=nix/pkg.nix}\n{ lib, stdenv }:\nstdenv.mkDerivation { pname = \"x\"; version = \"1\"; }\n```\n"
+        "```nix {file=nix/pkg.nix}\n{ lib, stdenv }:\n"
+        'stdenv.mkDerivation { pname = "x"; version = "1"; }\n```\n'
     )
     root = tangled(
         tmp_path,

@@ -213,6 +213,9 @@ def load_settings(config_file: Path | None = None, *, cwd: Path | None = None) -
             raise ConfigError(error(name, deep + 1, f"invalid YAML: nested deeper than {MAX_DEPTH} levels"))
         node = yaml.compose(text, Loader=_TolerantLoader)
         data = yaml.load(text, Loader=_TolerantLoader) if node is not None else None
+    except yaml.reader.ReaderError as exc:  # a control character; its str() spans two lines
+        line = text.count("\n", 0, exc.position) + 1
+        raise ConfigError(error(name, line, f"invalid YAML: {exc.reason} (#x{exc.character:04x})")) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1

@@ -57,23 +57,20 @@ class Graph:
         ]
 
     def chain(self, goal: str) -> list[tuple[int, str, bool]]:
-        """The goal's prerequisite tree as (depth, stem, already_shown) rows, depth first."""
+        """The goal's prerequisite tree as (depth, stem, already_shown) rows, depth first.
+
+        An explicit stack: requires chains can be thousands of cards deep."""
         rows: list[tuple[int, str, bool]] = []
         shown: set[str] = set()
-        on_path: set[str] = set()
-
-        def visit(stem: str, depth: int) -> None:
+        stack = [(goal, 0)]
+        while stack:
+            stem, depth = stack.pop()
             repeat = stem in shown
             rows.append((depth, stem, repeat))
-            if repeat or stem in on_path:
-                return
+            if repeat:
+                continue
             shown.add(stem)
-            on_path.add(stem)
-            for need in self.requires[stem]:
-                visit(need, depth + 1)
-            on_path.discard(stem)
-
-        visit(goal, 0)
+            stack.extend((need, depth + 1) for need in reversed(self.requires[stem]))
         return rows
 
     def neighbourhood(self, stem: str, depth: int = 2) -> set[str]:
