@@ -7,11 +7,14 @@ import sys
 from collections.abc import Callable, Iterable
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from .check import CheckResult
 from .problems import ConfigError, Problem, count, plural
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -167,21 +170,28 @@ def _problem_hint(problems: list[Problem]) -> None:
         click.echo(f"note: {plural(errors, 'error')} in the cards; run `cardbook check`", err=True)
 
 
+def _checked_or_exit(settings: Settings, refusal: str) -> CheckResult:
+    """The checked runbook; writing anything from cards with errors is refused."""
+    from .check import load_and_check
+
+    result = load_and_check(settings)
+    if result.errors:
+        report_problems(result.problems, len(result.runbook.cards), "text")
+        click.echo(f"{refusal}: fix the errors above first", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    return result
+
+
 @main.command("tangle")
 @click.option("--force", is_flag=True, help="Overwrite generated files even where they were edited by hand.")
 @config_option
 @handles_config_errors
 def tangle_command(force: bool, config_file: Path | None) -> None:
     """Write the files the cards' code blocks produce."""
-    from .check import load_and_check
     from .output import write_outputs
 
     settings = _settings(config_file)
-    result = load_and_check(settings)
-    if result.errors:
-        report_problems(result.problems, len(result.runbook.cards), "text")
-        click.echo("nothing written: fix the errors above first", err=True)
-        sys.exit(EXIT_PROBLEMS)
+    result = _checked_or_exit(settings, "nothing written")
     report = write_outputs(settings, result.tangled, force=force)
     for problem in [*result.problems, *report.problems]:
         click.echo(problem.format())
@@ -204,11 +214,7 @@ def stitch_command(config_file: Path | None) -> None:
     from .stitch import stitch
 
     settings = _settings(config_file)
-    result = load_and_check(settings)
-    if result.errors:
-        report_problems(result.problems, len(result.runbook.cards), "text")
-        click.echo("nothing stitched: fix the errors above first", err=True)
-        sys.exit(EXIT_PROBLEMS)
+    result = _checked_or_exit(settings, "nothing stitched")
     report = stitch(settings, result.runbook, result.tangled)
     for problem in report.problems:
         click.echo(problem.format())
