@@ -76,9 +76,14 @@ def _read(path: Path) -> str | None:
         return "\x00"  # not text we wrote
 
 
-def inspect(settings: Settings, rel: str, manifest: dict[str, tuple[str, ...]]) -> OnDisk:
-    """Classify the file at `rel`: did cardbook write it, and has a person edited it since?"""
-    text = _read(settings.root / rel)
+def inspect(
+    settings: Settings, rel: str, manifest: dict[str, tuple[str, ...]], text: str | None = None
+) -> OnDisk:
+    """Classify the file at `rel`: did cardbook write it, and has a person edited it since?
+
+    `text` is the file's content when the caller has read it already."""
+    if text is None:
+        text = _read(settings.root / rel)
     if text is None:
         return OnDisk(rel, None, "missing")
     if settings.annotate:
@@ -235,9 +240,15 @@ def plan(settings: Settings, result: TangleResult, *, force: bool = False) -> Pl
         if reason is not None:
             outcome.problems.append(_at_card(output, f"refusing to write: {reason}"))
             continue
-        disk = inspect(settings, rel, manifest)
-        if rel in manifest and disk.text is not None:
-            outcome.on_disk[rel] = _digest(disk.text)
+        text = _read(settings.root / rel)
+        if text is not None and rel in manifest:
+            outcome.on_disk[rel] = _digest(text)
+        # The common case, decided without reading the markers. Identical text proves nothing
+        # about ownership without annotations: there only the manifest says the file is ours.
+        if text is not None and (settings.annotate or rel in manifest) and same_text(text, output.text):
+            outcome.unchanged.append(rel)
+            continue
+        disk = inspect(settings, rel, manifest, text)
         if disk.state == "foreign":
             first = output.segments[0].rel if output.segments else "a card"
             outcome.problems.append(foreign_message(disk, first))
@@ -399,14 +410,15 @@ def drift(settings: Settings, result: TangleResult) -> tuple[list[Problem], str]
     diffs: list[str] = []
     manifest = read_manifest(settings)
     for rel, output in sorted(result.files.items()):
-        disk = inspect(settings, rel, manifest)
+        text = _read(settings.root / rel)
+        if text is not None and same_text(text, output.text):
+            continue  # the common case: no need to read the markers
+        disk = inspect(settings, rel, manifest, text)
         if disk.state == "missing":
             problems.append(_at_card(output, "missing: the cards produce it; run `cardbook tangle`"))
             diffs.append(_diff(rel, "", output.text))
             continue
         assert disk.text is not None
-        if same_text(disk.text, output.text):
-            continue
         if disk.state == "foreign":
             first = output.segments[0].rel if output.segments else "a card"
             problems.append(foreign_message(disk, first))

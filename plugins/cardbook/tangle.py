@@ -11,6 +11,7 @@ hand edits are found per block, and `cardbook stitch` knows where each line came
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -86,8 +87,7 @@ def block_hash(body: Iterable[str]) -> str:
 
 
 def comment_style(settings: Settings, path: str) -> tuple[str, str] | None:
-    suffix = PurePosixPath(path).suffix
-    return settings.comment_styles.get(suffix)
+    return settings.comment_styles.get(os.path.splitext(path)[1])
 
 
 def marker(style: tuple[str, str], text: str) -> str:
