@@ -104,7 +104,9 @@ def load_runbook(settings: Settings, *, today: dt.date | None = None) -> Runbook
     project = settings.root
     pages: dict[str, list[Page]] = {}
     seen: set[str] = set()
-    roots = [settings.docs_dir, *settings.card_roots]
+    # Card roots inside the docs tree were walked with it already.
+    docs_prefix = settings.docs_dir.rstrip("/") + "/"
+    roots = [settings.docs_dir, *(r for r in settings.card_roots if not r.startswith(docs_prefix))]
     for root in roots:
         for path, rel in _walk_markdown(project / root, project, problems):
             if rel in seen:
@@ -299,7 +301,7 @@ def _as_date(value: Any) -> dt.date | None:
 
 
 def _stem_of(written: str) -> str:
-    name = PurePosixPath(written.strip()).name
+    name = written.strip().rstrip("/").rsplit("/", 1)[-1]
     return name[:-3] if name.endswith(".md") else name
 
 

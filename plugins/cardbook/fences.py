@@ -109,7 +109,8 @@ def parse_fences(text: str, first_line: int, rel: str, problems: list[Problem]) 
                 in_comment = False
             index += 1
             continue
-        match = _OPEN.match(line)
+        # Most lines are prose: only a backtick, a tilde or a comment opener needs a closer look.
+        match = _OPEN.match(line) if ("`" in line or "~" in line) else None
         if match is None:
             start = line.find("<!--")
             if start != -1 and "-->" not in line[start + 4 :]:

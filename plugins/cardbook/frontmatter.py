@@ -101,7 +101,8 @@ def parse(text: str) -> Frontmatter | None:
         node = loader.get_single_node()
         if node is None:
             return Frontmatter({}, body_line=body_line, body_offset=body_offset)
-        _refuse_aliases(node, first_line)
+        if "&" in yaml_text or "*" in yaml_text:  # no anchor or alias without these characters
+            _refuse_aliases(node, first_line)
         if not isinstance(node, yaml.MappingNode):
             kind = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
             raise FrontmatterError(

@@ -116,10 +116,10 @@ def check_target(settings: Settings, written: str) -> str | None:
     decoded = unquote(written)
     if decoded != written or written.startswith(("~", "/", "\\")) or "\\" in written or ":" in written:
         return None
-    path = PurePosixPath(written)
-    if path.is_absolute() or ".." in path.parts or not path.parts or "\x00" in written:
+    parts = [part for part in written.split("/") if part not in ("", ".")]
+    if ".." in parts or not parts or "\x00" in written:
         return None
-    normal = path.as_posix()
+    normal = "/".join(parts)
     if any(normal.startswith(root.rstrip("/") + "/") for root in settings.output_roots):
         return normal
     return None
