@@ -1,21 +1,130 @@
-"""The thin MkDocs adapter over the cardbook core."""
+"""The thin MkDocs adapter over the cardbook core.
+
+Per build: read and check the cards once, tangle and write the generated files (the same rules
+as `cardbook tangle`), then hand each page's URL to the pure renderers in render.py, svg.py and
+wikilinks.py. Nothing is ever written into docs_dir: the overview, the generated-files page,
+the raw generated files and the stylesheet are virtual files (`File.generated`).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
+import pickle
+import posixpath
+import re
+import signal
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.livereload import LiveReloadServer
+from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
 
+from . import render
+from .cards import Card
 from .check import CheckResult, load_and_check
 from .config import Settings
-from .problems import ConfigError
+from .problems import ConfigError, Problem, plural
+from .svg import DotError, DotRenderer, layered_svg, overview_dot
+from .tangle import TangleResult
+from .wikilinks import PLACEHOLDER, PageIndex, ResolvedLink, default_slugify, rewrite_wikilinks
 
 log = get_plugin_logger(__name__)
+T = TypeVar("T")
+
+OVERVIEW_URI = "runbook.md"
+FILES_URI = "generated-files.md"
+CSS_URI = "assets/cardbook/cardbook.css"
+STATIC_CSS = Path(__file__).with_name("assets") / "cardbook.css"
+DOT_WAIT = 120.0  # seconds the overview waits for Graphviz before drawing it itself
+
+
+# Where a card page's neighbourhood graph goes: the end of its content.
+NEIGHBOURHOOD_MARK = render.placeholder("neighbourhood")
+
+
+def _splice(text: str, *replacements: tuple[str, str]) -> str:
+    """Replace each marker's first occurrence, in order, copying the page once (pages are big)."""
+    pieces, position = [], 0
+    for marker, value in replacements:
+        found = text.find(marker, position)
+        if found == -1:
+            continue
+        pieces += [text[position:found], value]
+        position = found + len(marker)
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+class ForkedWork(Generic[T]):
+    """A pure computation run in a forked child while MkDocs renders the pages.
+
+    MkDocs builds on one core; the machines this runs on have a second one. The child gets the
+    build's data by fork (nothing is copied on the way in) and sends its result back through a
+    pipe. Where there is no fork, or threads are running (`mkdocs serve`) so forking is unsafe,
+    `start` gives None and the caller computes in-process; so does a failed child.
+    """
+
+    def __init__(self, pid: int, read_end: int) -> None:
+        self._pid = pid
+        self._read_end: int | None = read_end
+        self._value: T | None = None
+
+    @classmethod
+    def start(cls, work: Callable[[], T]) -> ForkedWork[T] | None:
+        if not hasattr(os, "fork") or threading.active_count() > 1:
+            return None
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: compute, send, and leave without running any cleanup
+            status = 1
+            try:
+                os.close(read_end)
+                payload = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
+                with os.fdopen(write_end, "wb") as stream:
+                    stream.write(payload)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write_end)
+        return cls(pid, read_end)
+
+    def result(self) -> T | None:
+        """The child's result (waiting for it the first time), or None if it failed."""
+        if self._read_end is None:
+            return self._value
+        try:
+            with os.fdopen(self._read_end, "rb") as stream:
+                payload = stream.read()
+            _, status = os.waitpid(self._pid, 0)
+            if status == 0 and payload:
+                self._value = pickle.loads(payload)
+        except (OSError, pickle.UnpicklingError, EOFError):
+            self._value = None
+        self._read_end = None
+        return self._value
+
+    def close(self) -> None:
+        """Stop a child whose result was never needed (the build failed before any card page)."""
+        if self._read_end is None:
+            return
+        os.close(self._read_end)
+        self._read_end = None
+        with contextlib.suppress(OSError):
+            os.kill(self._pid, signal.SIGTERM)
+            os.waitpid(self._pid, 0)
 
 
 class CardbookConfig(base.Config):
@@ -30,15 +139,44 @@ class CardbookConfig(base.Config):
 
 class CardbookPlugin(BasePlugin[CardbookConfig]):
     def __init__(self) -> None:
+        self.serving = False
+        self.dot = DotRenderer()  # kept across `mkdocs serve` rebuilds: its memory cache too
+        self._reset()
+
+    def _reset(self) -> None:
+        """Per-build state; `mkdocs serve` reuses this instance for every rebuild."""
+        if getattr(self, "card_parts", None) is not None:
+            self.card_parts.close()
         self.settings: Settings | None = None
         self.result: CheckResult | None = None
+        self.tangled: TangleResult | None = None
+        self.links = render.SiteLinks({})
+        self.styles: dict[str, render.StatusStyle] = {}
+        self.fence_index: render.FenceIndex | None = None
+        self.generates: dict[str, list[str]] = {}
+        self.card_by_src: dict[str, Card] = {}
+        self.page_index = PageIndex({}, {})
+        self.page_urls: dict[str, str] = {}
+        self.wikilinks: dict[str, list[ResolvedLink]] = {}  # page -> links behind its placeholders
+        self.overview_src: str | None = None
+        self.files_src: str | None = None
+        self.overview_graph: Future[str] | None = None
+        self.card_parts: ForkedWork[dict[str, tuple[str, str]]] | None = None
+        self.show_tags = True
+        self.slugify = default_slugify
+
+    # Configuration and the build's data ------------------------------------------------------
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        self.serving = command == "serve"
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        self._reset()
         root = Path(config.config_file_path).resolve().parent
         docs_dir = Path(config.docs_dir).resolve()
         try:
             self.settings = Settings.from_mapping(
-                dict(self.config),
+                {key: value for key, value in self.config.items() if key != "enabled"},
                 root=root,
                 config_file=Path(config.config_file_path),
                 docs_dir=docs_dir.relative_to(root).as_posix()
@@ -47,10 +185,280 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
             )
         except ConfigError as exc:
             raise PluginError(exc.problem.format()) from None
+        self.styles = render.status_styles(self.settings.statuses)
+        # Material shows frontmatter tags itself when its tags plugin is on: no second copy.
+        self.show_tags = not any(name in config.plugins for name in ("tags", "material/tags"))
+        toc = config.mdx_configs.get("toc", {})
+        if callable(toc.get("slugify")):  # heading ids made like the toc extension makes them
+            custom, separator = toc["slugify"], toc.get("separator", "-")
+            self.slugify = functools.lru_cache(maxsize=4096)(lambda text: custom(text, separator))
+        if CSS_URI not in [str(entry) for entry in config.extra_css]:
+            config.extra_css.append(CSS_URI)
         return config
 
-    def on_pre_build(self, config: MkDocsConfig, **kwargs: Any) -> None:
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
         assert self.settings is not None
         self.result = load_and_check(self.settings)
-        for problem in self.result.problems:
+        tangled = self.result.tangled
+        problems = self.result.problems  # the card, graph and tangle problems of `cardbook check`
+        self.tangled = tangled
+        self.fence_index = render.FenceIndex(tangled)
+        self.generates = render.generated_paths(tangled)
+        for problem in problems:
             log.warning(problem.format())
+        errors = [problem for problem in problems if problem.severity == "error"]
+        if errors:
+            log.warning(
+                f"generated files not written: {plural(len(errors), 'error')} in the cards (see above)"
+            )
+            return
+        self._write_outputs(tangled)
+
+    def _write_outputs(self, tangled: TangleResult) -> None:
+        from .output import write_outputs  # the core's safe writer: atomic, never over a hand edit
+
+        assert self.settings is not None
+        try:
+            report = write_outputs(self.settings, tangled)
+        except TimeoutError as exc:  # another cardbook run holds the runbook's lock
+            self._refuse(str(exc))
+            return
+        refusals = [problem for problem in report.problems if problem.severity == "error"]
+        for problem in report.problems:
+            if problem not in refusals:
+                log.warning(problem.format())
+        if refusals:
+            self._refuse("\n".join([*(problem.format() for problem in refusals), "nothing written"]))
+            return
+        if report.written or report.removed:
+            log.info(
+                f"generated files: {len(report.written)} written, {len(report.removed)} removed, "
+                f"{len(report.unchanged)} unchanged"
+            )
+
+    def _refuse(self, message: str) -> None:
+        """Stop a build; while serving, report and keep serving (the files stay as they are)."""
+        if self.serving:
+            log.error(message)
+            return
+        raise PluginError(message)
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        assert self.settings is not None and self.result is not None and self.tangled is not None
+        cards = self.result.runbook.cards
+        docs_dir = self.settings.docs_dir
+        card_urls: dict[str, str] = {}
+        for card in cards.values():
+            src = posixpath.relpath(card.rel, docs_dir)
+            file = files.get_file_from_path(src)
+            if file is not None and file.is_documentation_page():
+                card_urls[card.stem] = file.url
+                self.card_by_src[src] = card
+        css = STATIC_CSS.read_text(encoding="utf-8")
+        files.append(File.generated(config, CSS_URI, content=render.status_css(self.styles) + "\n" + css))
+        self.links = render.SiteLinks(card_urls)
+        if cards:
+            self.overview_src = self._page(files, config, OVERVIEW_URI, "# Runbook overview\n\n")
+            self.links.overview_url = files.get_file_from_path(self.overview_src).url
+            self.files_src = self._page(files, config, FILES_URI, "# Generated files\n\n")
+            self.links.files_page_url = files.get_file_from_path(self.files_src).url
+            self.links.file_anchors = render.file_anchors(self.tangled.files)
+            for path, output in sorted(self.tangled.files.items()):
+                if files.get_file_from_path(path) is not None:
+                    log.warning(f"{path}: a docs file has the same path; the generated file is not published")
+                    continue
+                raw = File.generated(config, path, content=output.text)
+                files.append(raw)
+                self.links.raw_urls[path] = raw.url
+        titles = {card.stem: card.title for card in cards.values() if card.title}
+        self.page_urls = {file.src_uri: file.url for file in files.documentation_pages()}
+        self.page_index = PageIndex.from_sources(self.page_urls, titles)
+        # Fork before Graphviz's thread starts: a forked child must not inherit threads.
+        self.card_parts = ForkedWork.start(self._all_card_parts)
+        self._start_overview_graph()
+        return files
+
+    @staticmethod
+    def _page(files: Files, config: MkDocsConfig, uri: str, heading: str) -> str:
+        """A page of ours: the docs' own file when there is one, else a virtual one."""
+        if files.get_file_from_path(uri) is None:
+            marker = render.OVERVIEW_MARKER if uri == OVERVIEW_URI else render.GENERATED_MARKER
+            files.append(File.generated(config, uri, content=heading + marker + "\n"))
+        return uri
+
+    def _start_overview_graph(self) -> None:
+        """Graphviz runs in a thread while MkDocs renders the pages; on_post_page collects it."""
+        assert self.settings is not None and self.result is not None
+        if not (self.settings.graphs and self.result.graph.cards and self.links.overview_url is not None):
+            return
+        if not self.dot.available:
+            log.info(
+                "Graphviz dot not found: the overview graph uses cardbook's own layout (install graphviz)"
+            )
+            return
+        nodes, edges = render.overview_nodes(
+            self.result.graph, self.links, self.links.overview_url, self.styles
+        )
+        self.overview_graph = self.dot.submit(overview_dot(nodes, edges))
+
+    def on_serve(self, server: LiveReloadServer, *, config: MkDocsConfig, builder: Any) -> LiveReloadServer:
+        """Saving a card re-tangles; a hand edit under an output root is reported at once."""
+        assert self.settings is not None
+        docs_dir = Path(config.docs_dir).resolve()
+        for folder in (*self.settings.card_roots, *self.settings.output_roots):
+            path = (self.settings.root / folder).resolve()
+            if path.is_dir() and not path.is_relative_to(docs_dir):
+                server.watch(str(path))
+        return server
+
+    # Pages ---------------------------------------------------------------------------------
+
+    def _warn(self, problems: list[Problem]) -> None:
+        for problem in problems:
+            log.warning(problem.format())
+
+    def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        src = page.file.src_uri
+        if src == self.overview_src:
+            overview = render.overview_markdown()
+            if render.OVERVIEW_MARKER in markdown:
+                markdown = markdown.replace(render.OVERVIEW_MARKER, overview, 1)
+            else:
+                markdown = markdown.rstrip() + "\n\n" + overview + "\n"
+        elif src == self.files_src and render.GENERATED_MARKER not in markdown:
+            markdown = markdown.rstrip() + "\n\n" + render.GENERATED_MARKER + "\n"
+        card = self.card_by_src.get(src)
+        original = markdown  # line numbers refer to this text; wiki-links keep the line count
+        if "[[" in markdown:
+            links: list[ResolvedLink] = []
+            markdown, problems = rewrite_wikilinks(
+                markdown,
+                page_src=src,
+                index=self.page_index,
+                rel=src,
+                slugify=self.slugify,
+                placeholders=links,
+            )
+            if links:
+                self.wikilinks[src] = links
+            if problems:  # only now pay for the path and the frontmatter's line count
+                rel, offset = self._rel(page), self._line_offset(page, original, card)
+                self._warn([replace(problem, path=rel, line=problem.line + offset) for problem in problems])
+        if card is not None and self.fence_index is not None:
+            markdown = render.title_fences(
+                markdown, self._line_offset(page, original, card), card, self.fence_index
+            )
+        return markdown
+
+    def _rel(self, page: Page) -> str:
+        """The page's path for messages: relative to the project, like the core's."""
+        if page.file.abs_src_path is None or self.settings is None:
+            return page.file.src_uri
+        path = Path(page.file.abs_src_path)
+        root = self.settings.root.resolve()
+        return (
+            path.resolve().relative_to(root).as_posix() if path.resolve().is_relative_to(root) else str(path)
+        )
+
+    @staticmethod
+    def _line_offset(page: Page, markdown: str, card: Card | None) -> int:
+        """File lines before the Markdown MkDocs hands us (its frontmatter), 0 if unknown."""
+        if card is not None:
+            source = card.text
+        elif page.file.generated_by is None:
+            source = page.file.content_string
+        else:
+            return 0
+        if source.endswith(markdown):
+            return source.count("\n", 0, len(source) - len(markdown))
+        return 0
+
+    def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        """Mark where a card's header and graph go; on_post_page fills them in.
+
+        Filling them in after Material's search plugin read the page keeps graph labels and
+        header links out of the search index, and saves it parsing a few kB per card.
+        """
+        src = page.file.src_uri
+        links = self.wikilinks.pop(src, None)
+        if links:  # before the search plugin reads the page: link texts are searchable
+            html = PLACEHOLDER.sub(lambda found: self._wikilink(found, links, page.file.url), html)
+        if src in self.card_by_src:
+            html = render.insert_after_title(html, render.placeholder("header"))
+            html += NEIGHBOURHOOD_MARK
+        return html
+
+    def _wikilink(self, found: re.Match[str], links: list[ResolvedLink], page_url: str) -> str:
+        number = int(found[1])
+        if number >= len(links):
+            return found[0]  # the word was in the page itself, not one of ours
+        link = links[number]
+        target = self.page_urls.get(link.target) if link.target else page_url
+        return render.wikilink_html(target, link.anchor, link.label, page_url)
+
+    @event_priority(-100)  # after other plugins: none of them needs to parse what we add
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str | None:
+        assert self.result is not None
+        src = page.file.src_uri
+        graph = self.result.graph
+        url = page.file.url
+        card = self.card_by_src.get(src)
+        if card is not None:
+            done = self.card_parts.result() if self.card_parts is not None else None
+            header, section = done[src] if done and src in done else self._card_parts(card, url)
+            output = _splice(output, (render.placeholder("header"), header), (NEIGHBOURHOOD_MARK, section))
+            if self.fence_index is not None:
+                output = render.caption_fences(output, card, self.fence_index, graph, self.links, url)
+        if src == self.overview_src:
+            for name, html in render.overview_sections(graph, self.links, url, self.styles).items():
+                output = output.replace(render.placeholder(name), html, 1)
+            output = output.replace(render.placeholder("overview-graph"), self._overview_graph(url), 1)
+        if src == self.files_src and self.tangled is not None:
+            body = render.generated_files_html(self.tangled, graph, self.links, url, self.styles)
+            output = output.replace(render.GENERATED_MARKER, body, 1)
+        return output
+
+    def _all_card_parts(self) -> dict[str, tuple[str, str]]:
+        return {
+            src: self._card_parts(card, self.page_urls[src])
+            for src, card in self.card_by_src.items()
+            if src in self.page_urls
+        }
+
+    def _card_parts(self, card: Card, url: str) -> tuple[str, str]:
+        """A card page's header and neighbourhood section (pure: also run in a forked child)."""
+        assert self.result is not None and self.settings is not None
+        graph = self.result.graph
+        generates = self.generates.get(card.stem, [])
+        header = render.card_header(
+            card, graph, self.links, url, self.styles, generates=generates, show_tags=self.show_tags
+        )
+        section = ""
+        if self.settings.graphs:
+            svg = render.neighbourhood_svg(card.stem, graph, self.links, url, self.styles)
+            section = render.neighbourhood_section(svg, self.links, url)
+        return header, section
+
+    def _overview_graph(self, page_url: str) -> str:
+        if self.overview_graph is None:
+            return self._fallback_graph(page_url)
+        try:
+            return render.overview_graph_figure(self.overview_graph.result(timeout=DOT_WAIT))
+        except (DotError, FutureTimeout) as exc:
+            log.info(f"overview graph: {exc or 'Graphviz took too long'}; using cardbook's own layout")
+            return self._fallback_graph(page_url, "Drawn by cardbook: Graphviz failed.")
+
+    def _fallback_graph(self, page_url: str, note: str = "") -> str:
+        assert self.result is not None and self.settings is not None
+        if not self.settings.graphs:
+            return '<p class="cardbook-none">Graphs are turned off (<code>graphs: false</code>).</p>'
+        nodes, edges = render.overview_nodes(self.result.graph, self.links, page_url, self.styles)
+        svg = layered_svg(nodes, edges, label="The runbook's cards", vertical=True, sweeps=8)
+        return render.overview_graph_figure(svg, note or "Drawn by cardbook: Graphviz is not installed.")
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.card_parts is not None:
+            self.card_parts.close()
+
+    def on_shutdown(self) -> None:
+        self.dot.close()

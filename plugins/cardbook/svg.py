@@ -15,6 +15,7 @@ Nothing here imports MkDocs; see docs/explanation/graph-rendering.md for the cho
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import os
@@ -22,6 +23,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import textwrap
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,11 +33,13 @@ from pathlib import Path
 NODE_HEIGHT = 30
 NODE_GAP = 12
 COLUMN_GAP = 64
+ROW_GAP = 40
 MARGIN = 8
 CHAR_WIDTH = 7.0  # average advance of the 12px sans-serif the stylesheet sets
 MIN_NODE_WIDTH = 64
 MAX_LABEL_CHARS = 30
-BARYCENTER_SWEEPS = 4
+SWEEPS = 2  # barycenter passes: one each way settles a neighbourhood; more help big graphs
+DOT_LABEL_WIDTH = 24  # characters per line of a node label in the Graphviz drawing
 
 
 @dataclass(frozen=True)
@@ -56,132 +60,198 @@ class Edge:
     target: str
 
 
+# Labels, tooltips and links recur across the pages of a build: escape each once.
+escape = functools.lru_cache(maxsize=16384)(html.escape)
+
+
 def _clip(label: str) -> str:
     return label if len(label) <= MAX_LABEL_CHARS else label[: MAX_LABEL_CHARS - 1].rstrip() + "…"
 
 
 def _number(value: float) -> str:
-    """Short, stable number formatting for coordinates."""
-    return f"{value:.1f}".rstrip("0").rstrip(".")
+    """Coordinates rounded to whole pixels: short and stable output."""
+    return str(round(value))
 
 
-def order_columns(nodes: list[Node], edges: list[Edge]) -> dict[int, list[Node]]:
-    """Nodes per column, ordered to reduce edge crossings (barycenter heuristic)."""
+def order_columns(nodes: list[Node], edges: list[Edge], sweeps: int = SWEEPS) -> dict[int, list[Node]]:
+    """Nodes per column, ordered to reduce edge crossings (barycenter heuristic).
+
+    Each sweep moves every node of a column towards the mean position of its neighbours in
+    the columns already placed: left to right, then right to left, and so on.
+    """
     columns: dict[int, list[Node]] = {}
     for node in sorted(nodes, key=lambda n: (n.column, n.label.casefold(), n.id)):
         columns.setdefault(node.column, []).append(node)
-    neighbours: dict[str, list[str]] = {node.id: [] for node in nodes}
-    for edge in edges:
-        if edge.source in neighbours and edge.target in neighbours:
-            neighbours[edge.source].append(edge.target)
-            neighbours[edge.target].append(edge.source)
+    if all(len(column) < 2 for column in columns.values()):
+        return columns  # nothing to reorder
     column_of = {node.id: node.column for node in nodes}
+    left: dict[str, list[str]] = {node.id: [] for node in nodes}  # neighbours in lower columns
+    right: dict[str, list[str]] = {node.id: [] for node in nodes}
+    for edge in edges:
+        source, target = edge.source, edge.target
+        if source not in column_of or target not in column_of:
+            continue
+        if column_of[source] < column_of[target]:
+            left[target].append(source)
+            right[source].append(target)
+        elif column_of[target] < column_of[source]:
+            left[source].append(target)
+            right[target].append(source)
     position = {node.id: index for column in columns.values() for index, node in enumerate(column)}
-
-    def barycenter(node: Node, forward: bool) -> tuple[float, int]:
-        # Mean position of the neighbours in the columns already placed during this sweep.
-        placed = [
-            position[other]
-            for other in neighbours[node.id]
-            if (column_of[other] < node.column if forward else column_of[other] > node.column)
-        ]
-        return (sum(placed) / len(placed) if placed else float(position[node.id]), position[node.id])
-
     keys = sorted(columns)
-    for sweep in range(BARYCENTER_SWEEPS):
+    for sweep in range(sweeps):
         forward = sweep % 2 == 0
+        placed = left if forward else right
         for key in keys if forward else reversed(keys):
-            columns[key] = sorted(columns[key], key=lambda node: barycenter(node, forward))
-            position.update({node.id: index for index, node in enumerate(columns[key])})
+            column = columns[key]
+            if len(column) < 2:
+                continue
+            ranked = []
+            for index, node in enumerate(column):
+                others = placed[node.id]
+                mean = sum(position[other] for other in others) / len(others) if others else float(index)
+                ranked.append((mean, index, node))
+            ranked.sort(key=lambda entry: (entry[0], entry[1]))
+            columns[key] = column = [entry[2] for entry in ranked]
+            for index, node in enumerate(column):
+                position[node.id] = index
     return columns
 
 
-def layered_svg(nodes: list[Node], edges: list[Edge], *, label: str, focus: str | None = None) -> str:
-    """An SVG with one column per distinct `Node.column`, left to right."""
+def layered_svg(
+    nodes: list[Node],
+    edges: list[Edge],
+    *,
+    label: str,
+    focus: str | None = None,
+    vertical: bool = False,
+    sweeps: int = SWEEPS,
+) -> str:
+    """An SVG with one layer per distinct `Node.column`: columns left to right, or rows top down."""
     if not nodes:
         return ""
-    columns = order_columns(nodes, edges)
+    layers = order_columns(nodes, edges, sweeps)
     widths = {
         node.id: max(MIN_NODE_WIDTH, round(len(_clip(node.label)) * CHAR_WIDTH + 20))
-        for column in columns.values()
-        for node in column
+        for layer in layers.values()
+        for node in layer
     }
-    tallest = max(len(column) for column in columns.values())
-    height = tallest * NODE_HEIGHT + (tallest - 1) * NODE_GAP + 2 * MARGIN
-    boxes: dict[str, tuple[float, float, float]] = {}  # id -> (x, y, width)
-    x = float(MARGIN)
-    for key in sorted(columns):
-        column = columns[key]
-        column_width = max(widths[node.id] for node in column)
-        used = len(column) * NODE_HEIGHT + (len(column) - 1) * NODE_GAP
-        y = (height - used) / 2
-        for node in column:
-            width = widths[node.id]
-            boxes[node.id] = (x + (column_width - width) / 2, y, width)
-            y += NODE_HEIGHT + NODE_GAP
-        x += column_width + COLUMN_GAP
-    width = x - COLUMN_GAP + MARGIN
+    boxes = _place_rows(layers, widths) if vertical else _place_columns(layers, widths)
+    width = max(x + w for x, _, w in boxes.values()) + MARGIN
+    height = max(y for _, y, _ in boxes.values()) + NODE_HEIGHT + MARGIN
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="cardbook-svg" viewBox="0 0 {_number(width)} '
-        f'{_number(height)}" width="{_number(width)}" height="{_number(height)}" role="img" '
-        f'aria-label="{html.escape(label)}">'
+        '<svg xmlns="http://www.w3.org/2000/svg" class="cardbook-svg cardbook-svg--layered" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+        f'aria-label="{escape(label)}">'
     ]
-    column_of = {node.id: node.column for node in nodes}
+    layer_of = {node.id: node.column for node in nodes}
     for edge in edges:
         if edge.source in boxes and edge.target in boxes:
-            columns_spanned = (column_of[edge.source], column_of[edge.target])
-            out.append(_edge(boxes[edge.source], boxes[edge.target], *columns_spanned))
-    for key in sorted(columns):
-        for node in columns[key]:
+            forward = layer_of[edge.source] < layer_of[edge.target]
+            out.append(_edge(boxes[edge.source], boxes[edge.target], forward=forward, vertical=vertical))
+    for key in sorted(layers):
+        for node in layers[key]:
             out.append(_node(node, boxes[node.id], node.id == focus))
     out.append("</svg>")
     return "\n".join(out)
 
 
-Box = tuple[float, float, float]  # x, y, width
+Box = tuple[int, int, int]  # x, y, width: whole pixels, so the output is short and stable
 
 
-def _edge(source: Box, target: Box, source_column: int, target_column: int) -> str:
+def _place_columns(layers: dict[int, list[Node]], widths: dict[str, int]) -> dict[str, Box]:
+    tallest = max(len(layer) for layer in layers.values())
+    height = tallest * NODE_HEIGHT + (tallest - 1) * NODE_GAP + 2 * MARGIN
+    boxes: dict[str, Box] = {}
+    x = MARGIN
+    for key in sorted(layers):
+        column = layers[key]
+        column_width = max(widths[node.id] for node in column)
+        used = len(column) * NODE_HEIGHT + (len(column) - 1) * NODE_GAP
+        y = (height - used) // 2
+        for node in column:
+            boxes[node.id] = (x + (column_width - widths[node.id]) // 2, y, widths[node.id])
+            y += NODE_HEIGHT + NODE_GAP
+        x += column_width + COLUMN_GAP
+    return boxes
+
+
+def _place_rows(layers: dict[int, list[Node]], widths: dict[str, int]) -> dict[str, Box]:
+    row_widths = {
+        key: sum(widths[n.id] for n in row) + (len(row) - 1) * NODE_GAP for key, row in layers.items()
+    }
+    widest = max(row_widths.values())
+    boxes: dict[str, Box] = {}
+    y = MARGIN
+    for key in sorted(layers):
+        x = MARGIN + (widest - row_widths[key]) // 2
+        for node in layers[key]:
+            boxes[node.id] = (x, y, widths[node.id])
+            x += widths[node.id] + NODE_GAP
+        y += NODE_HEIGHT + ROW_GAP
+    return boxes
+
+
+def _edge(source: Box, target: Box, *, forward: bool, vertical: bool) -> str:
+    """A curve from source to target; a same-layer or backward edge loops out to the side."""
     sx, sy, sw = source
     tx, ty, tw = target
-    sy += NODE_HEIGHT / 2
-    ty += NODE_HEIGHT / 2
-    if source_column < target_column:  # the usual case: left to right
-        start, end = (sx + sw, sy), (tx - 1, ty)
-        bend = (end[0] - start[0]) / 2
-        path = f"M{_number(start[0])},{_number(sy)} C{_number(start[0] + bend)},{_number(sy)} " + (
-            f"{_number(end[0] - bend)},{_number(ty)} {_number(end[0] - 6)},{_number(ty)}"
-        )
-        head = _arrowhead(end, pointing_right=True)
-    else:  # same column or backwards (only in a cycle): a loop out to the right
-        start, end = (sx + sw, sy), (tx + tw + 1, ty)
+    if vertical:
+        if forward:  # bottom of the source to the top of the target
+            start, end, direction = (sx + sw // 2, sy + NODE_HEIGHT), (tx + tw // 2, ty - 1), "down"
+            bend = (end[1] - start[1]) // 2
+            controls = (start[0], start[1] + bend), (end[0], end[1] - bend)
+        else:  # bottom to bottom, dipping under the layer
+            start, end, direction = (
+                (sx + sw // 2, sy + NODE_HEIGHT),
+                (tx + tw // 2, ty + NODE_HEIGHT + 1),
+                "up",
+            )
+            reach = max(start[1], end[1]) + 30
+            controls = (start[0], reach), (end[0], reach)
+    elif forward:  # right side of the source to the left side of the target
+        start, end, direction = (sx + sw, sy + NODE_HEIGHT // 2), (tx - 1, ty + NODE_HEIGHT // 2), "right"
+        bend = (end[0] - start[0]) // 2
+        controls = (start[0] + bend, start[1]), (end[0] - bend, end[1])
+    else:  # right side to right side, looping out to the right
+        start, end, direction = (sx + sw, sy + NODE_HEIGHT // 2), (tx + tw + 1, ty + NODE_HEIGHT // 2), "left"
         reach = max(start[0], end[0]) + 36
-        path = f"M{_number(start[0])},{_number(sy)} C{_number(reach)},{_number(sy)} " + (
-            f"{_number(reach)},{_number(ty)} {_number(end[0] + 6)},{_number(ty)}"
-        )
-        head = _arrowhead(end, pointing_right=False)
-    return f'<g class="edge"><path d="{path}"/>{head}</g>'
+        controls = (reach, start[1]), (reach, end[1])
+    back = _step_back(end, direction, 6)
+    (c1x, c1y), (c2x, c2y) = controls
+    path = f"M{start[0]},{start[1]} C{c1x},{c1y} {c2x},{c2y} {back[0]},{back[1]}"
+    return f'<g class="edge"><path d="{path}"/>{_arrowhead(end, direction)}</g>'
 
 
-def _arrowhead(tip: tuple[float, float], *, pointing_right: bool) -> str:
-    x, y = tip
-    back = x - 7 if pointing_right else x + 7
-    points = f"{_number(back)},{_number(y - 4)} {_number(x)},{_number(y)} {_number(back)},{_number(y + 4)}"
-    return f'<polygon points="{points}"/>'
+_DIRECTIONS = {"right": (1, 0), "left": (-1, 0), "down": (0, 1), "up": (0, -1)}
 
 
-def _node(node: Node, box: tuple[float, float, float], is_focus: bool) -> str:
+def _step_back(point: tuple[int, int], direction: str, distance: int) -> tuple[int, int]:
+    dx, dy = _DIRECTIONS[direction]
+    return point[0] - dx * distance, point[1] - dy * distance
+
+
+def _arrowhead(tip: tuple[int, int], direction: str) -> str:
+    """A small triangle whose point is `tip`, pointing in `direction`."""
+    dx, dy = _DIRECTIONS[direction]
+    base = _step_back(tip, direction, 7)
+    left = (base[0] - dy * 4, base[1] + dx * 4)
+    right = (base[0] + dy * 4, base[1] - dx * 4)
+    return f'<polygon points="{left[0]},{left[1]} {tip[0]},{tip[1]} {right[0]},{right[1]}"/>'
+
+
+def _node(node: Node, box: Box, is_focus: bool) -> str:
     x, y, width = box
     classes = f"node cardbook-node {node.classes}" + (" focus" if is_focus else "")
     shape = (
-        f'<title>{html.escape(node.tooltip)}</title><rect x="{_number(x)}" y="{_number(y)}" '
-        f'width="{_number(width)}" height="{NODE_HEIGHT}" rx="6"/>'
-        f'<text x="{_number(x + width / 2)}" y="{_number(y + NODE_HEIGHT / 2)}">'
-        f"{html.escape(_clip(node.label))}</text>"
+        f"<title>{escape(node.tooltip)}</title>"
+        f'<rect x="{x}" y="{y}" width="{width}" height="{NODE_HEIGHT}" rx="6"/>'
+        f'<text x="{x + width // 2}" y="{y + NODE_HEIGHT // 2}">'
+        f"{escape(_clip(node.label))}</text>"
     )
     if node.href is not None:
-        shape = f'<a href="{html.escape(node.href)}">{shape}</a>'
-    return f'<g class="{html.escape(classes.strip())}">{shape}</g>'
+        shape = f'<a href="{escape(node.href)}">{shape}</a>'
+    return f'<g class="{escape(classes.strip())}">{shape}</g>'
 
 
 # Graphviz ---------------------------------------------------------------------------------
@@ -191,25 +261,36 @@ def _dot_quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
+def _dot_label(label: str) -> str:
+    """A title on at most two centred lines, so a rank of cards stays narrow."""
+    rows = textwrap.wrap(label, DOT_LABEL_WIDTH) or [""]
+    if len(rows) > 2:
+        rows = [rows[0], _clip(" ".join(rows[1:]))[:DOT_LABEL_WIDTH].rstrip() + "…"]
+    return '"' + "\\n".join(_dot_quote(row)[1:-1] for row in rows) + '"'
+
+
 def overview_dot(nodes: Iterable[Node], edges: Iterable[Edge]) -> str:
-    """Graphviz source for the whole graph; columns are left to dot's ranking."""
+    """Graphviz source for the whole graph, prerequisites above the cards that need them.
+
+    Top to bottom suits a page: a deep chain scrolls with the page, and only the widest rank
+    has to fit across (a left-to-right drawing of a 12-card chain is already too wide).
+    """
     lines = [
         "digraph cardbook {",
-        '  graph [rankdir=LR, bgcolor="transparent", nodesep=0.18, ranksep=0.45];',
+        '  graph [rankdir=TB, bgcolor="transparent", nodesep=0.2, ranksep=0.35];',
         '  node [shape=box, style="rounded,filled", fillcolor="#ffffff", color="#888888", '
         'fontname="Helvetica", fontsize=11, height=0.3, margin="0.12,0.04"];',
         '  edge [arrowsize=0.6, color="#888888"];',
     ]
     for node in sorted(nodes, key=lambda n: n.id):
         attributes = {
-            "label": _clip(node.label),
             "tooltip": node.tooltip,
             "class": f"cardbook-node {node.classes}",
         }
         if node.href is not None:
             attributes |= {"URL": node.href, "target": "_top"}
         rendered = ", ".join(f"{key}={_dot_quote(value)}" for key, value in attributes.items())
-        lines.append(f"  {_dot_quote(node.id)} [{rendered}];")
+        lines.append(f"  {_dot_quote(node.id)} [label={_dot_label(node.label)}, {rendered}];")
     for edge in sorted(edges, key=lambda e: (e.source, e.target)):
         lines.append(f"  {_dot_quote(edge.source)} -> {_dot_quote(edge.target)};")
     lines.append("}")
@@ -222,8 +303,28 @@ _SVG_OPEN = re.compile(r"<svg\b")
 
 def inline_svg(dot_output: str) -> str:
     """dot's standalone SVG made fit to sit inside an HTML page."""
-    svg = _XML_PROLOGUE.sub("", dot_output).strip()
+    svg = _XML_PROLOGUE.sub("", dot_output).strip().replace("&#45;", "-")  # dot escapes every hyphen
     return _SVG_OPEN.sub('<svg class="cardbook-svg"', svg, count=1)
+
+
+_ROOT_WIDTH = re.compile(r'<svg\b[^>]*?\swidth="([\d.]+)(pt|px)?"')
+
+
+def fit_width(svg: str, min_scale: float) -> str:
+    """Let a drawing shrink to its container, but never below `min_scale` (then it scrolls).
+
+    A small graph keeps its natural size, a wide one is scaled down while its labels stay
+    readable; past that its frame scrolls.
+    """
+    match = _ROOT_WIDTH.search(svg)
+    if match is None:
+        return svg
+    natural = float(match[1]) * (4 / 3 if match[2] == "pt" else 1)
+    style = (
+        f' style="width: 100%; height: auto; max-width: {_number(natural)}px; '
+        f'min-width: {_number(natural * min_scale)}px"'
+    )
+    return svg.replace("<svg", "<svg" + style, 1)
 
 
 class DotError(Exception):

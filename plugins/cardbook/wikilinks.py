@@ -1,0 +1,221 @@
+"""Obsidian-style wiki-links: `[[stem]]`, `[[stem|text]]`, `[[stem#Heading]]`, `[[#Heading]]`.
+
+Each link becomes an ordinary Markdown link to the target page's source file, relative to the
+page holding it, so MkDocs itself turns it into the right URL (sub-paths, use_directory_urls)
+and checks it like any other link. Links inside code spans, fenced code and HTML comments are
+left alone. A stem matching no page, or several, is a warning at `path:line`.
+"""
+
+from __future__ import annotations
+
+import functools
+import posixpath
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from .problems import Problem, warning
+
+# One pass over the text, in C: each match is a whole fenced block, a whole code span, a run
+# of backticks that opens no span, a whole HTML comment, or a wiki-link; only the last kind is
+# kept. A fence closes with at least as many of its character on a line of their own (or
+# never, at the end); a code span closes with the same number of backticks, within its
+# paragraph. Every branch starts with a literal newline, backtick, `<` or `[` (outside any
+# group), so the regex engine skips plain text with a fast character check; a fence is
+# matched from the newline before it (the text gets a newline in front). `![[...]]` (an
+# Obsidian embed) and `\[[` are not links.
+_SCAN = re.compile(
+    r"""
+      \n[ \t]*(?P<backticks>`{3,})[^`\n]*(?:\n.*?)??(?:\n[ \t]*(?P=backticks)`*[ \t]*(?=\n|\Z)|\Z)
+    | \n[ \t]*(?P<tildes>~{3,})[^\n]*(?:\n.*?)??(?:\n[ \t]*(?P=tildes)~*[ \t]*(?=\n|\Z)|\Z)
+    | `(?P<ticks>`*)(?!`)(?:(?!\n[ \t]*\n).)*?(?<!`)`(?P=ticks)(?!`)
+    | ``*
+    | <!--.*?(?:-->|\Z)
+    | \[\[
+        (?P<target>[^\[\]\n|\#\\]*)
+        (?:\#(?P<heading>[^\[\]\n|\\]*))?
+        (?:\\?\|(?P<text>[^\[\]\n]*))?
+      \]\]
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
+@dataclass(frozen=True)
+class WikiLink:
+    start: int  # offsets in the Markdown text
+    end: int
+    line: int  # 1-based line in that text
+    target: str  # stem, "" for a link to a heading of the same page
+    heading: str | None
+    text: str | None
+
+
+def find_wikilinks(text: str) -> list[WikiLink]:
+    """Wiki-links of a Markdown text, outside code and comments, in order."""
+    if "[[" not in text:
+        return []
+    links: list[WikiLink] = []
+    line = 1
+    counted = 0  # offset up to which `line` is counted
+    scanned = "\n" + text  # offsets below are one more than in `text`
+    for match in _SCAN.finditer(scanned):
+        target = match["target"]
+        if target is None or scanned[match.start() - 1] in "!\\":
+            continue  # code or a comment (skipped whole), an embed, or an escaped bracket
+        start, end = match.start() - 1, match.end() - 1
+        line += text.count("\n", counted, start)
+        counted = start
+        heading, label = match["heading"], match["text"]
+        links.append(
+            WikiLink(
+                start=start,
+                end=end,
+                line=line,
+                target=target.strip(),
+                heading=heading.strip() if heading is not None else None,
+                text=label.strip() if label is not None else None,
+            )
+        )
+    return links
+
+
+@functools.lru_cache(maxsize=4096)  # the same headings ("Check", "Steps") recur on every card
+def default_slugify(text: str) -> str:
+    """Python-Markdown's default heading ids (toc extension), for `[[stem#Heading]]`."""
+    import unicodedata
+
+    value = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    value = re.sub(r"[^\w\s-]", "", value).strip().lower()
+    return re.sub(r"[-\s]+", "-", value)
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!])")
+
+
+def markdown_text(text: str) -> str:
+    """Plain text made safe as Markdown link text (no emphasis, no raw HTML)."""
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("&", "&amp;").replace("<", "&lt;")
+    return escaped.replace("|", "&#124;")  # a bare | would split a table row
+
+
+@dataclass
+class PageIndex:
+    """The site's pages by stem; `src` paths are relative to docs_dir, as MkDocs has them."""
+
+    pages: dict[str, list[str]]
+    titles: dict[str, str]  # stem -> title to show when the link has no text (cards)
+
+    @classmethod
+    def from_sources(cls, sources: Iterable[str], titles: Mapping[str, str] | None = None) -> PageIndex:
+        pages: dict[str, list[str]] = {}
+        for src in sorted(sources):
+            if src.endswith(".md"):
+                pages.setdefault(posixpath.basename(src)[:-3], []).append(src)
+        return cls(pages, dict(titles or {}))
+
+
+@dataclass(frozen=True)
+class ResolvedLink:
+    """Where a wiki-link goes: a page of the site (its docs path) and an anchor on it."""
+
+    target: str  # page path relative to docs_dir; "" for the page holding the link
+    anchor: str  # element id, or ""
+    label: str  # plain text to show
+
+
+def resolve(
+    link: WikiLink, written: str, *, index: PageIndex, slugify: Callable[[str], str]
+) -> ResolvedLink | str:
+    """The link's target, or why it has none."""
+    anchor = slugify(link.heading) if link.heading else ""
+    if not link.target:
+        return ResolvedLink("", anchor, link.text or link.heading or "")
+    stem = link.target[:-3] if link.target.endswith(".md") else link.target
+    stem = stem.rpartition("/")[2]
+    candidates = index.pages.get(stem, [])
+    if len(candidates) > 1:
+        return f"wiki-link {written} is ambiguous: {', '.join(candidates)} share the stem {stem!r}"
+    if not candidates:
+        return f"wiki-link {written} matches no page{_did_you_mean(stem, index)}"
+    title = index.titles.get(stem, stem)
+    if link.heading:
+        title = f"{title} \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK} {link.heading}"
+    return ResolvedLink(candidates[0], anchor, link.text or title)
+
+
+def relative_path(target: str, start_dir: str) -> str:
+    """posixpath.relpath for paths inside docs_dir, without its os.getcwd() per call."""
+    target_parts = target.split("/")
+    base_parts = [part for part in start_dir.split("/") if part]
+    common = 0
+    while common < min(len(base_parts), len(target_parts) - 1) and base_parts[common] == target_parts[common]:
+        common += 1
+    return "/".join([".."] * (len(base_parts) - common) + target_parts[common:])
+
+
+def rewrite_wikilinks(
+    text: str,
+    *,
+    page_src: str,
+    index: PageIndex,
+    rel: str,
+    first_line: int = 1,
+    slugify: Callable[[str], str] = default_slugify,
+    placeholders: list[ResolvedLink] | None = None,
+) -> tuple[str, list[Problem]]:
+    """`text` with its wiki-links as Markdown links, and a warning per link that cannot resolve.
+
+    `rel` is the page's path for messages; `first_line` the file line of the text's first line.
+
+    With a `placeholders` list, a link outside a heading becomes a plain word instead
+    (`placeholder_token(n)`, the link appended as the n-th entry) for the caller to swap for
+    an HTML link after Markdown ran: Markdown then treats it as text, which costs a fraction
+    of a link. Links in headings stay Markdown links, so the table of contents shows text.
+    """
+    links = find_wikilinks(text)
+    if not links:
+        return text, []
+    problems: list[Problem] = []
+    out: list[str] = []
+    previous = 0
+    page_dir = page_src.rpartition("/")[0]
+    for link in links:
+        out.append(text[previous : link.start])
+        previous = link.end
+        written = text[link.start : link.end]
+        if not link.target and not link.heading:
+            out.append(written)  # `[[]]` or `[[|x]]`: not a link
+            continue
+        resolved = resolve(link, written, index=index, slugify=slugify)
+        if isinstance(resolved, str):
+            problems.append(warning(rel, first_line + link.line - 1, resolved))
+            out.append(written)
+            continue
+        line_start = text.rfind("\n", 0, link.start) + 1
+        if placeholders is not None and not text[line_start : link.start].lstrip().startswith("#"):
+            out.append(placeholder_token(len(placeholders)))
+            placeholders.append(resolved)
+            continue
+        href = quote(relative_path(resolved.target, page_dir)) if resolved.target else ""
+        href += "#" + resolved.anchor if resolved.anchor else ""
+        out.append(f"[{markdown_text(resolved.label)}]({href})")
+    out.append(text[previous:])
+    return "".join(out), problems
+
+
+_TOKEN_PREFIX = "cardbookwikilink"
+PLACEHOLDER = re.compile(_TOKEN_PREFIX + r"(\d+)x")
+
+
+def placeholder_token(number: int) -> str:
+    """A word Markdown leaves alone (letters and digits only)."""
+    return f"{_TOKEN_PREFIX}{number}x"
+
+
+def _did_you_mean(stem: str, index: PageIndex) -> str:
+    import difflib  # only on this error path
+
+    close = difflib.get_close_matches(stem, list(index.pages), n=3, cutoff=0.6)
+    return " (did you mean " + " or ".join(repr(c) for c in close) + "?)" if close else ""

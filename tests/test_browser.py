@@ -1,0 +1,209 @@
+"""The built site in headless Chromium (Debian's package; no browser is ever downloaded).
+
+Serves the site under a sub-path on localhost, checks the graphs are drawn and clickable, that
+no page logs an error or reaches for the network, and saves screenshots of the overview and a
+card page in the light and the dark palette into test-artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from helpers import card
+from test_site_build import RUNBOOK, mkdocs, runbook
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: the browser tier must run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        unavailable("Debian's chromium is not installed: apt-get install chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("the playwright package is not installed: uv sync")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+# A runbook a little larger than the build tests': two goals, a shared prerequisite.
+CARDS = {
+    **RUNBOOK,
+    "docs/how-to/data/backup.md": card(title="Back up the database", status="active", requires="[db]"),
+    "docs/how-to/data/restore-drill.md": card(
+        title="Practise a restore", status="active", requires="[backup, deploy]"
+    ),
+    "docs/how-to/app/secrets.md": card(title="Store the secrets", tags="[how-to]"),
+    "docs/how-to/app/tls.md": card(title="Issue TLS certificates", requires="[secrets]"),
+}
+CARDS["docs/how-to/app/deploy.md"] = card(title="Deploy the app", status="active", requires="[app, tls]")
+SUB_PATH = "/team/runbook/"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = runbook(tmp_path_factory.mktemp("browser"), CARDS, site_url=f"https://example.org{SUB_PATH}")
+    www = root / "www"
+    done = mkdocs(root, "--site-dir", str(www / SUB_PATH.strip("/")))
+    assert done.returncode == 0, done.stderr
+    handler = functools.partial(_QuietHandler, directory=str(www))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}{SUB_PATH}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def open_page(browser: object, url: str, scheme: str) -> tuple[object, object, list[str]]:
+    """A fresh context per palette; every console error, page error or outside request is kept."""
+    context = browser.new_context(color_scheme=scheme, viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    problems: list[str] = []
+
+    def guard(route: object) -> None:
+        request_url = route.request.url  # type: ignore[attr-defined]
+        if urlsplit(request_url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()  # type: ignore[attr-defined]
+        else:
+            problems.append(f"request to the network: {request_url}")
+            route.abort()  # type: ignore[attr-defined]
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    page.on(
+        "console",
+        lambda message: problems.append(f"console: {message.text}") if message.type == "error" else None,
+    )
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.goto(url, wait_until="load")
+    return context, page, problems
+
+
+def shot(page: object, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_overview_and_card_pages(browser: object, site: str, scheme: str) -> None:
+    context, page, problems = open_page(browser, site + "runbook/", scheme)
+    try:
+        palette = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+        assert palette == ("slate" if scheme == "dark" else "default")
+        nodes = page.locator("figure.cardbook-graph--overview svg g.node")
+        assert nodes.count() == 7
+        assert page.locator("figure.cardbook-graph--overview svg g.edge").count() == 7
+        box = page.locator("figure.cardbook-graph--overview svg").bounding_box()
+        assert box is not None and box["width"] > 200 and box["height"] > 50  # actually drawn
+        # Badge text must stand out from its background in both palettes.
+        colours = page.evaluate(
+            """() => { const b = document.querySelector('.cardbook-badge.open');
+                       const s = getComputedStyle(b); return [s.color, s.backgroundColor]; }"""
+        )
+        assert colours[0] != colours[1]
+        shot(page, f"overview-{scheme}.png")
+
+        page.locator("figure.cardbook-graph--overview svg g.node a", has_text="Build the app").click()
+        page.wait_for_url(site + "how-to/app/app/")
+        assert page.locator(".cardbook-header").is_visible()
+        assert page.locator(".cardbook-neighbourhood svg g.node").count() == 4
+        assert page.locator(".highlight .filename", has_text="nix/app.nix").count() == 2  # title + chunk note
+        page.locator(".highlight .filename a", has_text="Set up the database").first.click()
+        page.wait_for_url(re.compile(re.escape(site) + r"how-to/data/db/#cardbook-block-\d+"))
+        page.go_back()
+        shot(page, f"card-{scheme}.png")
+
+        page.locator(".cardbook-neighbourhood svg g.node a", has_text="Deploy the app").click()
+        page.wait_for_url(site + "how-to/app/deploy/")
+        page.locator(".cardbook-header a", has_text="Build the app").click()
+        page.wait_for_url(site + "how-to/app/app/")
+        page.locator(".cardbook-header a", has_text="nix/app.nix").click()
+        page.wait_for_url(site + "generated-files/#file-nix-app-nix")
+        shot(page, f"generated-files-{scheme}.png")
+        assert problems == []
+    finally:
+        context.close()
+
+
+def test_the_raw_generated_file_is_served(browser: object, site: str) -> None:
+    context, page, _ = open_page(browser, site + "generated-files/", "light")
+    try:
+        raw = page.locator("a", has_text="raw file").first.get_attribute("href")
+        response = page.request.get(site + "generated-files/" + raw)
+        assert response.ok and "Generated by cardbook" in response.text()
+    finally:
+        context.close()
+
+
+def test_a_thousand_card_overview_stays_responsive(browser: object, tmp_path: Path) -> None:
+    """The whole graph of a large runbook is static SVG: the page is usable within seconds."""
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz dot is not installed")
+    files = {"docs/index.md": "# Home\n"}
+    for index in range(1000):  # a binary tree: each card requires its parent
+        needs = f"[c{(index - 1) // 2:04d}]" if index else None
+        files[f"docs/how-to/c{index:04d}.md"] = card(title=f"Card number {index}", requires=needs)
+    root = runbook(tmp_path, files)
+    done = mkdocs(root)
+    assert done.returncode == 0, done.stderr
+    www = root / "site"
+    handler = functools.partial(_QuietHandler, directory=str(www))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        context, page, problems = open_page(
+            browser, f"http://127.0.0.1:{server.server_address[1]}/runbook/", "light"
+        )
+        try:
+            assert page.locator("figure.cardbook-graph--overview svg g.node").count() == 1000
+            # The main thread answers quickly once loaded: nothing lays the graph out in JS.
+            started = page.evaluate("performance.now()")
+            page.mouse.wheel(0, 2000)
+            assert page.evaluate("performance.now()") - started < 2000
+            assert problems == []
+        finally:
+            context.close()
+    finally:
+        server.shutdown()
+        server.server_close()

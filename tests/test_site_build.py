@@ -1,0 +1,374 @@
+"""`mkdocs build --strict` on card trees: the site, the Nix files, the warnings, the refusals."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from helpers import card, run_cardbook, write_tree
+
+CONFIG = """\
+site_name: test runbook
+site_url: {site_url}
+use_directory_urls: {directory_urls}
+theme:
+  name: material
+  font: false  # system fonts: a page must not reach for the network
+  features: [navigation.prune, content.code.copy]
+  palette:
+    - media: "(prefers-color-scheme: light)"
+      scheme: default
+      toggle: {{icon: material/weather-night, name: Switch to dark mode}}
+    - media: "(prefers-color-scheme: dark)"
+      scheme: slate
+      toggle: {{icon: material/weather-sunny, name: Switch to light mode}}
+markdown_extensions:
+  - attr_list
+  - md_in_html
+  - toc: {{permalink: true}}
+  - pymdownx.highlight
+  - pymdownx.superfences
+plugins:
+  - search
+{extra_plugins}  - cardbook:
+      statuses: {{active: open, done: closed}}
+{extra_options}"""
+
+
+def fence(opening: str, *lines: str, indent: str = "") -> str:
+    return "\n".join(indent + line for line in [opening, *lines, "```"]) + "\n"
+
+
+RUNBOOK = {
+    "docs/index.md": "# Home\n\nStart with [[app|the app]], or read [[ports#HTTP port]].\n",
+    "docs/reference/ports.md": "# Ports\n\n## HTTP port\n\n8080, see [[db]].\n\n## Also [[app]]\n\nMore.\n",
+    "docs/how-to/data/db.md": card(
+        title="Set up the database",
+        tags="[how-to, data]",
+        body="# Set up the database\n\n"
+        + fence("```nix {file=nix/app.nix}", "{ pkgs }:", "{", "  <<settings>>", "}")
+        + "\n"
+        + fence("```nix {#settings}", 'db = "postgres";'),
+    ),
+    "docs/how-to/app/app.md": card(
+        title="Build the app",
+        status="active",
+        requires="[db]",
+        tags="[how-to]",
+        body="Uses `[[db]]` in code, and [[db]] in prose.\n\n"
+        + fence("```nix {#settings}", "port = 8080;")
+        + "\n- last, inside a list:\n\n"
+        + fence("```nix {file=nix/app.nix}", "# the end", indent="    "),
+    ),
+    "docs/how-to/app/deploy.md": card(
+        title="Deploy the app", status="active", requires="[app]", body="Ship it.\n"
+    ),
+}
+
+
+def mkdocs(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "XDG_CACHE_HOME": str(root / ".cache"), **(env or {})},
+        check=False,
+    )
+
+
+def runbook(
+    root: Path,
+    files: dict[str, str] | None = None,
+    *,
+    site_url: str = "https://example.org/",
+    directory_urls: bool = True,
+    extra_plugins: str = "",
+    extra_options: str = "",
+) -> Path:
+    config = CONFIG.format(
+        site_url=site_url,
+        directory_urls=str(directory_urls).lower(),
+        extra_plugins=extra_plugins,
+        extra_options=extra_options,
+    )
+    return write_tree(root, {"mkdocs.yml": config, **(RUNBOOK if files is None else files)})
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if values.get("id"):
+            self.ids.add(values["id"] or "")
+        for name in ("href", "src", "xlink:href"):
+            if values.get(name) and not (tag == "link" and values.get("rel") in ("canonical",)):
+                self.links.append(values[name] or "")
+
+
+def parse(path: Path) -> _Links:
+    parser = _Links()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def broken_links(site: Path) -> list[str]:
+    """Every relative link of every page that points at no file, or at no element id there."""
+    pages = {path: parse(path) for path in site.rglob("*.html")}
+    broken = []
+    for page, parsed in pages.items():
+        if page.name == "404.html":
+            continue  # MkDocs makes its links absolute on purpose: it is served at any depth
+        for link in parsed.links:
+            parts = urlsplit(link)
+            if parts.scheme or parts.netloc or link.startswith(("data:", "mailto:")):
+                continue
+            if link.startswith("/"):
+                broken.append(f"{page.relative_to(site)}: {link} is absolute (breaks under a sub-path)")
+                continue
+            target = page if not parts.path else Path(posixpath.normpath(page.parent / unquote(parts.path)))
+            if parts.path.endswith("/") or target.is_dir():
+                target = target / "index.html"
+            if not target.is_file():
+                broken.append(f"{page.relative_to(site)}: {link} -> missing {target}")
+            elif parts.fragment and target.suffix == ".html" and parts.fragment not in pages[target].ids:
+                broken.append(f"{page.relative_to(site)}: {link} -> no #{parts.fragment}")
+    return broken
+
+
+def page(site: Path, uri: str, directory_urls: bool = True) -> str:
+    name = uri[:-3]
+    path = site / (f"{name}/index.html" if directory_urls and not name.endswith("index") else f"{name}.html")
+    return path.read_text(encoding="utf-8")
+
+
+def article(html: str) -> str:
+    return html[html.index("<article") : html.index("</article>")]
+
+
+@pytest.mark.parametrize(
+    ("site_url", "directory_urls"),
+    [("https://example.org/", True), ("https://example.org/team/runbook/", False), ("http://h/sub/", True)],
+)
+def test_the_site_and_the_nix_files(tmp_path: Path, site_url: str, directory_urls: bool) -> None:
+    root = runbook(tmp_path, site_url=site_url, directory_urls=directory_urls)
+    docs_before = sorted(p.relative_to(root) for p in (root / "docs").rglob("*"))
+    done = mkdocs(root)
+    assert done.returncode == 0, done.stderr
+    site = root / "site"
+    generated = (root / "nix/app.nix").read_text()
+    assert "port = 8080;" in generated and 'db = "postgres";' in generated
+    assert (site / "nix/app.nix").read_text() == generated  # the raw file is published
+    assert sorted(p.relative_to(root) for p in (root / "docs").rglob("*")) == docs_before
+    assert broken_links(site) == []
+    assert not any("cardbookwikilink" in path.read_text() for path in site.rglob("*.html"))
+    ports = page(site, "reference/ports.md", directory_urls)
+    assert re.search(
+        r'<h2 id="also-build-the-app">Also <a href="[^"]*app(/|\.html)">Build the app</a>', ports
+    )
+
+    app = article(page(site, "how-to/app/app.md", directory_urls))
+    header = app[app.index('<aside class="cardbook-header"') : app.index("</aside>")]
+    assert "cardbook-status-active open" in header and ">active<" in header
+    assert '<time datetime="2026-01-01">' in header
+    assert '<span class="cardbook-tag">how-to</span>' in header
+    assert re.search(r"<dt>Requires</dt><dd>.*Set up the database</a> <span class=\"cardbook-badge", header)
+    assert re.search(r"<dt>Required by</dt><dd>.*Deploy the app</a>", header)
+    assert re.search(r"<dt>Generates</dt><dd>.*<code>nix/app.nix</code>", header)
+    assert app.index("<h1") < app.index("cardbook-header")  # under the title
+    assert re.search(r'<span class="filename" id="cardbook-block-10">&lt;&lt;settings&gt;&gt;<span', app)
+    assert re.search(r'<span class="filename" id="cardbook-block-16">nix/app.nix<span', app)
+    assert "part 2 of 2 · after" in app and "<code>[[db]]</code>" in app
+    assert ">Set up the database</a> in prose" in app
+    assert app.count('class="node cardbook-node') == 3  # the neighbourhood graph
+
+    home = article(page(site, "index.md", directory_urls))
+    assert ">the app</a>" in home and "HTTP port</a>" in home
+
+    overview = article(page(site, "runbook.md", directory_urls))
+    assert overview.count('class="node cardbook-node') == 3
+    assert "Deploy the app" in overview[overview.index('id="goals"') :]
+
+    files = article(page(site, "generated-files.md", directory_urls))
+    assert 'id="file-nix-app-nix"' in files
+    # db's file block, split by the chunk (db's part, then app's), then app's own file block
+    assert files.count("<tr><td>") == 5
+
+
+def test_every_card_problem_is_a_warning_that_fails_strict(tmp_path: Path) -> None:
+    files = {
+        "docs/how-to/no-title.md": card(title=None),
+        "docs/how-to/bad-date.md": card(modified="soon"),
+        "docs/how-to/unknown-status.md": card(status="wip"),
+        "docs/how-to/missing-need.md": card(requires="[nowhere]", status="active"),
+        "docs/how-to/cycle-a.md": card(status="active", requires="[cycle-b]"),
+        "docs/how-to/cycle-b.md": card(status="active", requires="[cycle-a]"),
+        "docs/how-to/closed.md": card(requires="[cycle-a]"),
+        "docs/how-to/broken.md": "---\ntitle: [unclosed\n---\n",
+        "docs/how-to/chunks.md": card(body=fence("```nix {file=nix/c.nix}", "<<missing>>")),
+        "docs/how-to/outside.md": card(body=fence("```nix {file=etc/passwd}", "x")),
+        "docs/how-to/same.md": card(),
+        "docs/reference/same.md": "# Same stem\n",
+        "docs/index.md": "# Home\n\n[[nowhere-page]] and [[same]]\n",
+    }
+    root = runbook(tmp_path, files)
+    done = mkdocs(root)
+    assert done.returncode == 1
+    assert "in strict mode" in done.stdout + done.stderr
+    check = run_cardbook(["check"], root)
+    expected = [line for line in check.stdout.splitlines() if re.match(r"\S+:\d+: (error|warning): ", line)]
+    assert len(expected) >= 11
+    for line in expected:
+        assert f"WARNING -  cardbook: {line}" in done.stderr
+    assert "docs/index.md:3: warning: wiki-link [[nowhere-page]] matches no page" in done.stderr
+    assert "docs/index.md:3: warning: wiki-link [[same]] is ambiguous" in done.stderr
+    assert "generated files not written" in done.stderr
+    assert not (root / "nix").exists()
+
+
+def test_a_hand_edit_stops_the_build_with_the_cli_message(tmp_path: Path) -> None:
+    root = runbook(tmp_path)
+    assert mkdocs(root).returncode == 0
+    target = root / "nix/app.nix"
+    edited = target.read_text().replace("port = 8080;", "port = 9090;")
+    target.write_text(edited)
+    done = mkdocs(root)
+    assert done.returncode == 1
+    cli = run_cardbook(["tangle"], root)
+    message = next(line for line in cli.stdout.splitlines() if "edited by hand" in line)
+    assert message.startswith("nix/app.nix:")
+    assert f"ERROR   -  {message}\nnothing written" in done.stderr
+    assert target.read_text() == edited
+
+
+def test_a_second_build_rewrites_nothing(tmp_path: Path) -> None:
+    root = runbook(tmp_path)
+    assert mkdocs(root).returncode == 0
+    stamp = (root / "nix/app.nix").stat().st_mtime_ns
+    done = mkdocs(root)
+    assert done.returncode == 0
+    assert "generated files:" not in done.stderr
+    assert (root / "nix/app.nix").stat().st_mtime_ns == stamp
+
+
+def test_unknown_plugin_options_fail_strict(tmp_path: Path) -> None:
+    root = runbook(tmp_path, extra_options="      colour: red\n")
+    done = mkdocs(root)
+    assert done.returncode == 1
+    assert "colour" in done.stderr
+
+
+def test_without_graphviz_the_overview_uses_the_builtin_layout(tmp_path: Path) -> None:
+    root = runbook(tmp_path)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    done = mkdocs(root, "--verbose", env={"PATH": str(bin_dir)})
+    assert done.returncode == 0, done.stderr
+    assert "Graphviz dot not found" in done.stderr
+    overview = article(page(root / "site", "runbook.md"))
+    assert "cardbook-svg--layered" in overview and "Graphviz is not installed" in overview
+    assert overview.count('class="node cardbook-node') == 3
+
+
+def test_a_docs_overview_page_keeps_its_prose(tmp_path: Path) -> None:
+    files = {
+        **RUNBOOK,
+        "docs/runbook.md": "# Our runbook\n\nRead this first.\n\n<!-- cardbook:overview -->\n\nThe end.\n",
+    }
+    root = runbook(tmp_path, files)
+    assert mkdocs(root).returncode == 0
+    overview = article(page(root / "site", "runbook.md"))
+    assert overview.index("Read this first.") < overview.index("cardbook-svg") < overview.index("The end.")
+
+
+def test_the_material_tags_plugin_keeps_working(tmp_path: Path) -> None:
+    root = runbook(tmp_path, extra_plugins="  - tags\n")
+    done = mkdocs(root)
+    assert done.returncode == 0, done.stderr
+    html = page(root / "site", "how-to/data/db.md")
+    assert 'class="md-tag' in html and ">data<" in html
+    assert "cardbook-tag" not in html  # shown once, by Material
+
+
+def test_a_runbook_without_cards_builds_as_plain_docs(tmp_path: Path) -> None:
+    root = runbook(tmp_path, {"docs/index.md": "# Home\n"})
+    assert mkdocs(root).returncode == 0
+    assert not (root / "site/runbook").exists()
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
+def test_the_overview_graph_comes_from_graphviz(tmp_path: Path) -> None:
+    root = runbook(tmp_path)
+    assert mkdocs(root).returncode == 0
+    overview = article(page(root / "site", "runbook.md"))
+    assert 'class="node cardbook-node' in overview and "xlink:href" in overview
+    assert "<?xml" not in overview
+
+
+def test_heading_links_follow_a_custom_slugify(tmp_path: Path) -> None:
+    files = {
+        **RUNBOOK,
+        "docs/reference/ports.md": "# Ports\n\n## Über uns\n\nText.\n",
+        "docs/index.md": "# Home\n\nSee [[ports#Über uns]] and [[app]].\n",
+    }
+    root = runbook(tmp_path, files)
+    config = (root / "mkdocs.yml").read_text()
+    config = config.replace(
+        "  - toc: {permalink: true}\n",
+        "  - toc:\n      permalink: true\n"
+        "      slugify: !!python/object/apply:pymdownx.slugs.slugify {kwds: {case: lower}}\n",
+    )
+    (root / "mkdocs.yml").write_text(config)
+    done = mkdocs(root)
+    assert done.returncode == 0, done.stderr
+    home = article(page(root / "site", "index.md"))
+    assert 'href="reference/ports/#über-uns"' in home
+    assert broken_links(root / "site") == []
+
+
+def test_forked_work_hands_back_the_childs_result() -> None:
+    from cardbook.mkdocs_plugin import ForkedWork
+
+    if threading.active_count() > 1:
+        pytest.skip("another test left a thread running: forking would be refused anyway")
+    big = {"page": "x" * 300_000}  # larger than a pipe's buffer
+    work = ForkedWork.start(lambda: big)
+    assert work is not None
+    assert work.result() == big
+    assert work.result() == big  # the second call does not wait again
+    failing = ForkedWork.start(lambda: 1 / 0)
+    assert failing is not None and failing.result() is None  # the caller computes it itself
+    slow = ForkedWork.start(lambda: time.sleep(60))
+    assert slow is not None
+    started = time.monotonic()
+    slow.close()
+    assert time.monotonic() - started < 10
+
+
+def test_no_fork_while_threads_run() -> None:
+    from cardbook.mkdocs_plugin import ForkedWork
+
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert ForkedWork.start(lambda: 1) is None
+    finally:
+        stop.set()
+        thread.join()

@@ -1,0 +1,274 @@
+"""The pure renderers behind the site: URLs, status colours, headers, fence captions, SVG."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from mkdocs.utils import get_relative_url
+
+from cardbook import render
+from cardbook.check import load_and_check
+from cardbook.config import Settings
+from cardbook.svg import DotRenderer, Edge, Node, inline_svg, layered_svg, overview_dot
+from helpers import card, write_tree
+
+TODAY = dt.date(2026, 6, 1)
+
+segment = st.sampled_from(["a", "b", "how-to", "x.y", "nix"])
+directory_url = st.lists(segment, max_size=3).map(lambda parts: "/".join(parts) + "/" if parts else "")
+file_url = st.lists(segment, min_size=1, max_size=3).map(lambda parts: "/".join(parts) + ".html")
+
+
+@given(st.one_of(directory_url, file_url), st.one_of(directory_url, file_url))
+def test_relative_url_agrees_with_mkdocs(target: str, page: str) -> None:
+    ours = render.relative_url(target, page)
+    theirs = get_relative_url(target, page)
+    assert ours == theirs or (theirs in (".", "") and ours == "./") or ours == theirs + "/"
+
+
+@pytest.mark.parametrize(
+    ("target", "page", "expected"),
+    [
+        ("how-to/b/", "how-to/a/", "../b/"),
+        ("how-to/b.html", "how-to/a.html", "b.html"),
+        ("", "how-to/a/", "../../"),
+        ("index.html", "how-to/a.html", "../index.html"),
+        ("runbook/", "", "runbook/"),
+        ("runbook/", "runbook/", "./"),
+    ],
+)
+def test_relative_url_examples(target: str, page: str, expected: str) -> None:
+    assert render.relative_url(target, page) == expected
+
+
+def test_every_status_gets_a_class_and_colours_for_both_schemes() -> None:
+    styles = render.status_styles({"active": True, "blocked": True, "superseded": False})
+    assert [style.name for style in styles.values()] == ["active", "blocked", "superseded", "done"]
+    assert len({style.hue for style in styles.values()}) == 4
+    css = render.status_css(styles)
+    assert css.count("--cardbook-status-active-bg") == 3  # light, dark, and the rule using them
+    assert '[data-md-color-scheme="slate"]' in css
+
+
+def test_odd_status_names_make_safe_distinct_classes() -> None:
+    styles = render.status_styles({"in progress": True, "in-progress": True, "<b>": False})
+    classes = [style.css_class for style in styles.values()]
+    assert len(set(classes)) == len(classes)
+    assert all(re.fullmatch(r"cardbook-status-[a-z0-9-]+", css) for css in classes)
+
+
+def build(tmp_path: Path, files: dict[str, str]) -> tuple[Settings, object]:
+    write_tree(tmp_path, files)
+    settings = Settings(root=tmp_path, statuses={"active": True, "done": False})
+    return settings, load_and_check(settings, today=TODAY)
+
+
+CARDS = {
+    "docs/how-to/db.md": card(
+        title="Set up <the> database", body="```nix {file=nix/app.nix}\n{\n  <<port>>\n}\n```\n"
+    ),
+    "docs/how-to/app.md": card(
+        title="Build the app",
+        status="active",
+        requires="[db]",
+        tags="[how-to, app]",
+        body="Text.\n\n```nix {#port}\nport = 1;\n```\n\n"
+        "- in a list\n\n    ```nix {file=nix/app.nix}\n    # end\n    ```\n",
+    ),
+    "docs/how-to/deploy.md": card(title="Deploy", status="active", requires="[app]"),
+}
+URLS = {"db": "how-to/db/", "app": "how-to/app/", "deploy": "how-to/deploy/"}
+
+
+def site_links() -> render.SiteLinks:
+    return render.SiteLinks(
+        dict(URLS),
+        overview_url="runbook/",
+        files_page_url="generated-files/",
+        raw_urls={"nix/app.nix": "nix/app.nix"},
+        file_anchors=render.file_anchors(["nix/app.nix"]),
+    )
+
+
+def test_card_header(tmp_path: Path) -> None:
+    settings, result = build(tmp_path, CARDS)
+    styles = render.status_styles(settings.statuses)
+    app = result.graph.cards["app"]
+    header = render.card_header(
+        app, result.graph, site_links(), "how-to/app/", styles, generates=["nix/app.nix"]
+    )
+    ET.fromstring(header.replace(" data-search-exclude", ""))  # well-formed
+    assert 'class="cardbook-badge cardbook-status-active open"' in header
+    assert '<time datetime="2026-01-01">2026-01-01</time>' in header
+    assert '<span class="cardbook-tag">how-to</span>' in header
+    assert (
+        '<a href="../db/">Set up &lt;the&gt; database</a> '
+        '<span class="cardbook-badge cardbook-status-done closed"' in header
+    )
+    assert '<dt>Required by</dt><dd><ul class="cardbook-inline"><li><a href="../deploy/">Deploy</a>' in header
+    assert '<a href="../../generated-files/#file-nix-app-nix"><code>nix/app.nix</code></a>' in header
+    assert "ready to work on" in header
+    no_tags = render.card_header(
+        app, result.graph, site_links(), "how-to/app/", styles, generates=[], show_tags=False
+    )
+    assert "cardbook-tag" not in no_tags and "Generates" not in no_tags
+
+
+def rendered_titles(titles: list[str]) -> str:
+    """What superfences makes of titled code blocks, reduced to their title bars."""
+    return "".join(
+        f'<div class="highlight"><span class="filename">{t}</span><pre></pre></div>' for t in titles
+    )
+
+
+def test_fences_get_titles_and_captions_linking_their_neighbours(tmp_path: Path) -> None:
+    _, result = build(tmp_path, CARDS)
+    app = result.graph.cards["app"]
+    index = render.FenceIndex(result.tangled)
+    markdown = app.text[app.body_offset :]
+    out = render.title_fences(markdown, app.text[: app.body_offset].count("\n"), app, index)
+    assert '```nix {#port title="<<port>>"}' in out
+    assert '    ```nix {file=nix/app.nix title="nix/app.nix"}' in out  # still inside the list item
+    assert out.count("\n") == markdown.count("\n")
+
+    page = render.caption_fences(
+        rendered_titles(["&lt;&lt;port&gt;&gt;", "nix/app.nix"]),
+        app,
+        index,
+        result.graph,
+        site_links(),
+        "how-to/app/",
+    )
+    chunk_bar, file_bar = re.findall(
+        r'<span class="filename" id="cardbook-block-\d+">.*?</span></span>', page
+    )
+    assert (
+        'used in <a href="../../generated-files/#file-nix-app-nix"><code>nix/app.nix</code></a>' in chunk_bar
+    )
+    assert "part 2 of 2 · after" in file_bar and 'href="../db/#cardbook-block-' in file_bar
+    assert '<a href="../../generated-files/#file-nix-app-nix">where each line comes from</a>' in file_bar
+
+
+def test_a_block_not_found_in_the_page_is_skipped(tmp_path: Path) -> None:
+    _, result = build(tmp_path, CARDS)
+    app = result.graph.cards["app"]
+    page = rendered_titles(["something else", "nix/app.nix"])
+    out = render.caption_fences(
+        page, app, render.FenceIndex(result.tangled), result.graph, site_links(), "x/"
+    )
+    assert out.count("cardbook-fence-note") == 1 and "something else</span><pre>" in out
+
+
+def test_a_title_already_given_is_kept() -> None:
+    assert render._with_title('nix {file=a.nix title="mine"}', "a.nix") == 'nix {file=a.nix title="mine"}'
+    assert render._with_title("nix {file=a.nix}", 'a"b') == "nix {file=a.nix}"
+
+
+def test_neighbourhood_svg_is_well_formed_and_links_the_neighbours(tmp_path: Path) -> None:
+    settings, result = build(tmp_path, CARDS)
+    styles = render.status_styles(settings.statuses)
+    svg = render.neighbourhood_svg("app", result.graph, site_links(), "how-to/app/", styles)
+    root = ET.fromstring(svg)
+    hrefs = [a.get("href") for a in root.iter("{http://www.w3.org/2000/svg}a")]
+    assert sorted(hrefs) == ["../db/", "../deploy/"]  # the card itself is not a link
+    assert "focus" in svg and svg.count('class="edge"') == 2
+
+
+def test_a_hub_shows_a_bounded_neighbourhood(tmp_path: Path) -> None:
+    files = {"docs/how-to/hub.md": card(title="Hub")}
+    for index in range(40):
+        files[f"docs/how-to/user{index:02d}.md"] = card(title=f"User {index}", requires="[hub]")
+    settings, result = build(tmp_path, files)
+    urls = {stem: f"how-to/{stem}/" for stem in result.graph.cards}
+    links = render.SiteLinks(urls, overview_url="runbook/")
+    svg = render.neighbourhood_svg(
+        "hub", result.graph, links, "how-to/hub/", render.status_styles(settings.statuses)
+    )
+    assert svg.count('class="node') == render.MAX_COLUMN_NODES + 1
+    assert "… 29 more" in svg
+
+
+def test_layered_svg_is_deterministic_and_avoids_crossings() -> None:
+    nodes = [
+        Node("a", "A", "a", None, "", 0),
+        Node("b", "B", "b", None, "", 0),
+        Node("c", "C", "c", None, "", 1),
+        Node("d", "D", "d", None, "", 1),
+    ]
+    edges = [Edge("a", "d"), Edge("b", "c")]
+    first = layered_svg(nodes, edges, label="x")
+    assert first == layered_svg(list(reversed(nodes)), edges, label="x")
+    y = {match[1]: float(match[0]) for match in re.findall(r'y="([\d.]+)">([A-D])</text>', first)}
+    assert (y["A"] < y["B"]) == (y["D"] < y["C"])  # the two edges do not cross
+
+
+def test_dot_source_quotes_everything() -> None:
+    source = overview_dot([Node('x"y', 'Say "hi" \\ now', "tip", "../x/", "open", 0)], [Edge('x"y', 'x"y')])
+    assert 'label="Say \\"hi\\" \\\\ now"' in source
+    assert '"x\\"y" -> "x\\"y";' in source
+
+
+def test_inline_svg_drops_the_xml_prologue() -> None:
+    text = '<?xml version="1.0"?>\n<!DOCTYPE svg PUBLIC "x" "y">\n<!-- c -->\n<svg width="1pt"><g/></svg>\n'
+    assert inline_svg(text) == '<svg class="cardbook-svg" width="1pt"><g/></svg>'
+
+
+def test_dot_renderer_caches_on_disk(tmp_path: Path) -> None:
+    fake = tmp_path / "dot"
+    counter = tmp_path / "calls"
+    fake.write_text(f"#!/bin/sh\necho x >> \"{counter}\"\ncat >/dev/null\necho '<svg><g/></svg>'\n")
+    fake.chmod(0o755)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for _ in range(2):
+        renderer = DotRenderer(str(fake), cache_dir=cache)
+        assert renderer.submit("digraph { a }").result(timeout=30) == '<svg class="cardbook-svg"><g/></svg>'
+        renderer.close()
+    assert counter.read_text() == "x\n"  # the second renderer read the cache
+
+
+def test_a_failing_dot_raises_dot_error(tmp_path: Path) -> None:
+    from cardbook.svg import DotError
+
+    fake = tmp_path / "dot"
+    fake.write_text("#!/bin/sh\necho 'syntax error in line 1' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    renderer = DotRenderer(str(fake), cache_dir=False)
+    with pytest.raises(DotError, match="syntax error"):
+        renderer.submit("digraph {").result(timeout=30)
+
+
+def test_overview_chains_list_the_work_left(tmp_path: Path) -> None:
+    settings, result = build(tmp_path, CARDS)
+    styles = render.status_styles(settings.statuses)
+    sections = render.overview_sections(result.graph, site_links(), "runbook/", styles)
+    assert "Deploy" in sections["overview-goals"]
+    assert "Build the app" in sections["overview-leaves"]
+    chains = sections["overview-chains"]
+    assert "Set up &lt;the&gt; database" not in chains  # done: counted, not listed
+    assert "1 done prerequisite" in chains
+
+
+def test_parts_in_the_same_card_point_up_and_down(tmp_path: Path) -> None:
+    body = "```nix {file=nix/one.nix}\na\n```\n\nText.\n\n```nix {file=nix/one.nix}\nb\n```\n"
+    _, result = build(tmp_path, {"docs/how-to/one.md": card(title="One", body=body)})
+    one = result.graph.cards["one"]
+    first, second = (fence.line for fence in result.tangled.fences["one"])
+    links = render.SiteLinks({"one": "how-to/one/"}, files_page_url="generated-files/")
+    links.file_anchors = render.file_anchors(["nix/one.nix"])
+    out = render.caption_fences(
+        rendered_titles(["nix/one.nix", "nix/one.nix"]),
+        one,
+        render.FenceIndex(result.tangled),
+        result.graph,
+        links,
+        "how-to/one/",
+    )
+    assert f'before <a href="#cardbook-block-{second}">the part below</a>' in out
+    assert f'after <a href="#cardbook-block-{first}">the part above</a>' in out

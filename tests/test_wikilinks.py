@@ -1,0 +1,182 @@
+"""Wiki-links: found outside code, resolved by stem, warned about at path:line."""
+
+from __future__ import annotations
+
+import posixpath
+
+import markdown
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cardbook.wikilinks import (
+    PLACEHOLDER,
+    PageIndex,
+    ResolvedLink,
+    default_slugify,
+    find_wikilinks,
+    markdown_text,
+    placeholder_token,
+    relative_path,
+    rewrite_wikilinks,
+)
+
+INDEX = PageIndex.from_sources(
+    [
+        "index.md",
+        "how-to/db/database.md",
+        "how-to/app/backend.md",
+        "reference/ports.md",
+        "a/setup.md",
+        "b/setup.md",
+    ],
+    {"database": "Set up the database", "backend": "Build *the* backend"},
+)
+
+
+def rewrite(text: str, page: str = "how-to/app/deploy.md", first_line: int = 1) -> tuple[str, list[str]]:
+    out, problems = rewrite_wikilinks(
+        text, page_src=page, index=INDEX, rel=f"docs/{page}", first_line=first_line
+    )
+    return out, [problem.format() for problem in problems]
+
+
+def test_a_card_link_gets_the_card_title_and_a_relative_path() -> None:
+    assert rewrite("See [[database]].") == ("See [Set up the database](../db/database.md).", [])
+
+
+def test_link_text_and_heading() -> None:
+    out, problems = rewrite("[[ports|the ports]] and [[ports#HTTP Port]] and [[ports#HTTP Port|http]]")
+    assert problems == []
+    assert out == (
+        "[the ports](../../reference/ports.md) and "
+        "[ports \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK} HTTP Port]"
+        "(../../reference/ports.md#http-port) and "
+        "[http](../../reference/ports.md#http-port)"
+    )
+
+
+def test_a_heading_of_the_same_page() -> None:
+    assert rewrite("[[#Check it]]")[0] == "[Check it](#check-it)"
+
+
+def test_a_stem_written_with_md_or_a_folder_still_resolves() -> None:
+    assert rewrite("[[database.md]] [[db/database]]")[0] == (
+        "[Set up the database](../db/database.md) [Set up the database](../db/database.md)"
+    )
+
+
+def test_titles_are_escaped_as_markdown() -> None:
+    out, _ = rewrite("[[backend]]")
+    assert out == r"[Build \*the\* backend](backend.md)"
+    assert "<em>" not in markdown.markdown(out)
+
+
+def test_markdown_text_keeps_html_and_table_cells_safe() -> None:
+    rendered = markdown.markdown(
+        "| a |\n|---|\n| [" + markdown_text("x | <b>y</b> & z") + "](t.md) |", extensions=["tables"]
+    )
+    assert "<b>" not in rendered
+    assert rendered.count("<td>") == 1
+
+
+def test_a_table_link_with_an_escaped_pipe() -> None:
+    assert rewrite(r"| [[ports\|Ports]] |")[0] == "| [Ports](../../reference/ports.md) |"
+
+
+def test_unresolved_and_ambiguous_links_are_warnings_with_the_file_line() -> None:
+    text = "# Title\n\nfirst [[nope]]\n\nthen [[setup]] and [[databse]]\n"
+    out, problems = rewrite(text, first_line=6)
+    assert out == text  # left as written
+    assert problems == [
+        "docs/how-to/app/deploy.md:8: warning: wiki-link [[nope]] matches no page",
+        "docs/how-to/app/deploy.md:10: warning: wiki-link [[setup]] is ambiguous: a/setup.md, b/setup.md "
+        "share the stem 'setup'",
+        "docs/how-to/app/deploy.md:10: warning: wiki-link [[databse]] matches no page "
+        "(did you mean 'database'?)",
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "`[[database]]`",
+        "``a `[[database]]` b``",
+        "```\n[[database]]\n```",
+        "~~~nix\n[[database]]\n~~~",
+        "- item\n\n    ```nix {file=nix/a.nix}\n    [[database]]\n    ```",
+        "````md\n```\n[[database]]\n```\n````",
+        "<!-- [[database]] -->",
+        "<!--\n[[database]]\n-->",
+        "![[database]]",
+        r"\[[database]]",
+    ],
+)
+def test_code_comments_embeds_and_escapes_are_left_alone(text: str) -> None:
+    assert rewrite(text) == (text, [])
+
+
+def test_a_code_span_ends_at_its_paragraph() -> None:
+    # An unmatched backtick does not swallow the rest of the page.
+    out, _ = rewrite("a ` b\n\n[[database]]")
+    assert out.endswith("[Set up the database](../db/database.md)")
+
+
+def test_links_after_a_fence_keep_their_line_numbers() -> None:
+    links = find_wikilinks("```\n[[x]]\n```\n\n[[y]] [[z]]\n")
+    assert [(link.target, link.line) for link in links] == [("y", 5), ("z", 5)]
+
+
+def test_a_page_at_the_root_and_a_stem_with_spaces() -> None:
+    index = PageIndex.from_sources(["how-to/my card.md", "index.md"])
+    out, _ = rewrite_wikilinks("[[my card]]", page_src="index.md", index=index, rel="docs/index.md")
+    assert out == "[my card](how-to/my%20card.md)"
+
+
+def test_default_slugify_matches_python_markdown() -> None:
+    from markdown.extensions.toc import slugify
+
+    for heading in ["HTTP Port", "Step 2: check it", "Ünïcode héading", "a -- b"]:
+        assert default_slugify(heading) == slugify(heading, "-")
+
+
+@given(st.text(alphabet=st.characters(blacklist_characters="["), max_size=200))
+def test_text_without_links_is_unchanged(text: str) -> None:
+    assert rewrite(text) == (text, [])
+
+
+@given(st.text(alphabet="ab `~\n[]|#!<>-", max_size=120))
+def test_any_text_gives_well_formed_results(text: str) -> None:
+    out, problems = rewrite(text)
+    for link in find_wikilinks(text):
+        assert text[link.start : link.end].startswith("[[")
+    assert all(problem.startswith("docs/how-to/app/deploy.md:") for problem in problems)
+    assert out.count("\n") == text.count("\n")  # line numbers of later warnings stay right
+
+
+def test_placeholders_stand_for_links_outside_headings() -> None:
+    links: list[ResolvedLink] = []
+    out, problems = rewrite_wikilinks(
+        "# See [[database]]\n\nand [[ports#HTTP Port|http]], [[#Top]] and [[nope]]\n",
+        page_src="how-to/app/deploy.md",
+        index=INDEX,
+        rel="docs/how-to/app/deploy.md",
+        placeholders=links,
+    )
+    assert out == (
+        "# See [Set up the database](../db/database.md)\n\n"
+        f"and {placeholder_token(0)}, {placeholder_token(1)} and [[nope]]\n"
+    )
+    assert links == [ResolvedLink("reference/ports.md", "http-port", "http"), ResolvedLink("", "top", "Top")]
+    assert len(problems) == 1
+    assert PLACEHOLDER.fullmatch(placeholder_token(12))[1] == "12"  # type: ignore[index]
+
+
+path_part = st.sampled_from(["a", "b", "how-to", "x.y"])
+
+
+@given(st.lists(path_part, min_size=1, max_size=4), st.lists(path_part, max_size=3))
+def test_relative_path_agrees_with_posixpath(target: list[str], start: list[str]) -> None:
+    target_path = "/".join(target) + ".md"
+    start_dir = "/".join(start)
+    assert relative_path(target_path, start_dir) == posixpath.relpath(target_path, start_dir or ".")
