@@ -35,7 +35,7 @@ from mkdocs.structure.pages import Page
 from . import render
 from .cards import Card
 from .check import CheckResult, load_and_check
-from .config import Settings
+from .config import DEFAULT_SANDBOX_PATHS, Settings
 from .problems import ConfigError, Problem, plural
 from .svg import DotError, DotRenderer, layered_svg, overview_dot
 from .tangle import TangleResult
@@ -135,6 +135,8 @@ class CardbookConfig(base.Config):
     comment_styles = c.Type(dict, default={})
     aggregator = c.Type(str, default="nix/default.nix")
     graphs = c.Type(bool, default=True)
+    nix_sandbox = c.Type(bool, default=True)
+    nix_sandbox_paths = c.Type(list, default=list(DEFAULT_SANDBOX_PATHS))
 
 
 class CardbookPlugin(BasePlugin[CardbookConfig]):
