@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import posixpath
 import re
 import shutil
 import subprocess
 import sys
-import threading
-import time
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -201,6 +200,15 @@ def test_the_site_and_the_nix_files(tmp_path: Path, site_url: str, directory_url
     home = article(page(site, "index.md", directory_urls))
     assert ">the app</a>" in home and "HTTP port</a>" in home
 
+    # The search index has the pages' words and resolved wiki-links, not headers or graphs.
+    index = json.loads((site / "search/search_index.json").read_text())
+    texts = {entry["location"]: entry["text"] for entry in index["docs"]}
+    app_text = next(text for location, text in texts.items() if "app" in location and "#" not in location)
+    assert "Set up the database in prose" in app_text
+    everything = " ".join(texts.values())
+    assert "Required by" not in everything and "Neighbourhood" not in everything
+    assert "cardbookwikilink" not in everything and "part 2 of 2" not in everything
+
     overview = article(page(site, "runbook.md", directory_urls))
     assert overview.count('class="node cardbook-node') == 3
     assert "Deploy the app" in overview[overview.index('id="goals"') :]
@@ -340,35 +348,3 @@ def test_heading_links_follow_a_custom_slugify(tmp_path: Path) -> None:
     home = article(page(root / "site", "index.md"))
     assert 'href="reference/ports/#über-uns"' in home
     assert broken_links(root / "site") == []
-
-
-def test_forked_work_hands_back_the_childs_result() -> None:
-    from cardbook.mkdocs_plugin import ForkedWork
-
-    if threading.active_count() > 1:
-        pytest.skip("another test left a thread running: forking would be refused anyway")
-    big = {"page": "x" * 300_000}  # larger than a pipe's buffer
-    work = ForkedWork.start(lambda: big)
-    assert work is not None
-    assert work.result() == big
-    assert work.result() == big  # the second call does not wait again
-    failing = ForkedWork.start(lambda: 1 / 0)
-    assert failing is not None and failing.result() is None  # the caller computes it itself
-    slow = ForkedWork.start(lambda: time.sleep(60))
-    assert slow is not None
-    started = time.monotonic()
-    slow.close()
-    assert time.monotonic() - started < 10
-
-
-def test_no_fork_while_threads_run() -> None:
-    from cardbook.mkdocs_plugin import ForkedWork
-
-    stop = threading.Event()
-    thread = threading.Thread(target=stop.wait)
-    thread.start()
-    try:
-        assert ForkedWork.start(lambda: 1) is None
-    finally:
-        stop.set()
-        thread.join()

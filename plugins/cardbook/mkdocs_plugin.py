@@ -8,20 +8,14 @@ the raw generated files and the stylesheet are virtual files (`File.generated`).
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import os
-import pickle
-import posixpath
+import gc
 import re
-import signal
-import threading
-from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
@@ -42,7 +36,6 @@ from .tangle import TangleResult
 from .wikilinks import PLACEHOLDER, PageIndex, ResolvedLink, default_slugify, rewrite_wikilinks
 
 log = get_plugin_logger(__name__)
-T = TypeVar("T")
 
 OVERVIEW_URI = "runbook.md"
 FILES_URI = "generated-files.md"
@@ -51,80 +44,13 @@ STATIC_CSS = Path(__file__).with_name("assets") / "cardbook.css"
 DOT_WAIT = 120.0  # seconds the overview waits for Graphviz before drawing it itself
 
 
-# Where a card page's neighbourhood graph goes: the end of its content.
-NEIGHBOURHOOD_MARK = render.placeholder("neighbourhood")
+@dataclass(frozen=True)
+class CardParts:
+    """The HTML a card page gets: a header after its title, a graph at its end, captions."""
 
-
-def _splice(text: str, *replacements: tuple[str, str]) -> str:
-    """Replace each marker's first occurrence, in order, copying the page once (pages are big)."""
-    pieces, position = [], 0
-    for marker, value in replacements:
-        found = text.find(marker, position)
-        if found == -1:
-            continue
-        pieces += [text[position:found], value]
-        position = found + len(marker)
-    pieces.append(text[position:])
-    return "".join(pieces)
-
-
-class ForkedWork(Generic[T]):
-    """A pure computation run in a forked child while MkDocs renders the pages.
-
-    MkDocs builds on one core; the machines this runs on have a second one. The child gets the
-    build's data by fork (nothing is copied on the way in) and sends its result back through a
-    pipe. Where there is no fork, or threads are running (`mkdocs serve`) so forking is unsafe,
-    `start` gives None and the caller computes in-process; so does a failed child.
-    """
-
-    def __init__(self, pid: int, read_end: int) -> None:
-        self._pid = pid
-        self._read_end: int | None = read_end
-        self._value: T | None = None
-
-    @classmethod
-    def start(cls, work: Callable[[], T]) -> ForkedWork[T] | None:
-        if not hasattr(os, "fork") or threading.active_count() > 1:
-            return None
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: compute, send, and leave without running any cleanup
-            status = 1
-            try:
-                os.close(read_end)
-                payload = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
-                with os.fdopen(write_end, "wb") as stream:
-                    stream.write(payload)
-                status = 0
-            finally:
-                os._exit(status)
-        os.close(write_end)
-        return cls(pid, read_end)
-
-    def result(self) -> T | None:
-        """The child's result (waiting for it the first time), or None if it failed."""
-        if self._read_end is None:
-            return self._value
-        try:
-            with os.fdopen(self._read_end, "rb") as stream:
-                payload = stream.read()
-            _, status = os.waitpid(self._pid, 0)
-            if status == 0 and payload:
-                self._value = pickle.loads(payload)
-        except (OSError, pickle.UnpicklingError, EOFError):
-            self._value = None
-        self._read_end = None
-        return self._value
-
-    def close(self) -> None:
-        """Stop a child whose result was never needed (the build failed before any card page)."""
-        if self._read_end is None:
-            return
-        os.close(self._read_end)
-        self._read_end = None
-        with contextlib.suppress(OSError):
-            os.kill(self._pid, signal.SIGTERM)
-            os.waitpid(self._pid, 0)
+    header: str
+    graph: str
+    title_bars: list[tuple[str, str]]  # each tangling block's title bar: (as rendered, with caption)
 
 
 class CardbookConfig(base.Config):
@@ -147,8 +73,6 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
 
     def _reset(self) -> None:
         """Per-build state; `mkdocs serve` reuses this instance for every rebuild."""
-        if getattr(self, "card_parts", None) is not None:
-            self.card_parts.close()
         self.settings: Settings | None = None
         self.result: CheckResult | None = None
         self.tangled: TangleResult | None = None
@@ -157,13 +81,13 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
         self.fence_index: render.FenceIndex | None = None
         self.generates: dict[str, list[str]] = {}
         self.card_by_src: dict[str, Card] = {}
+        self.card_parts: dict[str, CardParts] = {}
         self.page_index = PageIndex({}, {})
         self.page_urls: dict[str, str] = {}
         self.wikilinks: dict[str, list[ResolvedLink]] = {}  # page -> links behind its placeholders
         self.overview_src: str | None = None
         self.files_src: str | None = None
         self.overview_graph: Future[str] | None = None
-        self.card_parts: ForkedWork[dict[str, tuple[str, str]]] | None = None
         self.show_tags = True
         self.slugify = default_slugify
 
@@ -200,7 +124,15 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         assert self.settings is not None
-        self.result = load_and_check(self.settings)
+        # Reading the cards makes many objects and frees none: the cyclic collector would
+        # only walk them again and again (as in the CLI, which keeps it off altogether).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self.result = load_and_check(self.settings)
+        finally:
+            if collecting:
+                gc.enable()
         tangled = self.result.tangled
         problems = self.result.problems  # the card, graph and tangle problems of `cardbook check`
         self.tangled = tangled
@@ -250,9 +182,11 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
         cards = self.result.runbook.cards
         docs_dir = self.settings.docs_dir
         card_urls: dict[str, str] = {}
+        by_uri = files.src_uris  # a dict: no path object made per card
+        prefix = "" if docs_dir in ("", ".") else docs_dir.rstrip("/") + "/"
         for card in cards.values():
-            src = posixpath.relpath(card.rel, docs_dir)
-            file = files.get_file_from_path(src)
+            src = card.rel[len(prefix) :] if card.rel.startswith(prefix) else None
+            file = by_uri.get(src) if src is not None else None
             if file is not None and file.is_documentation_page():
                 card_urls[card.stem] = file.url
                 self.card_by_src[src] = card
@@ -275,8 +209,6 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
         titles = {card.stem: card.title for card in cards.values() if card.title}
         self.page_urls = {file.src_uri: file.url for file in files.documentation_pages()}
         self.page_index = PageIndex.from_sources(self.page_urls, titles)
-        # Fork before Graphviz's thread starts: a forked child must not inherit threads.
-        self.card_parts = ForkedWork.start(self._all_card_parts)
         self._start_overview_graph()
         return files
 
@@ -289,7 +221,7 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
         return uri
 
     def _start_overview_graph(self) -> None:
-        """Graphviz runs in a thread while MkDocs renders the pages; on_post_page collects it."""
+        """Graphviz runs in a thread while MkDocs renders the pages; on_page_context collects it."""
         assert self.settings is not None and self.result is not None
         if not (self.settings.graphs and self.result.graph.cards and self.links.overview_url is not None):
             return
@@ -376,18 +308,10 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
         return 0
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-        """Mark where a card's header and graph go; on_post_page fills them in.
-
-        Filling them in after Material's search plugin read the page keeps graph labels and
-        header links out of the search index, and saves it parsing a few kB per card.
-        """
-        src = page.file.src_uri
-        links = self.wikilinks.pop(src, None)
-        if links:  # before the search plugin reads the page: link texts are searchable
+        """Wiki-links become real links here, before the search plugin reads the page."""
+        links = self.wikilinks.pop(page.file.src_uri, None)
+        if links:
             html = PLACEHOLDER.sub(lambda found: self._wikilink(found, links, page.file.url), html)
-        if src in self.card_by_src:
-            html = render.insert_after_title(html, render.placeholder("header"))
-            html += NEIGHBOURHOOD_MARK
         return html
 
     def _wikilink(self, found: re.Match[str], links: list[ResolvedLink], page_url: str) -> str:
@@ -398,37 +322,50 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
         target = self.page_urls.get(link.target) if link.target else page_url
         return render.wikilink_html(target, link.anchor, link.label, page_url)
 
-    @event_priority(-100)  # after other plugins: none of them needs to parse what we add
-    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str | None:
-        assert self.result is not None
-        src = page.file.src_uri
-        graph = self.result.graph
-        url = page.file.url
-        card = self.card_by_src.get(src)
-        if card is not None:
-            done = self.card_parts.result() if self.card_parts is not None else None
-            header, section = done[src] if done and src in done else self._card_parts(card, url)
-            output = _splice(output, (render.placeholder("header"), header), (NEIGHBOURHOOD_MARK, section))
-            if self.fence_index is not None:
-                output = render.caption_fences(output, card, self.fence_index, graph, self.links, url)
-        if src == self.overview_src:
-            for name, html in render.overview_sections(graph, self.links, url, self.styles).items():
-                output = output.replace(render.placeholder(name), html, 1)
-            output = output.replace(render.placeholder("overview-graph"), self._overview_graph(url), 1)
-        if src == self.files_src and self.tangled is not None:
-            body = render.generated_files_html(self.tangled, graph, self.links, url, self.styles)
-            output = output.replace(render.GENERATED_MARKER, body, 1)
-        return output
+    def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
+        """Render every card's header, graph and code block captions in one go.
 
-    def _all_card_parts(self) -> dict[str, tuple[str, str]]:
-        return {
+        MkDocs calls this once, between converting the pages and rendering their templates.
+        In one tight loop the work takes about a third of the time it takes spread over the
+        pages, where the theme's templating evicts its data from the CPU caches in between.
+        """
+        self.card_parts = {
             src: self._card_parts(card, self.page_urls[src])
             for src, card in self.card_by_src.items()
             if src in self.page_urls
         }
+        return env
 
-    def _card_parts(self, card: Card, url: str) -> tuple[str, str]:
-        """A card page's header and neighbourhood section (pure: also run in a forked child)."""
+    @event_priority(-100)  # after the search plugin indexed the page
+    def on_page_context(self, context: Any, *, page: Page, config: MkDocsConfig, nav: Any) -> Any:
+        """Add a card's header, captions and graph, and fill in the overview and files pages.
+
+        Done after the search plugin read `page.content`, so graph labels and header links stay
+        out of the search index, and on the page's content rather than the finished page: the
+        theme's navigation around it makes that several times longer to search through.
+        """
+        assert self.result is not None
+        src = page.file.src_uri
+        content = page.content or ""
+        graph = self.result.graph
+        url = page.file.url
+        card = self.card_by_src.get(src)
+        if card is not None:
+            parts = self.card_parts.get(src) or self._card_parts(card, url)
+            content = render.replace_in_order(content, parts.title_bars)
+            content = render.insert_after_title(content, parts.header) + parts.graph
+        if src == self.overview_src:
+            for name, html in render.overview_sections(graph, self.links, url, self.styles).items():
+                content = content.replace(render.placeholder(name), html, 1)
+            content = content.replace(render.placeholder("overview-graph"), self._overview_graph(url), 1)
+        if src == self.files_src and self.tangled is not None:
+            body = render.generated_files_html(self.tangled, graph, self.links, url, self.styles)
+            content = content.replace(render.GENERATED_MARKER, body, 1)
+        page.content = content
+        return context
+
+    def _card_parts(self, card: Card, url: str) -> CardParts:
+        """What a card page gets besides its own content."""
         assert self.result is not None and self.settings is not None
         graph = self.result.graph
         generates = self.generates.get(card.stem, [])
@@ -439,7 +376,10 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
         if self.settings.graphs:
             svg = render.neighbourhood_svg(card.stem, graph, self.links, url, self.styles)
             section = render.neighbourhood_section(svg, self.links, url)
-        return header, section
+        bars = []
+        if self.fence_index is not None:
+            bars = render.fence_title_bars(card, self.fence_index, graph, self.links, url)
+        return CardParts(header, section, bars)
 
     def _overview_graph(self, page_url: str) -> str:
         if self.overview_graph is None:
@@ -457,10 +397,6 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
         nodes, edges = render.overview_nodes(self.result.graph, self.links, page_url, self.styles)
         svg = layered_svg(nodes, edges, label="The runbook's cards", vertical=True, sweeps=8)
         return render.overview_graph_figure(svg, note or "Drawn by cardbook: Graphviz is not installed.")
-
-    def on_post_build(self, *, config: MkDocsConfig) -> None:
-        if self.card_parts is not None:
-            self.card_parts.close()
 
     def on_shutdown(self) -> None:
         self.dot.close()

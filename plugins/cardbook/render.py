@@ -40,6 +40,7 @@ def placeholder(name: str) -> str:
 # URLs ---------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=65536)  # headers, graphs and captions link the same pairs again
 def relative_url(target: str, page_url: str) -> str:
     """`target` (a site-root-relative URL) as seen from the page at `page_url`.
 
@@ -542,30 +543,48 @@ def fence_caption(stem: str, fence: TanglingFence, graph: Graph, links: SiteLink
     return " · ".join(pieces)
 
 
-def caption_fences(
-    page_html: str, card: Card, index: FenceIndex, graph: Graph, links: SiteLinks, page_url: str
-) -> str:
-    """Put each tangling block's caption and anchor into its title bar in the rendered page.
+def fence_title_bars(
+    card: Card, index: FenceIndex, graph: Graph, links: SiteLinks, page_url: str
+) -> list[tuple[str, str]]:
+    """For each tangling block of the card, its title bar as rendered and as it should read.
 
-    Done on the HTML rather than the Markdown: Python-Markdown's inline HTML handling made
-    captions in the Markdown cost more than the rest of the plugin together.
+    The new bar carries the block's anchor and its caption. Done on the HTML rather than the
+    Markdown: Python-Markdown's inline HTML handling made captions in the Markdown cost more
+    than the rest of the plugin together.
     """
-    pieces, position = [], 0
+    bars = []
     for fence in tangling_fences(card, index):
-        bar = f'<span class="filename">{html.escape(fence.title, quote=False)}</span>'
-        found = page_html.find(bar, position)
-        if found == -1:
-            continue
+        title = html.escape(fence.title, quote=False)
         caption = fence_caption(card.stem, fence, graph, links, page_url)
         note = f'<span class="cardbook-fence-note">{caption}</span>' if caption else ""
         anchor = BLOCK_ANCHOR.format(line=fence.line)
-        pieces += [
-            page_html[position:found],
-            f'<span class="filename" id="{anchor}">{html.escape(fence.title, quote=False)}{note}</span>',
-        ]
-        position = found + len(bar)
-    pieces.append(page_html[position:])
+        bars.append(
+            (
+                f'<span class="filename">{title}</span>',
+                f'<span class="filename" id="{anchor}">{title}{note}</span>',
+            )
+        )
+    return bars
+
+
+def replace_in_order(text: str, replacements: Iterable[tuple[str, str]]) -> str:
+    """Replace each `old` by its `new`, each found after the previous one (one copy of text)."""
+    pieces, position = [], 0
+    for old, new in replacements:
+        found = text.find(old, position)
+        if found == -1:
+            continue
+        pieces += [text[position:found], new]
+        position = found + len(old)
+    pieces.append(text[position:])
     return "".join(pieces)
+
+
+def caption_fences(
+    page_html: str, card: Card, index: FenceIndex, graph: Graph, links: SiteLinks, page_url: str
+) -> str:
+    """Put each tangling block's caption and anchor into its title bar in the rendered page."""
+    return replace_in_order(page_html, fence_title_bars(card, index, graph, links, page_url))
 
 
 # Overview -----------------------------------------------------------------------------------
