@@ -204,3 +204,41 @@ def test_a_duplicate_key_is_an_error_at_its_second_line() -> None:
     with pytest.raises(FrontmatterError) as caught:
         frontmatter.parse("---\ntitle: A\nstatus: active\nstatus: done\n---\n")
     assert (caught.value.line, caught.value.message) == (4, "duplicate key 'status' (first at line 3)")
+
+
+_SCALARS = st.one_of(
+    st.text(alphabet=st.sampled_from(list("ab -:#'\"[]{}1.")), max_size=12),
+    st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31)).map(str),
+    st.sampled_from(["2026-02-30", "2026-1-5", "2026-01-31 10:00:00", "12", "1.5", "true", "null", "~", ""]),
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3).map(lambda items: "[" + ", ".join(items) + "]"),
+        st.dictionaries(st.sampled_from(["a", "b", "1", "<<"]), inner, max_size=2).map(
+            lambda pairs: "{" + ", ".join(f"{k}: {v}" for k, v in pairs.items()) + "}"
+        ),
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from(["title", "tags", "modified", "7", "true", "<<"]), _VALUES, max_size=4)
+)
+def test_the_quick_construction_matches_pyyaml(pairs: dict[str, str]) -> None:
+    """Values built by cardbook's fast path are exactly those PyYAML's constructor builds."""
+    yaml_text = "".join(f"{key}: {value}\n" for key, value in pairs.items())
+    try:
+        meta = frontmatter.parse("---\n" + yaml_text + "---\n")
+    except FrontmatterError:
+        return  # not YAML, or a value PyYAML cannot build either: refused the same way
+    loader = frontmatter._Loader(yaml_text)
+    try:
+        expected = loader.get_single_data() or {}
+    finally:
+        loader.dispose()
+    assert meta is not None
+    assert meta.values == expected
+    assert [type(value) for value in meta.values.values()] == [type(value) for value in expected.values()]

@@ -15,7 +15,15 @@ from mkdocs.utils import get_relative_url
 from cardbook import render
 from cardbook.check import load_and_check
 from cardbook.config import Settings
-from cardbook.svg import DotRenderer, Edge, Node, inline_svg, layered_svg, overview_dot
+from cardbook.svg import (
+    DOT_QUICK_LAYOUT_NODES,
+    DotRenderer,
+    Edge,
+    Node,
+    inline_svg,
+    layered_svg,
+    overview_dot,
+)
 from helpers import card, write_tree
 
 TODAY = dt.date(2026, 6, 1)
@@ -212,6 +220,16 @@ def test_dot_source_quotes_everything() -> None:
     source = overview_dot([Node('x"y', 'Say "hi" \\ now', "tip", "../x/", "open", 0)], [Edge('x"y', 'x"y')])
     assert 'label="Say \\"hi\\" \\\\ now"' in source
     assert '"x\\"y" -> "x\\"y";' in source
+
+
+def test_dot_caps_its_layout_passes_only_for_large_graphs() -> None:
+    def nodes(count: int) -> list[Node]:
+        return [Node(f"n{i}", f"N{i}", "", None, "", 0) for i in range(count)]
+
+    small = overview_dot(nodes(DOT_QUICK_LAYOUT_NODES), [])
+    large = overview_dot(nodes(DOT_QUICK_LAYOUT_NODES + 1), [])
+    assert "mclimit" not in small and "nslimit" not in small
+    assert "mclimit=0.3, nslimit=1" in large
 
 
 def test_inline_svg_drops_the_xml_prologue() -> None:

@@ -14,7 +14,7 @@ import stat
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,14 +65,15 @@ class OnDisk:
     first_line: int = 1
 
 
-def _read(path: Path) -> str | None:
+def _read(path: str | Path) -> str | None:
     try:
-        if not stat.S_ISREG(path.stat().st_mode):
+        if not stat.S_ISREG(os.stat(path).st_mode):
             return "\x00"  # a directory, a named pipe (reading blocks), a device: not text we wrote
-        return path.read_bytes().decode("utf-8")
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8")
     except FileNotFoundError:
         return None
-    except (UnicodeDecodeError, IsADirectoryError):
+    except (UnicodeDecodeError, IsADirectoryError, NotADirectoryError):
         return "\x00"  # not text we wrote
 
 
@@ -155,64 +156,80 @@ def read_manifest(settings: Settings) -> dict[str, tuple[str, ...]]:
     return manifest
 
 
-def generated_on_disk(settings: Settings, manifest: dict[str, tuple[str, ...]]) -> list[str]:
-    """Files under the output roots that cardbook wrote earlier."""
+def generated_on_disk(
+    settings: Settings, manifest: dict[str, tuple[str, ...]], skip: Container[str] = ()
+) -> list[str]:
+    """Files under the output roots that cardbook wrote earlier, except those in `skip`.
+
+    The callers pass the files the cards produce, which they have read already: only the
+    others are opened here, to look for cardbook's header.
+    """
     if not settings.annotate:
-        return sorted(manifest)
+        return sorted(rel for rel in manifest if rel not in skip)
     found = []
+    project = str(settings.root)
     for root in settings.output_roots:
-        base = settings.root / root
-        if not base.is_dir() or base.is_symlink():
+        base = os.path.join(project, root)
+        if not os.path.isdir(base) or os.path.islink(base):
             continue
         for directory, dirnames, filenames in os.walk(base):
             dirnames.sort()
+            folder = os.path.relpath(directory, project).replace(os.sep, "/")
             for name in sorted(filenames):
-                path = Path(directory, name)
+                rel = f"{folder}/{name}"
+                if rel in skip or name.startswith(TEMP_PREFIX):
+                    continue
                 style = comment_style(settings, name)
-                if style is None or name.startswith(TEMP_PREFIX) or not _regular(path):
+                path = os.path.join(directory, name)
+                if style is None or not _regular(path):
                     continue
                 try:
-                    with path.open(encoding="utf-8") as handle:
+                    with open(path, encoding="utf-8") as handle:
                         head = handle.read(4096)
                 except (OSError, UnicodeDecodeError):
                     continue
                 if is_generated(head, style):
-                    found.append(path.relative_to(settings.root).as_posix())
+                    found.append(rel)
     return found
 
 
-def _regular(path: Path) -> bool:
+def _regular(path: str) -> bool:
     """A regular file, not a symlink: never open a named pipe, whose read blocks forever."""
     try:
-        return stat.S_ISREG(path.lstat().st_mode)
+        return stat.S_ISREG(os.lstat(path).st_mode)
     except OSError:
         return False
 
 
-def unsafe_target(settings: Settings, rel: str, resolved: dict[Path, Path] | None = None) -> str | None:
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def unsafe_target(settings: Settings, rel: str, resolved: dict[str, str] | None = None) -> str | None:
     """Why writing `rel` could land outside its output root (symlinks), or None.
 
     `resolved` caches directory resolutions across the files of one run."""
     cache = resolved if resolved is not None else {}
 
-    def resolve(path: Path) -> Path:
+    def resolve(path: str) -> str:
         if path not in cache:
-            cache[path] = path.resolve()
+            cache[path] = os.path.realpath(path)
         return cache[path]
 
-    project = resolve(settings.root)
+    project_dir = str(settings.root)
+    project = resolve(project_dir)
     for root in settings.output_roots:
         if not rel.startswith(root.rstrip("/") + "/"):
             continue
-        base = settings.root / root
-        resolved_root = resolve(base)
-        if not resolved_root.is_relative_to(project):
+        resolved_root = resolve(os.path.join(project_dir, root))
+        if not _inside(resolved_root, project):
             return f"output root {root} leads outside the project (symlink to {resolved_root})"
-        target = settings.root / rel
-        if target.is_symlink():
+        target = os.path.join(project_dir, rel)
+        if os.path.islink(target):
             return f"{rel} is a symlink"
-        if not resolve(target.parent).is_relative_to(resolved_root):
-            return f"a symlinked directory leads {rel} outside {root}/ (to {resolve(target.parent)})"
+        parent = resolve(os.path.dirname(target))
+        if not _inside(parent, resolved_root):
+            return f"a symlinked directory leads {rel} outside {root}/ (to {parent})"
         return None
     return f"{rel} is outside the output roots"
 
@@ -234,13 +251,13 @@ def plan(settings: Settings, result: TangleResult, *, force: bool = False) -> Pl
     """Decide every write and removal first; any refusal means nothing is written."""
     outcome = Plan()
     manifest = read_manifest(settings)
-    resolved: dict[Path, Path] = {}
+    resolved: dict[str, str] = {}
     for rel, output in sorted(result.files.items()):
         reason = unsafe_target(settings, rel, resolved)
         if reason is not None:
             outcome.problems.append(_at_card(output, f"refusing to write: {reason}"))
             continue
-        text = _read(settings.root / rel)
+        text = _read(os.path.join(settings.root, rel))
         if text is not None and rel in manifest:
             outcome.on_disk[rel] = _digest(text)
         # The common case, decided without reading the markers. Identical text proves nothing
@@ -258,9 +275,7 @@ def plan(settings: Settings, result: TangleResult, *, force: bool = False) -> Pl
             outcome.unchanged.append(rel)
         else:
             outcome.writes[rel] = output.text
-    for rel in generated_on_disk(settings, manifest):
-        if rel in result.files:
-            continue
+    for rel in generated_on_disk(settings, manifest, skip=result.files):
         disk = inspect(settings, rel, manifest)
         if disk.state == "missing":
             continue
@@ -410,7 +425,7 @@ def drift(settings: Settings, result: TangleResult) -> tuple[list[Problem], str]
     diffs: list[str] = []
     manifest = read_manifest(settings)
     for rel, output in sorted(result.files.items()):
-        text = _read(settings.root / rel)
+        text = _read(os.path.join(settings.root, rel))
         if text is not None and same_text(text, output.text):
             continue  # the common case: no need to read the markers
         disk = inspect(settings, rel, manifest, text)
@@ -427,12 +442,11 @@ def drift(settings: Settings, result: TangleResult) -> tuple[list[Problem], str]
         else:
             problems.append(_first_difference(output, disk.text))
         diffs.append(_diff(rel, disk.text, output.text))
-    for rel in generated_on_disk(settings, manifest):
-        if rel not in result.files:
-            problems.append(
-                error(rel, 1, "generated by cardbook but no card produces it any more; run `cardbook tangle`")
-            )
-            diffs.append(_diff(rel, _read(settings.root / rel) or "", ""))
+    for rel in generated_on_disk(settings, manifest, skip=result.files):
+        problems.append(
+            error(rel, 1, "generated by cardbook but no card produces it any more; run `cardbook tangle`")
+        )
+        diffs.append(_diff(rel, _read(settings.root / rel) or "", ""))
     return problems, "".join(diffs)
 
 
