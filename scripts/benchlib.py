@@ -1,6 +1,10 @@
-"""What the bench scripts share: the synthetic runbook, the child environment, and timing a child.
+"""What the bench scripts share: two synthetic runbooks, the child environment, and timing a child.
 
-The generated runbook is realistic enough for every tool to do its real work:
+Two shapes, because what the MkDocs plugin costs depends on how many files the cards tangle
+into as well as on how many cards there are.
+
+The per-card runbook (`plan_cards`, `write_cards`) is realistic enough for every tool to do its
+real work, and each of its cards writes a file of its own:
 
 - cards spread over one directory per 50 cards (`docs/how-to/area007/card-00042.md`);
 - frontmatter with `title`, `modified`, `status` for some (active and blocked are open;
@@ -12,11 +16,18 @@ The generated runbook is realistic enough for every tool to do its real work:
   Entangled's `{.nix ...}` fence form a `file=` block holding one reference and the named
   chunk it refers to, so cardbook and `entangled tangle -a naked` write the same bytes.
 
+The runbook-shaped site (`write_runbook_site`) looks like the project's own cards instead:
+topics of 20 cards chained one after another (`docs/how-to/topic-07/t07-step-03.md`), about
+90 lines each of prose, a table, steps, code, checks and wiki-links, and every third card of a
+topic adds a block to that topic's one Nix file, so there are 20 times fewer generated files
+than cards. It is only built as a site, so it comes with its two mkdocs configurations.
+
 Everything is drawn from a seeded random generator: the same arguments give the same tree.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import random
 import shutil
@@ -157,6 +168,169 @@ def write_cards(project: Path, cards: list[PlannedCard]) -> None:
         path = project / card.rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(card_text(card), encoding="utf-8")
+
+
+# The runbook-shaped site ---------------------------------------------------------------------
+
+RUNBOOK_PER_TOPIC = 20
+RUNBOOK_PROSE = (
+    "This step changes one thing and says how to check it. Read it through once before you start, "
+    "then follow it from the top; each command is safe to run twice.\n"
+)
+
+
+def runbook_card_body(t: int, c: int, title: str, needs: list[str], stems: list[list[str]]) -> list[str]:
+    """About 90 lines shaped like the real cards: prose, a table, steps, code, checks, links."""
+    body = [f"# {title}", "", RUNBOOK_PROSE, RUNBOOK_PROSE, ""]
+    if needs:
+        body += [f"Before this, finish [[{needs[0]}]]; it leaves the service in the state assumed here.", ""]
+    body += [
+        "| Setting | Value | Changes when |",
+        "|---|---|---|",
+        f"| port | `{8000 + c}` | the topic's [[{stems[t][0]}\\|first step]] changes |",
+        f"| user | `svc-{t}` | never |",
+        f"| state | `/var/lib/topic-{t}` | the layout of [[{stems[t][-1]}]] changes |",
+        "",
+        "## Why",
+        "",
+        RUNBOOK_PROSE,
+        RUNBOOK_PROSE,
+        "- the unit file is generated, never edited by hand;",
+        "- each change is checked before the next step starts;",
+        "- a failed step leaves the previous state in place.",
+        "",
+        "## Steps",
+        "",
+        "1. Open a shell on the host and become the service user.",
+        f"2. Stop the service: `systemctl stop service-{t}-{c}`.",
+        "3. Apply the change below, then start the service again.",
+        "",
+        "    ```sh",
+        f"    systemctl restart service-{t}-{c}",
+        f"    journalctl -u service-{t}-{c} --since -5m",
+        "    ```",
+        "",
+        "4. Keep the shell open until the checks pass.",
+        "",
+    ]
+    if c % 3 == 0:  # every third card adds its block to the topic's Nix file
+        body += [
+            f"```nix {{file=nix/topic-{t:02d}.nix}}",
+            f"# step {c}",
+            f"services.topic{t}.step{c} = {{",
+            "  enable = true;",
+            f"  port = {8000 + c};",
+            "};",
+            "```",
+            "",
+        ]
+    else:
+        body += ["```nix", f"services.topic{t}.step{c}.enable = true;", "```", ""]
+    body += [
+        "## Check",
+        "",
+        RUNBOOK_PROSE,
+        "- the unit is active: `systemctl is-active service`",
+        "- the port answers: `curl -fsS localhost`",
+        "",
+        "## See also",
+        "",
+        f"- [[{stems[(t + 1) % len(stems)][c]}]], the same step in the next topic",
+        f"- [[{stems[t][(c + 1) % RUNBOOK_PER_TOPIC]}#Check]]",
+        "",
+    ]
+    return body
+
+
+def write_runbook_site(root: Path, cards: int, project_mkdocs: Path) -> None:
+    """The runbook-shaped tree under root (which must not hold a docs/ yet): root/docs, and
+    root/mkdocs.yml and root/mkdocs-without.yml from project_mkdocs, with and without its
+    cardbook entry. Topics of 20 cards each, chained inside a topic; topics form a tree
+    (topic t starts after the last card of topic (t - 1) // 2); the last five cards of each
+    leaf topic are still open."""
+    import yaml
+
+    topics = max(1, cards // RUNBOOK_PER_TOPIC)
+    rng = random.Random(42)
+    stems = [[f"t{t:02d}-step-{c:02d}" for c in range(RUNBOOK_PER_TOPIC)] for t in range(topics)]
+    requires: dict[str, list[str]] = {}
+    has_children = {(t - 1) // 2 for t in range(1, topics)}
+    is_open = {}
+    for t in range(topics):
+        for c in range(RUNBOOK_PER_TOPIC):
+            stem = stems[t][c]
+            needs = [stems[t][c - 1]] if c else ([stems[(t - 1) // 2][-1]] if t else [])
+            requires[stem] = needs
+            is_open[stem] = t not in has_children and c >= RUNBOOK_PER_TOPIC - 5
+
+    def reaches(start: str, goal: str) -> bool:
+        stack, seen = [start], set()
+        while stack:
+            node = stack.pop()
+            if node == goal:
+                return True
+            if node not in seen:
+                seen.add(node)
+                stack.extend(requires[node])
+        return False
+
+    # Some cross-topic requires, kept free of redundant edges so the tree checks clean.
+    for t in range(1, topics):
+        stem = stems[t][10]
+        other = stems[rng.randrange(0, t)][rng.randrange(0, 8)]
+        needs = requires[stem]
+        if not any(reaches(n, other) or reaches(other, n) for n in needs) and not reaches(other, stem):
+            needs.append(other)
+    docs = root / "docs"
+    (docs / "how-to").mkdir(parents=True)
+    (docs / "index.md").write_text(
+        "# Benchmark runbook\n\nStart at the [[runbook]] overview.\n", encoding="utf-8"
+    )
+    for t in range(topics):
+        folder = docs / "how-to" / f"topic-{t:02d}"
+        folder.mkdir()
+        for c, stem in enumerate(stems[t]):
+            meta = {
+                "title": f"Topic {t} step {c}: configure the service",
+                "modified": dt.date(2025, 1, 1) + dt.timedelta(days=(t * RUNBOOK_PER_TOPIC + c) % 300),
+                "tags": ["how-to", f"topic-{t:02d}"],
+            }
+            if is_open[stem]:
+                meta["status"] = "active"
+            if requires[stem]:
+                meta["requires"] = requires[stem]
+            body = runbook_card_body(t, c, meta["title"], requires[stem], stems)
+            front = yaml.safe_dump(meta, sort_keys=False)
+            (folder / f"{stem}.md").write_text(f"---\n{front}---\n" + "\n".join(body), encoding="utf-8")
+    # The project's own cardbook entry, as it is: this tree is the project's kind of runbook.
+    config = yaml.safe_load(project_mkdocs.read_text(encoding="utf-8"))
+    config["docs_dir"] = "docs"
+    config["site_name"] = "bench"
+    config.pop("strict", None)
+    (root / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    without = dict(config)
+    without["plugins"] = [p for p in config["plugins"] if not (isinstance(p, dict) and "cardbook" in p)]
+    (root / "mkdocs-without.yml").write_text(yaml.safe_dump(without, sort_keys=False), encoding="utf-8")
+
+
+# The per-card site --------------------------------------------------------------------------
+
+
+def site_configs(project: Path, project_mkdocs: Path) -> None:
+    """mkdocs.yml (the project's theme and extensions, with cardbook set up for the per-card
+    runbook) and mkdocs-without.yml (the same with no cardbook entry)."""
+    import yaml
+
+    config = yaml.safe_load(project_mkdocs.read_text(encoding="utf-8"))
+    config["site_name"] = "bench"
+    config["docs_dir"] = "docs"
+    config.pop("strict", None)
+    others = [p for p in config.get("plugins", []) if not (isinstance(p, dict) and "cardbook" in p)]
+    others = [p for p in others if p != "cardbook"]
+    with_plugin = {**config, "plugins": [*others, plugin_entry()]}
+    without = {**config, "plugins": others}
+    (project / "mkdocs.yml").write_text(yaml.safe_dump(with_plugin, sort_keys=False), encoding="utf-8")
+    (project / "mkdocs-without.yml").write_text(yaml.safe_dump(without, sort_keys=False), encoding="utf-8")
 
 
 def plugin_entry(**options: object) -> dict[str, object]:
