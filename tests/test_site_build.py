@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import posixpath
@@ -263,6 +264,25 @@ def test_a_hand_edit_stops_the_build_with_the_cli_message(tmp_path: Path) -> Non
     assert message.startswith("nix/app.nix:")
     assert f"ERROR   -  {message}\nnothing written" in done.stderr
     assert target.read_text() == edited
+
+
+def test_no_object_stays_frozen_after_a_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plugin keeps the collector off its data during a build, and gives it back after,
+    also when the build fails (what `mkdocs serve` does between rebuilds)."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort
+
+    root = runbook(tmp_path)
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(root / ".cache"))
+    assert gc.get_freeze_count() == 0
+    build(load_config(str(root / "mkdocs.yml")))
+    assert gc.get_freeze_count() == 0
+    (root / "nix/app.nix").write_text((root / "nix/app.nix").read_text().replace("8080", "9090"))
+    with pytest.raises(Abort):  # MkDocs' answer to the plugin's "edited by hand" error
+        build(load_config(str(root / "mkdocs.yml")))
+    assert gc.get_freeze_count() == 0
 
 
 def test_a_second_build_rewrites_nothing(tmp_path: Path) -> None:

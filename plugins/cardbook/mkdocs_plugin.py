@@ -133,6 +133,11 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
         finally:
             if collecting:
                 gc.enable()
+        # The cards, graph and tangle stay alive until the build ends; without this, every full
+        # collection during the page rendering would walk them again (about 0.2 s at 1000
+        # cards). Frozen objects are only skipped by the collector, never lost: on_post_build
+        # and on_build_error unfreeze them, so `mkdocs serve` rebuilds leak nothing.
+        gc.freeze()
         tangled = self.result.tangled
         problems = self.result.problems  # the card, graph and tangle problems of `cardbook check`
         self.tangled = tangled
@@ -397,6 +402,12 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
         nodes, edges = render.overview_nodes(self.result.graph, self.links, page_url, self.styles)
         svg = layered_svg(nodes, edges, label="The runbook's cards", vertical=True, sweeps=8)
         return render.overview_graph_figure(svg, note or "Drawn by cardbook: Graphviz is not installed.")
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        gc.unfreeze()
+
+    def on_build_error(self, *, error: Exception) -> None:
+        gc.unfreeze()
 
     def on_shutdown(self) -> None:
         self.dot.close()
