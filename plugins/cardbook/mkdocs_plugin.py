@@ -136,7 +136,8 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
         # The cards, graph and tangle stay alive until the build ends; without this, every full
         # collection during the page rendering would walk them again (about 0.2 s at 1000
         # cards). Frozen objects are only skipped by the collector, never lost: on_post_build
-        # and on_build_error unfreeze them, so `mkdocs serve` rebuilds leak nothing.
+        # and on_build_error unfreeze them, so `mkdocs serve` rebuilds leak nothing. (Freezing is
+        # process-wide: objects another plugin froze during the build are unfrozen with ours.)
         gc.freeze()
         tangled = self.result.tangled
         problems = self.result.problems  # the card, graph and tangle problems of `cardbook check`
