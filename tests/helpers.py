@@ -25,6 +25,11 @@ def write_tree(root: Path, files: Mapping[str, str | bytes]) -> Path:
     return root
 
 
+def fence(opening: str, *lines: str, indent: str = "") -> str:
+    """A fenced code block: the opening line, the lines, the closing backticks; each indented."""
+    return "\n".join(indent + line for line in [opening, *lines, "```"]) + "\n"
+
+
 def _yaml_value(value: str | Sequence[str]) -> str:
     if isinstance(value, str):
         return value

@@ -27,7 +27,7 @@ from click.testing import CliRunner
 
 from cardbook import cli, output
 from cardbook.config import Settings
-from helpers import CARDBOOK, card, run_cardbook, write_tree
+from helpers import CARDBOOK, card, fence, run_cardbook, write_tree
 
 pytest_plugins = ["reliability_counts"]
 
@@ -35,10 +35,6 @@ MKDOCS = Path(sys.executable).parent / "mkdocs"
 CARDS = 400
 ROUNDS = 4  # of the runs started together
 SITE_CONFIG = "site_name: Concurrency\nplugins:\n  - cardbook\n"
-
-
-def fence(opening: str, *lines: str) -> str:
-    return "\n".join([opening, *lines, "```"]) + "\n"
 
 
 def count(n: int = 1) -> None:

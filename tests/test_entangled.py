@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import CARDBOOK, card, write_tree
+from helpers import CARDBOOK, card, fence, write_tree
 
 pytestmark = pytest.mark.entangled
 
@@ -30,10 +30,6 @@ def entangled_installed() -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(reason)
     pytest.skip(reason)
-
-
-def fence(opening: str, *lines: str) -> str:
-    return "\n".join([opening, *lines, "```"]) + "\n"
 
 
 def outputs(root: Path, skip: set[str]) -> dict[str, bytes]:

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from cardbook.tangle import block_hash
-from helpers import card, run_cardbook, write_tree
+from helpers import card, fence, run_cardbook, write_tree
 
 pytest_plugins = ["reliability_counts"]
 
@@ -40,10 +40,6 @@ EDIT_ADVICE = (
 )
 EDITED_BASE = f"nix/base.nix:6: error: edited by hand: block {BASE}#base-attrs was changed; {EDIT_ADVICE}"
 MiB = 1024 * 1024
-
-
-def fence(opening: str, *lines: str) -> str:
-    return "\n".join([opening, *lines, "```"]) + "\n"
 
 
 def count() -> None:

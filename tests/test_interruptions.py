@@ -33,7 +33,7 @@ import pytest
 from cardbook import stitch as stitch_module
 from cardbook.check import load_and_check
 from cardbook.config import load_settings
-from helpers import CARDBOOK, card, run_cardbook, write_tree
+from helpers import CARDBOOK, card, fence, run_cardbook, write_tree
 
 pytest_plugins = ["reliability_counts"]
 
@@ -42,10 +42,6 @@ CARDS = 500  # a full run of one version over the other takes about 0.5 s
 KILLS = {"annotated": 40, "naked": 10}
 NAKED_CONFIG = "site_name: t\nplugins:\n  - cardbook:\n      annotate: false\n"
 MANIFEST = "nix/.cardbook-manifest.json"
-
-
-def fence(opening: str, *lines: str) -> str:
-    return "\n".join([opening, *lines, "```"]) + "\n"
 
 
 def count(n: int = 1) -> None:

@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from helpers import card, run_cardbook, write_tree
+from helpers import card, fence, run_cardbook, write_tree
 
 CONFIG = """\
 site_name: test runbook
@@ -44,10 +44,6 @@ plugins:
 {extra_plugins}  - cardbook:
       statuses: {{active: open, done: closed}}
 {extra_options}"""
-
-
-def fence(opening: str, *lines: str, indent: str = "") -> str:
-    return "\n".join(indent + line for line in [opening, *lines, "```"]) + "\n"
 
 
 RUNBOOK = {

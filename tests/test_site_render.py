@@ -145,13 +145,9 @@ def test_fences_get_titles_and_captions_linking_their_neighbours(tmp_path: Path)
     assert '    ```nix {file=nix/app.nix title="nix/app.nix"}' in out  # still inside the list item
     assert out.count("\n") == markdown.count("\n")
 
-    page = render.caption_fences(
+    page = render.replace_in_order(
         rendered_titles(["&lt;&lt;port&gt;&gt;", "nix/app.nix"]),
-        app,
-        index,
-        result.graph,
-        site_links(),
-        "how-to/app/",
+        render.fence_title_bars(app, index, result.graph, site_links(), "how-to/app/"),
     )
     chunk_bar, file_bar = re.findall(
         r'<span class="filename" id="cardbook-block-\d+">.*?</span></span>', page
@@ -167,8 +163,9 @@ def test_a_block_not_found_in_the_page_is_skipped(tmp_path: Path) -> None:
     _, result = build(tmp_path, CARDS)
     app = result.graph.cards["app"]
     page = rendered_titles(["something else", "nix/app.nix"])
-    out = render.caption_fences(
-        page, app, render.FenceIndex(result.tangled), result.graph, site_links(), "x/"
+    out = render.replace_in_order(
+        page,
+        render.fence_title_bars(app, render.FenceIndex(result.tangled), result.graph, site_links(), "x/"),
     )
     assert out.count("cardbook-fence-note") == 1 and "something else</span><pre>" in out
 
@@ -280,13 +277,9 @@ def test_parts_in_the_same_card_point_up_and_down(tmp_path: Path) -> None:
     first, second = (fence.line for fence in result.tangled.fences["one"])
     links = render.SiteLinks({"one": "how-to/one/"}, files_page_url="generated-files/")
     links.file_anchors = render.file_anchors(["nix/one.nix"])
-    out = render.caption_fences(
+    out = render.replace_in_order(
         rendered_titles(["nix/one.nix", "nix/one.nix"]),
-        one,
-        render.FenceIndex(result.tangled),
-        result.graph,
-        links,
-        "how-to/one/",
+        render.fence_title_bars(one, render.FenceIndex(result.tangled), result.graph, links, "how-to/one/"),
     )
     assert f'before <a href="#cardbook-block-{second}">the part below</a>' in out
     assert f'after <a href="#cardbook-block-{first}">the part above</a>' in out

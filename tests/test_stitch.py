@@ -8,14 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers import card, run_cardbook, write_tree
+from helpers import card, fence, run_cardbook, write_tree
 
 A, B = "docs/how-to/a.md", "docs/how-to/b.md"
 DIGEST = re.compile(r"( ~~ begin \S+\[\d+\]) [0-9a-f]{10} ~~")
-
-
-def fence(opening: str, *lines: str) -> str:
-    return "\n".join([opening, *lines, "```"]) + "\n"
 
 
 def cardbook(root: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -10,7 +10,7 @@ import pytest
 from cardbook.check import CheckResult, load_and_check
 from cardbook.config import Settings
 from cardbook.tangle import Segment, block_hash
-from helpers import card, run_cardbook, write_tree
+from helpers import card, fence, run_cardbook, write_tree
 
 A, B, C = "docs/how-to/a.md", "docs/how-to/b.md", "docs/how-to/c.md"
 HEADER_TAIL = "# Do not edit: change the cards, then run `cardbook tangle` (or `mkdocs build`)."
@@ -30,10 +30,6 @@ def naked(root: Path, today: dt.date, body: str) -> str:
     result = tangled(root, today, {A: card(body=body)}, annotate=False)
     assert messages(result) == []
     return result.tangled.files["nix/a.nix"].text
-
-
-def fence(opening: str, *lines: str) -> str:
-    return "\n".join([opening, *lines, "```"]) + "\n"
 
 
 # references and indentation ------------------------------------------------------------------

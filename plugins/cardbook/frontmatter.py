@@ -48,7 +48,6 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 _STR = "tag:yaml.org,2002:str"
 _SEQ = "tag:yaml.org,2002:seq"
-_MAP = "tag:yaml.org,2002:map"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)")
 

@@ -580,13 +580,6 @@ def replace_in_order(text: str, replacements: Iterable[tuple[str, str]]) -> str:
     return "".join(pieces)
 
 
-def caption_fences(
-    page_html: str, card: Card, index: FenceIndex, graph: Graph, links: SiteLinks, page_url: str
-) -> str:
-    """Put each tangling block's caption and anchor into its title bar in the rendered page."""
-    return replace_in_order(page_html, fence_title_bars(card, index, graph, links, page_url))
-
-
 # Overview -----------------------------------------------------------------------------------
 
 
