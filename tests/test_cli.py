@@ -58,7 +58,14 @@ def test_clean_tree(tmp_path: Path) -> None:
     )
 
 
-def test_an_empty_project(tmp_path: Path) -> None:
+def test_an_empty_project_names_the_missing_card_root(tmp_path: Path) -> None:
+    result = run_cardbook(["check"], tmp_path)
+    assert (result.returncode, result.stdout) == (EXIT_USAGE, "")
+    assert result.stderr.startswith("docs/how-to:1: error: card root docs/how-to does not exist; there is no")
+
+
+def test_an_empty_card_root_has_no_problems(tmp_path: Path) -> None:
+    (tmp_path / "docs/how-to").mkdir(parents=True)
     result = run_cardbook(["check"], tmp_path)
     assert (result.returncode, result.stdout) == (EXIT_OK, "0 cards checked: no problems\n")
 
@@ -140,6 +147,7 @@ def test_json_report(tmp_path: Path) -> None:
                 "detail": "",
             },
         ],
+        "drift": [],
     }
 
 
@@ -147,7 +155,13 @@ def test_json_report_when_clean(tmp_path: Path) -> None:
     write_tree(tmp_path, {"docs/how-to/a.md": card()})
     result = run_cardbook(["check", "--format=json"], tmp_path)
     assert result.returncode == EXIT_OK
-    assert json.loads(result.stdout) == {"cards": 1, "errors": 0, "warnings": 0, "problems": []}
+    assert json.loads(result.stdout) == {
+        "cards": 1,
+        "errors": 0,
+        "warnings": 0,
+        "problems": [],
+        "drift": [],
+    }
 
 
 def test_strict_makes_warnings_fail(tmp_path: Path) -> None:
@@ -252,16 +266,17 @@ def test_mkdocs_yml_with_python_tags_is_read_without_running_them(tmp_path: Path
         ("- just\n- a list\n", "mkdocs.yml:1: error: the config file must be a mapping"),
         (
             "site_name: t\nplugins:\n  - search\n  - cardbook:\n      colour: red\n",
-            f"mkdocs.yml:4: error: plugin cardbook: unknown option colour (known: {', '.join(KNOWN_KEYS)})",
+            # each option's problem is at that option's own line
+            f"mkdocs.yml:5: error: plugin cardbook: unknown option colour (known: {', '.join(KNOWN_KEYS)})",
         ),
         (
             "site_name: t\nplugins:\n  - cardbook:\n      statuses: {active: maybe}\n",
-            "mkdocs.yml:3: error: plugin cardbook: statuses: 'active' must be declared open or closed, "
+            "mkdocs.yml:4: error: plugin cardbook: statuses: 'active' must be declared open or closed, "
             "not 'maybe'",
         ),
         (
             "site_name: t\nplugins:\n  - cardbook:\n      card_roots: [../elsewhere]\n",
-            "mkdocs.yml:3: error: plugin cardbook: card_roots: '../elsewhere' must be a relative path "
+            "mkdocs.yml:4: error: plugin cardbook: card_roots: '../elsewhere' must be a relative path "
             "inside the project",
         ),
         (

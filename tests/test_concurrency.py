@@ -34,7 +34,7 @@ pytest_plugins = ["reliability_counts"]
 MKDOCS = Path(sys.executable).parent / "mkdocs"
 CARDS = 400
 ROUNDS = 4  # of the runs started together
-SITE_CONFIG = "site_name: Concurrency\nplugins:\n  - cardbook\n"
+SITE_CONFIG = "site_name: Concurrency\nmarkdown_extensions: [pymdownx.superfences]\nplugins:\n  - cardbook\n"
 
 
 def count(n: int = 1) -> None:
@@ -159,7 +159,8 @@ def test_a_waiting_run_plans_against_the_files_it_finds_once_it_holds_the_lock(t
     code, stdout, stderr = run.finish()
     assert (code, stderr) == (1, [waiting_line(root), "nothing written"])
     assert stdout == [
-        "nix/gen/c0001.nix:4: error: edited by hand: block docs/how-to/c0001.md#nix/gen/c0001.nix was "
+        # line 5: the edited line itself, not the block's first line
+        "nix/gen/c0001.nix:5: error: edited by hand: block docs/how-to/c0001.md#nix/gen/c0001.nix was "
         "changed; run `cardbook stitch` to carry the edit into the cards, "
         "or `cardbook tangle --force` to discard it"
     ]

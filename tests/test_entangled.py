@@ -19,7 +19,10 @@ from helpers import CARDBOOK, card, fence, write_tree
 pytestmark = pytest.mark.entangled
 
 ENTANGLED = Path(sys.executable).parent / "entangled"
-NAKED_CONFIG = "site_name: t\nplugins:\n  - cardbook:\n      annotate: false\n"
+NAKED_CONFIG = (
+    "site_name: t\nmarkdown_extensions: [pymdownx.superfences]\n"
+    "plugins:\n  - cardbook:\n      annotate: false\n"
+)
 
 
 @pytest.fixture(autouse=True)

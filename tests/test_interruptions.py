@@ -40,7 +40,10 @@ pytest_plugins = ["reliability_counts"]
 SEED = 20260801
 CARDS = 500  # a full run of one version over the other takes about 0.5 s
 KILLS = {"annotated": 40, "naked": 10}
-NAKED_CONFIG = "site_name: t\nplugins:\n  - cardbook:\n      annotate: false\n"
+NAKED_CONFIG = (
+    "site_name: t\nmarkdown_extensions: [pymdownx.superfences]\n"
+    "plugins:\n  - cardbook:\n      annotate: false\n"
+)
 MANIFEST = "nix/.cardbook-manifest.json"
 
 

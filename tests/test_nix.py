@@ -139,9 +139,10 @@ def test_a_failing_verification_is_reported_at_its_fence_with_its_output(tmp_pat
     result = check_nix(root)
     assert result.returncode == 1
     lines = result.stdout.splitlines()
-    # The check fence opens at card line 15.
-    assert "docs/how-to/hello.md:15: error: check failed (exit status 1)" in lines
-    detail = lines[lines.index("docs/how-to/hello.md:15: error: check failed (exit status 1)") + 1]
+    # The check fence opens at card line 15; the failing grep is card line 17.
+    failed = 'docs/how-to/hello.md:17: error: check failed: `grep -q goodbye "$out"` exited with status 1'
+    assert failed in lines
+    detail = lines[lines.index(failed) + 1]
     assert detail.startswith("    looking in /nix/store/") and detail.endswith("-hello")
     assert ", 1 built, 0 verified," in lines[-1]
 

@@ -17,7 +17,10 @@ from cardbook.tangle import block_hash
 from helpers import card, fence, run_cardbook, write_tree
 
 A, B = "docs/how-to/a.md", "docs/how-to/b.md"
-NAKED_CONFIG = "site_name: t\nplugins:\n  - cardbook:\n      annotate: false\n"
+NAKED_CONFIG = (
+    "site_name: t\nmarkdown_extensions: [pymdownx.superfences]\n"
+    "plugins:\n  - cardbook:\n      annotate: false\n"
+)
 HEADER_TAIL = "# Do not edit: change the cards, then run `cardbook tangle` (or `mkdocs build`)."
 OLD_NS = 1_000_000_000 * 1_000_000_000  # 2001-09-09: far from any clock tick of the test run
 

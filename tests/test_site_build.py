@@ -331,9 +331,20 @@ def test_the_material_tags_plugin_keeps_working(tmp_path: Path) -> None:
 
 
 def test_a_runbook_without_cards_builds_as_plain_docs(tmp_path: Path) -> None:
-    root = runbook(tmp_path, {"docs/index.md": "# Home\n"})
+    root = runbook(tmp_path, {"docs/index.md": "# Home\n", "docs/how-to/index.md": "# How-to\n"})
     assert mkdocs(root).returncode == 0
     assert not (root / "site/runbook").exists()
+
+
+def test_a_card_root_with_a_typo_stops_the_build_at_its_line(tmp_path: Path) -> None:
+    root = runbook(tmp_path, extra_options="      card_roots: [docs/howto]\n")
+    built = mkdocs(root)
+    assert built.returncode == 1
+    line = (root / "mkdocs.yml").read_text().split("\n").index("      card_roots: [docs/howto]") + 1
+    assert f"mkdocs.yml:{line}: error: card root docs/howto does not exist (did you mean docs/how-to?)" in (
+        built.stderr
+    )
+    assert not (root / "nix").exists() and not (root / "site").exists()
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")

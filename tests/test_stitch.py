@@ -170,7 +170,10 @@ def test_lines_outside_every_block_cannot_be_stitched(tmp_path: Path) -> None:
 
 
 def test_stitch_needs_annotations(tmp_path: Path) -> None:
-    config = "site_name: t\nplugins:\n  - cardbook:\n      annotate: false\n"
+    config = (
+        "site_name: t\nmarkdown_extensions: [pymdownx.superfences]\n"
+        "plugins:\n  - cardbook:\n      annotate: false\n"
+    )
     tangled(tmp_path, {A: CARD_A, "mkdocs.yml": config})
     result = cardbook(tmp_path, "stitch")
     assert (result.returncode, result.stdout, result.stderr) == (

@@ -403,7 +403,7 @@ def test_comment_style_follows_the_suffix(
 
 def test_comment_styles_come_from_mkdocs_yml(tmp_path: Path) -> None:
     config = (
-        "site_name: t\nplugins:\n  - cardbook:\n"
+        "site_name: t\nmarkdown_extensions: [pymdownx.superfences]\nplugins:\n  - cardbook:\n"
         '      comment_styles:\n        .el: ";;"\n        .scss: "/* */"\n'
     )
     body = fence("``` {file=nix/a.el}", "(x)") + fence("``` {file=nix/a.scss}", "a {}")

@@ -43,7 +43,8 @@ def handles_config_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except ConfigError as exc:
-            click.echo(exc.problem.format(), err=True)
+            for problem in exc.problems:
+                click.echo(problem.format(), err=True)
             sys.exit(EXIT_USAGE)
         except TimeoutError as exc:  # another run held the runbook's lock too long (output.runbook_lock)
             click.echo(f"cardbook: {exc}", err=True)
@@ -52,8 +53,12 @@ def handles_config_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
 def _under(problem: Problem, paths: tuple[str, ...]) -> bool:
-    return any(problem.path == p or problem.path.startswith(p.rstrip("/") + "/") for p in paths)
+    return any(_inside(problem.path, p) for p in paths)
 
 
 def _relative_paths(paths: Iterable[Path], settings: Settings) -> tuple[str, ...]:
@@ -66,29 +71,54 @@ def _relative_paths(paths: Iterable[Path], settings: Settings) -> tuple[str, ...
     return tuple(rels)
 
 
-def report_problems(problems: list[Problem], checked: int, output_format: str) -> None:
+def _github_escape(text: str, *, in_property: bool = False) -> str:
+    """Workflow commands are one line: %, CR and LF are escaped; properties also escape : and ,."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if in_property else text
+
+
+def github_annotation(problem: Problem) -> str:
+    """`::error file=PATH,line=N,title=cardbook::message` (GitHub and Forgejo Actions)."""
+    message = problem.message + ("\n" + problem.detail if problem.detail else "")
+    file = _github_escape(problem.path, in_property=True)
+    return f"::{problem.severity} file={file},line={problem.line},title=cardbook::{_github_escape(message)}"
+
+
+def summary_line(problems: list[Problem], checked: int) -> str:
     errors, warnings = count(problems)
+    if not problems:
+        return f"{plural(checked, 'card')} checked: no problems"
+    return f"{plural(checked, 'card')} checked: {plural(errors, 'error')}, {plural(warnings, 'warning')}"
+
+
+def report_problems(
+    problems: list[Problem],
+    checked: int,
+    output_format: str,
+    *,
+    diffs: list[tuple[str, str]] | None = None,
+    nix: dict[str, Any] | None = None,
+) -> None:
+    """Print the problems as text lines, workflow annotations or one JSON document."""
     if output_format == "json":
-        click.echo(
-            json.dumps(
-                {
-                    "cards": checked,
-                    "errors": errors,
-                    "warnings": warnings,
-                    "problems": [problem.as_dict() for problem in problems],
-                },
-                indent=2,
-            )
-        )
+        errors, warnings = count(problems)
+        document: dict[str, Any] = {
+            "cards": checked,
+            "errors": errors,
+            "warnings": warnings,
+            "problems": [problem.as_dict() for problem in problems],
+            "drift": [{"path": path, "diff": diff} for path, diff in diffs or []],
+        }
+        if nix is not None:
+            document["nix"] = nix
+        click.echo(json.dumps(document, indent=2))
         return
+    if diffs:
+        click.echo("".join(diff for _, diff in diffs), nl=False)
+    render = github_annotation if output_format == "github" else Problem.format
     for problem in problems:
-        click.echo(problem.format())
-    if problems:
-        click.echo(
-            f"{plural(checked, 'card')} checked: {plural(errors, 'error')}, {plural(warnings, 'warning')}"
-        )
-    else:
-        click.echo(f"{plural(checked, 'card')} checked: no problems")
+        click.echo(render(problem))
+    click.echo(summary_line(problems, checked))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -102,39 +132,61 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    help="text lines, one JSON document, or GitHub/Forgejo workflow annotations.",
+)
 @click.option("--strict", is_flag=True, help="Warnings fail the check too.")
 @click.option("--nix", "with_nix", is_flag=True, help="Also parse, build and verify the generated Nix.")
+@click.option(
+    "--no-skip",
+    is_flag=True,
+    help="With --nix: a card the Nix tier cannot build here (no <nixpkgs>) fails the check.",
+)
 @config_option
 @handles_config_errors
 def check(
-    paths: tuple[Path, ...], output_format: str, strict: bool, with_nix: bool, config_file: Path | None
+    paths: tuple[Path, ...],
+    output_format: str,
+    strict: bool,
+    with_nix: bool,
+    no_skip: bool,
+    config_file: Path | None,
 ) -> None:
     """Check the cards: frontmatter, requires, cycles, Mikado rules, drift; with --nix, the Nix."""
     from .check import load_and_check
     from .problems import sort_problems
 
+    if no_skip and not with_nix:
+        raise click.UsageError("--no-skip goes with --nix")
     settings = _settings(config_file)
-    result = load_and_check(settings, drift=True)
+    result = load_and_check(settings, drift=True, layout=True)
     problems = result.problems
     nix_summary = ""
+    nix_document = None
     if with_nix:
         from .nixrun import run_nix_tiers
 
-        report = run_nix_tiers(result)
+        report = run_nix_tiers(result, no_skip=no_skip)
         problems = sort_problems([*problems, *report.problems])
         nix_summary = report.summary()
+        nix_document = report.as_dict()
         if report.unavailable:
             click.echo(f"error: {nix_summary}", err=True)
+            if output_format == "json":
+                click.echo(json.dumps({"nix": nix_document}, indent=2))
             sys.exit(EXIT_USAGE)
+    diffs = result.diffs
     if paths:
         wanted = _relative_paths(paths, settings)
         if "." not in wanted:
             problems = [p for p in problems if _under(p, wanted)]
-    if result.diff and output_format == "text":
-        click.echo(result.diff, nl=False)
-    report_problems(problems, len(result.runbook.cards), output_format)
-    if nix_summary and output_format == "text":
+            diffs = [(path, diff) for path, diff in diffs if any(_inside(path, w) for w in wanted)]
+    report_problems(problems, len(result.runbook.cards), output_format, diffs=diffs, nix=nix_document)
+    if nix_summary and output_format != "json":
         click.echo(nix_summary)
     errors, warnings = count(problems)
     sys.exit(EXIT_PROBLEMS if errors or (strict and warnings) else EXIT_OK)
@@ -149,7 +201,7 @@ def graph(output_format: str, config_file: Path | None) -> None:
     from . import graph as graphs
     from .check import load_and_check
 
-    result = load_and_check(_settings(config_file))
+    result = load_and_check(_settings(config_file), layout=True)
     render = {"mermaid": graphs.to_mermaid, "dot": graphs.to_dot, "json": graphs.to_json}
     click.echo(render[output_format](result.graph), nl=False)
     _problem_hint(result.problems)
@@ -163,7 +215,7 @@ def next_command(config_file: Path | None) -> None:
     from .check import load_and_check
     from .graph import next_report
 
-    result = load_and_check(_settings(config_file))
+    result = load_and_check(_settings(config_file), layout=True)
     click.echo(next_report(result.graph), nl=False)
     _problem_hint(result.problems)
 
@@ -178,7 +230,7 @@ def _checked_or_exit(settings: Settings, refusal: str) -> CheckResult:
     """The checked runbook; writing anything from cards with errors is refused."""
     from .check import load_and_check
 
-    result = load_and_check(settings)
+    result = load_and_check(settings, layout=True)
     if result.errors:
         report_problems(result.problems, len(result.runbook.cards), "text")
         click.echo(f"{refusal}: fix the errors above first", err=True)
@@ -228,9 +280,19 @@ def stitch_command(config_file: Path | None) -> None:
     for rel in report.cards_written:
         click.echo(f"stitched into {rel}")
     # The cards now hold the edits: tangle again so the markers record them.
-    again = load_and_check(settings)
+    again = load_and_check(settings, layout=True)
     written = write_outputs(settings, again.tangled)
     for problem in written.problems:
         click.echo(problem.format())
     click.echo(f"{plural(report.blocks, 'block')} stitched into {plural(len(report.cards_written), 'card')}")
     sys.exit(EXIT_PROBLEMS if written.problems else EXIT_OK)
+
+
+def _register_scaffold_commands() -> None:
+    from .scaffold_cli import COMMANDS
+
+    for command in COMMANDS:
+        main.add_command(command)
+
+
+_register_scaffold_commands()

@@ -66,6 +66,15 @@ class Settings:
     graphs: bool = True
     nix_sandbox: bool = True
     nix_sandbox_paths: tuple[str, ...] = DEFAULT_SANDBOX_PATHS
+    # From the rest of mkdocs.yml, for the layout checks (layout.py); None: no mkdocs.yml read.
+    site_dir: str = "site"
+    markdown_extensions: tuple[str, ...] | None = None
+    # Line in the config file of each option's key (and of `markdown_extensions`, `site_dir`).
+    lines: Mapping[str, int] = field(default_factory=dict)
+    plugin_line: int = 1
+
+    def line_of(self, key: str) -> int:
+        return self.lines.get(key, self.plugin_line)
 
     @property
     def config_name(self) -> str:
@@ -85,42 +94,56 @@ class Settings:
         config_file: Path | None = None,
         docs_dir: str = "docs",
         line: int = 1,
+        lines: Mapping[str, int] | None = None,
+        **rest: Any,
     ) -> Settings:
-        """Validate the plugin's options; a wrong one raises ConfigError naming the key."""
-        where = _relative_name(config_file, root) if config_file else "mkdocs.yml"
+        """Validate the plugin's options; a wrong one raises ConfigError at its key's line.
 
-        def fail(message: str) -> ConfigError:
-            return ConfigError(error(where, line, f"plugin {PLUGIN_NAME}: {message}"))
+        `line` is the plugin entry's line, `lines` the line of each option key; `rest` passes
+        the facts read from the rest of mkdocs.yml (site_dir, markdown_extensions)."""
+        where = _relative_name(config_file, root) if config_file else "mkdocs.yml"
+        lines = dict(lines or {})
+
+        def failing(key: str | None) -> Any:
+            at = lines.get(key, line) if key else line
+            return lambda message: ConfigError(error(where, at, f"plugin {PLUGIN_NAME}: {message}"))
 
         unknown = sorted(set(values) - set(KNOWN_KEYS))
         if unknown:
-            raise fail(f"unknown option {', '.join(unknown)} (known: {', '.join(KNOWN_KEYS)})")
-        kwargs: dict[str, Any] = {"root": root, "config_file": config_file, "docs_dir": docs_dir}
+            raise failing(unknown[0])(f"unknown option {', '.join(unknown)} (known: {', '.join(KNOWN_KEYS)})")
+        kwargs: dict[str, Any] = {
+            "root": root,
+            "config_file": config_file,
+            "docs_dir": docs_dir,
+            "lines": lines,
+            "plugin_line": line,
+            **rest,
+        }
         for key in ("card_roots", "output_roots"):
             if key in values:
-                kwargs[key] = _relative_dirs(values[key], key, fail)
+                kwargs[key] = _relative_dirs(values[key], key, failing(key))
         if "statuses" in values:
-            kwargs["statuses"] = _statuses(values["statuses"], fail)
+            kwargs["statuses"] = _statuses(values["statuses"], failing("statuses"))
         if "nix_sandbox_paths" in values:
             paths = values["nix_sandbox_paths"]
             if not isinstance(paths, list) or not all(
                 isinstance(p, str) and p.startswith("/") for p in paths
             ):
-                raise fail("nix_sandbox_paths must be a list of absolute host paths")
+                raise failing("nix_sandbox_paths")("nix_sandbox_paths must be a list of absolute host paths")
             kwargs["nix_sandbox_paths"] = tuple(paths)
         for key in ("annotate", "graphs", "nix_sandbox"):
             if key in values:
                 if not isinstance(values[key], bool):
-                    raise fail(f"{key} must be true or false")
+                    raise failing(key)(f"{key} must be true or false")
                 kwargs[key] = values[key]
         if "comment_styles" in values:
-            kwargs["comment_styles"] = _comment_styles(values["comment_styles"], fail)
+            kwargs["comment_styles"] = _comment_styles(values["comment_styles"], failing("comment_styles"))
         if "aggregator" in values:
             aggregator = values["aggregator"]
             if aggregator in (None, ""):
                 kwargs["aggregator"] = ""
             else:
-                kwargs["aggregator"] = _relative_dirs([aggregator], "aggregator", fail)[0]
+                kwargs["aggregator"] = _relative_dirs([aggregator], "aggregator", failing("aggregator"))[0]
         return cls(**kwargs)
 
 
@@ -224,28 +247,64 @@ def load_settings(config_file: Path | None = None, *, cwd: Path | None = None) -
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(error(name, 1, "the config file must be a mapping"))
+    top_lines = _key_lines(node)
     docs_dir = data.get("docs_dir", "docs")
     if not isinstance(docs_dir, str):
-        raise ConfigError(error(name, 1, "docs_dir must be a path"))
-    options, line = _plugin_options(data, node)
+        raise ConfigError(error(name, top_lines.get("docs_dir", 1), "docs_dir must be a path"))
+    site_dir = data.get("site_dir", "site")
+    if not isinstance(site_dir, str):
+        raise ConfigError(error(name, top_lines.get("site_dir", 1), "site_dir must be a path"))
+    options, line, option_node = _plugin_options(data, node)
     if options is None:
         options = {}
     elif not isinstance(options, dict):
         raise ConfigError(error(name, line, f"plugin {PLUGIN_NAME}: options must be a mapping"))
     options = {key: value for key, value in options.items() if key != "enabled"}
+    lines = _key_lines(option_node)
+    for key in ("markdown_extensions", "site_dir", "docs_dir"):
+        if key in top_lines:
+            lines[key] = top_lines[key]
     return Settings.from_mapping(
         options,
         root=root,
         config_file=config_file,
         docs_dir=Path(os.path.normpath(docs_dir)).as_posix(),
         line=line,
+        lines=lines,
+        site_dir=Path(os.path.normpath(site_dir)).as_posix(),
+        markdown_extensions=extension_names(data.get("markdown_extensions")),
     )
 
 
-def _plugin_options(data: dict[str, Any], node: yaml.Node | None) -> tuple[Any, int]:
-    """The cardbook entry of `plugins:` (list or mapping form) and its line number."""
+def extension_names(value: Any) -> tuple[str, ...]:
+    """The names in mkdocs.yml's `markdown_extensions` (a list of names or one-key mappings)."""
+    names: list[str] = []
+    entries = value if isinstance(value, list) else list(value) if isinstance(value, dict) else []
+    for entry in entries:
+        if isinstance(entry, str):
+            names.append(entry)
+        elif isinstance(entry, dict):
+            names.extend(str(key) for key in entry)
+    return tuple(names)
+
+
+def _key_lines(node: Any) -> dict[str, int]:
+    """1-based line of each key of a YAML mapping node."""
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {
+        str(key.value): key.start_mark.line + 1
+        for key, _ in node.value
+        if isinstance(key, yaml.ScalarNode)
+    }
+
+
+def _plugin_options(data: dict[str, Any], node: yaml.Node | None) -> tuple[Any, int, Any]:
+    """The cardbook entry of `plugins:` (list or mapping form), its line number, and the YAML
+    node of its options (for the line of each option)."""
     plugins = data.get("plugins") or []
     line = 1
+    options_node = None
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             if key_node.value == "plugins":
@@ -254,15 +313,27 @@ def _plugin_options(data: dict[str, Any], node: yaml.Node | None) -> tuple[Any, 
                     target = item[0] if isinstance(item, tuple) else item
                     if PLUGIN_NAME in _node_text(target):
                         line = target.start_mark.line + 1
+                        options_node = _options_node(item)
     if isinstance(plugins, dict):
-        return plugins.get(PLUGIN_NAME), line
+        return plugins.get(PLUGIN_NAME), line, options_node
     if isinstance(plugins, list):
         for entry in plugins:
             if entry == PLUGIN_NAME:
-                return {}, line
+                return {}, line, options_node
             if isinstance(entry, dict) and PLUGIN_NAME in entry:
-                return entry[PLUGIN_NAME], line
-    return None, line
+                return entry[PLUGIN_NAME], line, options_node
+    return None, line, options_node
+
+
+def _options_node(item: Any) -> Any:
+    """The options' mapping node of a `plugins:` entry: `- cardbook: {...}` or `cardbook: {...}`."""
+    if isinstance(item, tuple):  # mapping form of `plugins:`
+        return item[1]
+    if isinstance(item, yaml.MappingNode):
+        for key_node, value_node in item.value:
+            if key_node.value == PLUGIN_NAME:
+                return value_node
+    return None
 
 
 def _node_text(node: Any) -> str:

@@ -29,7 +29,8 @@ from mkdocs.structure.pages import Page
 from . import render
 from .cards import Card
 from .check import CheckResult, load_and_check
-from .config import DEFAULT_SANDBOX_PATHS, Settings
+from .config import DEFAULT_SANDBOX_PATHS, Settings, load_settings
+from .layout import layout_problems, raise_first
 from .problems import ConfigError, Problem, plural
 from .svg import DotError, DotRenderer, layered_svg, overview_dot
 from .tangle import TangleResult
@@ -98,19 +99,13 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self._reset()
-        root = Path(config.config_file_path).resolve().parent
-        docs_dir = Path(config.docs_dir).resolve()
         try:
-            self.settings = Settings.from_mapping(
-                {key: value for key, value in self.config.items() if key != "enabled"},
-                root=root,
-                config_file=Path(config.config_file_path),
-                docs_dir=docs_dir.relative_to(root).as_posix()
-                if docs_dir.is_relative_to(root)
-                else str(docs_dir),
-            )
+            # The same reading of mkdocs.yml as the `cardbook` command: one set of rules, and
+            # every problem at its own line.
+            self.settings = load_settings(Path(config.config_file_path))
+            raise_first(layout_problems(self.settings))
         except ConfigError as exc:
-            raise PluginError(exc.problem.format()) from None
+            raise PluginError("\n".join(problem.format() for problem in exc.problems)) from None
         self.styles = render.status_styles(self.settings.statuses)
         # Material shows frontmatter tags itself when its tags plugin is on: no second copy.
         self.show_tags = not any(name in config.plugins for name in ("tags", "material/tags"))
@@ -129,7 +124,9 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
         collecting = gc.isenabled()
         gc.disable()
         try:
-            self.result = load_and_check(self.settings)
+            self.result = load_and_check(self.settings, layout=True)
+        except ConfigError as exc:
+            raise PluginError("\n".join(problem.format() for problem in exc.problems)) from None
         finally:
             if collecting:
                 gc.enable()

@@ -14,12 +14,13 @@ import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from .cards import Card
 from .check import CheckResult
 from .config import Settings
+from .fences import Fence
 from .problems import Problem, error, plural
 from .tangle import OutputFile, Source, TangleResult
 
@@ -45,6 +46,17 @@ class NixReport:
     seconds: float = 0.0
     unavailable: str | None = None  # why no Nix tier ran at all
 
+    def as_dict(self) -> dict[str, object]:
+        """The tier's outcome for `cardbook check --nix --format json`."""
+        return {
+            "parsed": self.parsed,
+            "built": self.built,
+            "verified": self.verified,
+            "skipped": [{"card": card, "reason": reason} for card, reason in self.skipped],
+            "seconds": round(self.seconds, 3),
+            "unavailable": self.unavailable,
+        }
+
     def summary(self) -> str:
         if self.unavailable:
             return f"nix: skipped: {self.unavailable}"
@@ -66,6 +78,52 @@ def nix_env() -> dict[str, str]:
     if "NIX_CONFIG" not in env:
         env["NIX_CONFIG"] = OFFLINE_NIX_CONFIG
     return env
+
+
+# Nix failures that come from how Nix is set up on this machine, not from the cards: each is
+# reported once, with what to change, instead of Nix's raw error at every card.
+_NO_BUILD_GROUP = re.compile(r"the group '(?P<group>[^']*)' specified in 'build-users-group' does not exist")
+_NO_DAEMON = re.compile(r"cannot connect to socket at '(?P<socket>[^']*)'")
+_DENIED = ("Permission denied", "Operation not permitted")
+
+
+def setup_failure(stderr: str) -> str | None:
+    """What to change on this machine, when Nix failed because of its own setup."""
+    found = _NO_BUILD_GROUP.search(stderr)
+    if found is not None:
+        return (
+            f"Nix is set up to build as the users of group '{found['group']}', which does not exist: "
+            "create that group and its build users (Debian: apt-get install nix-setup-systemd), or build "
+            "single-user as root with `build-users-group =` in /etc/nix/nix.conf (see the Nix setup page)"
+        )
+    found = _NO_DAEMON.search(stderr)
+    if found is not None:
+        return (
+            f"the Nix daemon is not running ({found['socket']} is missing): start it "
+            "(systemctl start nix-daemon), or unset NIX_REMOTE to use the store directly as root"
+        )
+    for line in stderr.splitlines():
+        if line.startswith("error:") and "/nix" in line and any(word in line for word in _DENIED):
+            return (
+                "no permission to use the Nix store under /nix: run as root, use the Nix daemon "
+                "(NIX_REMOTE=daemon), or a store of your own (NIX_REMOTE=/some/folder); "
+                f"Nix said: {line.removeprefix('error: ')}"
+            )
+    return None
+
+
+class NixSetupError(Exception):
+    """Nix cannot work on this machine as it is set up; the message says what to change."""
+
+
+def _run(command: list[str], **options: object) -> subprocess.CompletedProcess[str]:
+    """A Nix command; a failure caused by the machine's Nix setup raises NixSetupError."""
+    done = subprocess.run(command, capture_output=True, text=True, env=nix_env(), **options)  # type: ignore[call-overload]
+    if done.returncode != 0:
+        advice = setup_failure(done.stderr)
+        if advice is not None:
+            raise NixSetupError(advice)
+    return done
 
 
 def missing_nix() -> str | None:
@@ -128,19 +186,33 @@ def parse_tier(settings: Settings, result: TangleResult) -> tuple[int, list[Prob
             target.write_text(result.files[rel].text, encoding="utf-8")
         paths = [str(base / rel) for rel in files]
         command = ["nix-instantiate", "--parse"]
-        whole = subprocess.run([*command, *paths], capture_output=True, text=True, env=nix_env())
+        whole = _run([*command, *paths])
         if whole.returncode == 0:
             return len(files), []
         problems: list[Problem] = []
         for path in paths:  # Nix stops at the first bad file: ask again to list them all
-            single = subprocess.run([*command, path], capture_output=True, text=True, env=nix_env())
+            single = _run([*command, path])
             if single.returncode != 0:
-                found = _map_nix_errors(single.stderr, result, base)
+                found = _map_nix_errors(single.stderr, result, base) or [
+                    error(_relative(path, base), 1, "nix cannot parse this file", _tail(single.stderr))
+                ]
+                # Messages name the generated file, never the scratch copy Nix was given.
                 problems.extend(
-                    found
-                    or [error(_relative(path, base), 1, "nix cannot parse this file", _tail(single.stderr))]
+                    replace(
+                        problem,
+                        message=_without_folder(problem.message, base),
+                        detail=_without_folder(problem.detail, base),
+                    )
+                    for problem in found
                 )
         return len(files), problems
+
+
+def _without_folder(text: str, folder: Path) -> str:
+    """`text` with the absolute paths under `folder` made relative to it."""
+    for prefix in {str(folder), str(folder.resolve())}:
+        text = text.replace(prefix.rstrip("/") + "/", "")
+    return text
 
 
 # Graph truth ----------------------------------------------------------------------------
@@ -192,9 +264,7 @@ def graph_truth(check: CheckResult) -> list[Problem]:
 
 
 def nixpkgs_available() -> bool:
-    found = subprocess.run(
-        ["nix-instantiate", "--find-file", "nixpkgs"], capture_output=True, text=True, env=nix_env()
-    )
+    found = _run(["nix-instantiate", "--find-file", "nixpkgs"])
     return found.returncode == 0
 
 
@@ -211,12 +281,7 @@ def _needs_nixpkgs(settings: Settings, cards: list[Card], result: TangleResult) 
         " in builtins.isFunction value && builtins.any (arg: !formals.${arg}) (builtins.attrNames formals))"
         f" {{ {entries} }}"
     )
-    evaluated = subprocess.run(
-        ["nix-instantiate", "--eval", "--strict", "--json", "-E", expression],
-        capture_output=True,
-        text=True,
-        env=nix_env(),
-    )
+    evaluated = _run(["nix-instantiate", "--eval", "--strict", "--json", "-E", expression])
     functions = json.loads(evaluated.stdout) if evaluated.returncode == 0 else {}
     needs = {}
     for card in cards:
@@ -263,11 +328,8 @@ def build_tier(settings: Settings, check: CheckResult, report: NixReport) -> Non
     derivations = _instantiate(settings, aggregator, wanted, result, report)
     if not derivations:
         return
-    built = subprocess.run(
+    built = _run(
         ["nix-build", "--no-out-link", "--keep-going", *build_options(settings), *derivations.values()],
-        capture_output=True,
-        text=True,
-        env=nix_env(),
         cwd=settings.root,
     )
     failed = set(_FAILED_DRV.findall(built.stderr))
@@ -297,13 +359,7 @@ def _instantiate(
 
     def run(stems: list[str]) -> subprocess.CompletedProcess[str]:
         attributes = [argument for stem in stems for argument in ("-A", stem)]
-        return subprocess.run(
-            ["nix-instantiate", aggregator, *attributes],
-            capture_output=True,
-            text=True,
-            env=nix_env(),
-            cwd=settings.root,
-        )
+        return _run(["nix-instantiate", aggregator, *attributes], cwd=settings.root)
 
     stems = [card.stem for card in cards]
     together = run(stems)
@@ -328,12 +384,16 @@ def _outputs(derivations: dict[str, str]) -> dict[str, str]:
     """The first output path of each derivation."""
     paths = {}
     for stem, drv in derivations.items():
-        queried = subprocess.run(
-            ["nix-store", "--query", "--outputs", drv], capture_output=True, text=True, env=nix_env()
-        )
+        queried = _run(["nix-store", "--query", "--outputs", drv])
         if queried.returncode == 0 and queried.stdout.split():
             paths[stem] = queried.stdout.split()[0]
     return paths
+
+
+# Line 1 of every check script: on the first failing command, bash prints its line number.
+_FAILURE_MARK = "cardbook-check-failed"
+_FAILURE_TRAP = f"""trap 'printf "\\n%s %s %s\\n" {_FAILURE_MARK} "$LINENO" "$?" >&2' ERR"""
+_FAILED_LINE = re.compile(rf"^{_FAILURE_MARK} (?P<line>\d+) (?P<status>\d+)$", re.MULTILINE)
 
 
 def verify(settings: Settings, card: Card, out_path: str, result: TangleResult, report: NixReport) -> None:
@@ -341,32 +401,50 @@ def verify(settings: Settings, card: Card, out_path: str, result: TangleResult, 
     checks = [fence for fence in result.fences.get(card.stem, []) if fence.is_check]
     passed = True
     for fence in checks:
-        with tempfile.NamedTemporaryFile("w", suffix=".sh", prefix="cardbook-check-", delete=False) as script:
-            script.write("\n".join(fence.body) + "\n")
-        env = nix_env() | {"out": out_path, "CARDBOOK_ROOT": str(settings.root)}
-        try:
-            ran = subprocess.run(
-                ["bash", "-euo", "pipefail", script.name],
-                capture_output=True,
-                text=True,
-                env=env,
-                cwd=settings.root,
-                timeout=CHECK_TIMEOUT,
-            )
-            code, output = ran.returncode, ran.stdout + ran.stderr
-        except subprocess.TimeoutExpired as exc:
-            code, output = -1, f"timed out after {CHECK_TIMEOUT} s\n{exc.stdout or ''}"
-        finally:
-            os.unlink(script.name)
-        if code != 0:
+        problem = run_check(settings, card, fence, out_path)
+        if problem is not None:
             passed = False
-            report.problems.append(
-                error(
-                    card.rel, fence.line, f"check failed (exit status {code})", _tail(output) or "(no output)"
-                )
-            )
+            report.problems.append(problem)
     if passed and checks:
         report.verified.append(card.stem)
+
+
+def run_check(settings: Settings, card: Card, fence: Fence, out_path: str) -> Problem | None:
+    """One {.check} block under `bash -euo pipefail`; a failure names the card line of the
+    command that failed and shows what the block printed."""
+    script = _FAILURE_TRAP + "\n" + "\n".join(fence.body) + "\n"
+    env = nix_env() | {"out": out_path, "CARDBOOK_ROOT": str(settings.root)}
+    try:
+        ran = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script, f"{card.rel}:{fence.line}"],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=settings.root,
+            timeout=CHECK_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired as exc:
+        printed = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else exc.stdout or ""
+        return error(
+            card.rel, fence.line, f"check timed out after {CHECK_TIMEOUT} s", _tail(printed) or "(no output)"
+        )
+    if ran.returncode == 0:
+        return None
+    output = ran.stdout + ran.stderr
+    failed = _FAILED_LINE.search(output)
+    output = _FAILED_LINE.sub("", output)
+    printed = _tail(output) or "(the block printed nothing)"
+    if failed is None:  # bash itself failed (a syntax error): its message names the line
+        return error(card.rel, fence.line, f"check failed (exit status {ran.returncode})", printed)
+    offset = int(failed["line"]) - 2  # the trap is line 1 of the script
+    command = fence.body[offset].strip() if 0 <= offset < len(fence.body) else ""
+    line = fence.body_line + offset if 0 <= offset < len(fence.body) else fence.line
+    return error(
+        card.rel,
+        line,
+        f"check failed: `{command}` exited with status {failed['status']}",
+        printed,
+    )
 
 
 def _tail(text: str) -> str:
@@ -374,7 +452,8 @@ def _tail(text: str) -> str:
     return "\n".join(lines[-OUTPUT_TAIL:])
 
 
-def run_nix_tiers(check: CheckResult, *, build: bool = True) -> NixReport:
+def run_nix_tiers(check: CheckResult, *, build: bool = True, no_skip: bool = False) -> NixReport:
+    """Parse, build and verify. With `no_skip`, a card that cannot be built here is an error."""
     settings = check.runbook.settings
     report = NixReport()
     started = time.monotonic()
@@ -382,9 +461,19 @@ def run_nix_tiers(check: CheckResult, *, build: bool = True) -> NixReport:
     if reason is not None:
         report.unavailable = reason
         return report
-    report.parsed, parse_problems = parse_tier(settings, check.tangled)
-    report.problems.extend(parse_problems)
-    if build and not parse_problems and not check.errors:
-        build_tier(settings, check, report)
+    try:
+        report.parsed, parse_problems = parse_tier(settings, check.tangled)
+        report.problems.extend(parse_problems)
+        if build and not parse_problems and not check.errors:
+            build_tier(settings, check, report)
+    except NixSetupError as exc:
+        report.unavailable = str(exc)
+        report.problems.clear()
+    if no_skip:
+        for stem, why in report.skipped:
+            card = check.runbook.cards[stem]
+            report.problems.append(
+                error(card.rel, card.line_of("build"), f"not built: {why} (--no-skip makes this an error)")
+            )
     report.seconds = time.monotonic() - started
     return report

@@ -112,10 +112,23 @@ def inspect(
     return OnDisk(rel, text, "generated")
 
 
-def edited_message(disk: OnDisk) -> Problem:
+def first_edited_line(disk: OnDisk, expected: str) -> int:
+    """The first line at or after the edited block's start where the file differs from what
+    the cards produce (block hashes aside): where a person's edit begins."""
+    if disk.text is None or disk.first_line <= 1:
+        return disk.first_line
+    have, want = disk.text.split("\n"), expected.split("\n")
+    for index in range(disk.first_line - 1, len(have)):
+        if index >= len(want) or _DIGEST.sub(r"\1 ~~", have[index]) != _DIGEST.sub(r"\1 ~~", want[index]):
+            return index + 1
+    return disk.first_line
+
+
+def edited_message(disk: OnDisk, expected: str | None = None) -> Problem:
+    line = disk.first_line if expected is None else first_edited_line(disk, expected)
     return error(
         disk.path,
-        disk.first_line,
+        line,
         f"edited by hand: {disk.detail}; run `cardbook stitch` to carry the edit into the cards, "
         "or `cardbook tangle --force` to discard it",
     )
@@ -252,12 +265,14 @@ def plan(settings: Settings, result: TangleResult, *, force: bool = False) -> Pl
     outcome = Plan()
     manifest = read_manifest(settings)
     resolved: dict[str, str] = {}
+    present = 0  # files the cards produce that are on disk already
     for rel, output in sorted(result.files.items()):
         reason = unsafe_target(settings, rel, resolved)
         if reason is not None:
             outcome.problems.append(_at_card(output, f"refusing to write: {reason}"))
             continue
         text = _read(os.path.join(settings.root, rel))
+        present += text is not None
         if text is not None and rel in manifest:
             outcome.on_disk[rel] = _digest(text)
         # The common case, decided without reading the markers. Identical text proves nothing
@@ -270,7 +285,7 @@ def plan(settings: Settings, result: TangleResult, *, force: bool = False) -> Pl
             first = output.segments[0].rel if output.segments else "a card"
             outcome.problems.append(foreign_message(disk, first))
         elif disk.state == "edited" and not force and not same_but_digests(disk.text or "", output.text):
-            outcome.problems.append(edited_message(disk))
+            outcome.problems.append(edited_message(disk, output.text))
         elif disk.text is not None and same_text(disk.text, output.text):
             outcome.unchanged.append(rel)
         else:
@@ -285,7 +300,27 @@ def plan(settings: Settings, result: TangleResult, *, force: bool = False) -> Pl
             outcome.problems.append(edited_message(disk))
         elif disk.state in ("generated", "edited") and unsafe_target(settings, rel, resolved) is None:
             outcome.removals.append(rel)
+    if not force and not outcome.problems:
+        _refuse_mass_removal(outcome, produced_on_disk=present)
     return outcome
+
+
+def _refuse_mass_removal(outcome: Plan, produced_on_disk: int) -> None:
+    """Removing more than half of the generated files at once is more often a wrong setting (a
+    card root renamed, cards moved) than intended: it needs --force."""
+    existing = produced_on_disk + len(outcome.removals)
+    if len(outcome.removals) * 2 <= existing:
+        return
+    shown = ", ".join(outcome.removals[:3]) + (", ..." if len(outcome.removals) > 3 else "")
+    outcome.problems.append(
+        error(
+            outcome.removals[0],
+            1,
+            f"refusing to remove {len(outcome.removals)} of {existing} generated files in one run "
+            f"({shown}): no card produces them any more; if that is intended, run "
+            "`cardbook tangle --force`",
+        )
+    )
 
 
 def _at_card(output: OutputFile, message: str) -> Problem:
@@ -419,10 +454,10 @@ def _write_manifest(settings: Settings, result: TangleResult, pending: Plan | No
 # Drift --------------------------------------------------------------------------------
 
 
-def drift(settings: Settings, result: TangleResult) -> tuple[list[Problem], str]:
-    """Differences between the committed files and what the cards produce, with a diff."""
+def drift(settings: Settings, result: TangleResult) -> tuple[list[Problem], list[tuple[str, str]]]:
+    """Differences between the committed files and what the cards produce, with a diff each."""
     problems: list[Problem] = []
-    diffs: list[str] = []
+    diffs: list[tuple[str, str]] = []
     manifest = read_manifest(settings)
     for rel, output in sorted(result.files.items()):
         text = _read(os.path.join(settings.root, rel))
@@ -431,23 +466,23 @@ def drift(settings: Settings, result: TangleResult) -> tuple[list[Problem], str]
         disk = inspect(settings, rel, manifest, text)
         if disk.state == "missing":
             problems.append(_at_card(output, "missing: the cards produce it; run `cardbook tangle`"))
-            diffs.append(_diff(rel, "", output.text))
+            diffs.append((rel, _diff(rel, "", output.text)))
             continue
         assert disk.text is not None
         if disk.state == "foreign":
             first = output.segments[0].rel if output.segments else "a card"
             problems.append(foreign_message(disk, first))
         elif disk.state == "edited" and not same_but_digests(disk.text, output.text):
-            problems.append(edited_message(disk))
+            problems.append(edited_message(disk, output.text))
         else:
             problems.append(_first_difference(output, disk.text))
-        diffs.append(_diff(rel, disk.text, output.text))
+        diffs.append((rel, _diff(rel, disk.text, output.text)))
     for rel in generated_on_disk(settings, manifest, skip=result.files):
         problems.append(
             error(rel, 1, "generated by cardbook but no card produces it any more; run `cardbook tangle`")
         )
-        diffs.append(_diff(rel, _read(settings.root / rel) or "", ""))
-    return problems, "".join(diffs)
+        diffs.append((rel, _diff(rel, _read(settings.root / rel) or "", "")))
+    return problems, diffs
 
 
 def _first_difference(output: OutputFile, on_disk: str) -> Problem:

@@ -41,8 +41,9 @@ def warning(path: str, line: int, message: str) -> Problem:
 class ConfigError(Exception):
     """The configuration (mkdocs.yml or the command line) is unusable: exit status 2."""
 
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.format())
+    def __init__(self, problem: Problem, more: Iterable[Problem] = ()) -> None:
+        self.problems = [problem, *more]
+        super().__init__("\n".join(p.format() for p in self.problems))
         self.problem = problem
 
 

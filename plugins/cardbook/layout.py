@@ -1,0 +1,141 @@
+"""Checks of the project's layout that come before reading any card.
+
+Each finding is a configuration error (exit status 2) at the line of mkdocs.yml that causes
+it, raised before anything is written: a card root with a typo must not read as "no cards",
+which would make tangling remove every generated file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+
+from .config import Settings
+from .problems import ConfigError, Problem, error
+
+# Cards' code blocks with attributes (```nix {file=...}) render as code only through this
+# extension; without it they come out as paragraphs and `<<chunk>>` disappears as a tag.
+FENCE_EXTENSION = "pymdownx.superfences"
+
+
+def _at(settings: Settings, key: str, message: str) -> Problem:
+    return error(settings.config_name, settings.line_of(key), message)
+
+
+def layout_problems(settings: Settings) -> list[Problem]:
+    """Card roots that are missing or symlinks, and output roots tangled with site_dir."""
+    problems: list[Problem] = []
+    root = settings.root
+    for card_root in settings.card_roots:
+        path = root / card_root
+        if os.path.islink(path):
+            target = os.path.realpath(path)
+            problems.append(
+                _at(
+                    settings,
+                    "card_roots",
+                    f"card root {card_root} is a symlink (to {target}): cardbook reads and writes cards "
+                    "only through real folders; name the real folder in card_roots",
+                )
+            )
+        elif not path.is_dir():
+            what = "is not a folder" if path.exists() else "does not exist"
+            message = f"card root {card_root} {what}{_nearby_folder(root, card_root)}"
+            if settings.config_file is None:  # no mkdocs.yml to point at: name the folder itself
+                problems.append(
+                    error(
+                        card_root,
+                        1,
+                        f"{message}; there is no mkdocs.yml here, so this is the default card root "
+                        "(run `cardbook init` to start a runbook)",
+                    )
+                )
+            else:
+                problems.append(_at(settings, "card_roots", message))
+    site = _normal(settings.site_dir)
+    for output_root in settings.output_roots:
+        output = _normal(output_root)
+        if _inside(output, site):
+            problems.append(
+                _at(
+                    settings,
+                    "output_roots",
+                    f"output root {output_root} is inside site_dir {settings.site_dir}: every site build "
+                    "empties site_dir and would delete the generated files",
+                )
+            )
+        elif _inside(site, output):
+            problems.append(
+                _at(
+                    settings,
+                    "site_dir",
+                    f"site_dir {settings.site_dir} is inside output root {output_root}: the site's files "
+                    "would mix with the generated files; put the site elsewhere",
+                )
+            )
+    return problems
+
+
+def fence_extension_problems(settings: Settings, needs_fences: bool) -> list[Problem]:
+    """Cards with tangling or checked code blocks need pymdownx.superfences to render them."""
+    extensions = settings.markdown_extensions
+    if extensions is None or not needs_fences or FENCE_EXTENSION in extensions:
+        return []
+    return [
+        _at(
+            settings,
+            "markdown_extensions",
+            f"the cards have code blocks with attributes ({{file=...}}, {{#id}}, {{.check}}), which render "
+            f"only with the {FENCE_EXTENSION} extension: add it to markdown_extensions "
+            "(without it the site shows them as text and drops <<chunk>> references)",
+        )
+    ]
+
+
+def no_cards_problems(settings: Settings) -> list[Problem]:
+    """No card at all, yet files cardbook generated are on disk: the card roots are wrong, not
+    the files (tangling now would remove every one of them)."""
+    from .output import generated_on_disk, read_manifest  # only on this rare path
+
+    generated = generated_on_disk(settings, read_manifest(settings))
+    if not generated:
+        return []
+    roots = ", ".join(settings.card_roots)
+    shown = ", ".join(generated[:3]) + (", ..." if len(generated) > 3 else "")
+    return [
+        _at(
+            settings,
+            "card_roots",
+            f"no cards under card_roots ({roots}), yet {len(generated)} files cardbook generated are on "
+            f"disk ({shown}): check card_roots; nothing was written or removed",
+        )
+    ]
+
+
+def raise_first(problems: list[Problem]) -> None:
+    """Configuration errors stop the run before anything is read or written."""
+    if problems:
+        raise ConfigError(problems[0], more=problems[1:])
+
+
+def _normal(path: str) -> str:
+    return Path(os.path.normpath(path)).as_posix()
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _nearby_folder(root: Path, card_root: str) -> str:
+    """A did-you-mean among the sibling folders of a missing card root."""
+    parent = (root / card_root).parent
+    try:
+        siblings = [entry.name for entry in os.scandir(parent) if entry.is_dir()]
+    except OSError:
+        return ""
+    close = difflib.get_close_matches(Path(card_root).name, siblings, n=1, cutoff=0.6)
+    if not close:
+        return ""
+    suggestion = (Path(card_root).parent / close[0]).as_posix()
+    return f" (did you mean {suggestion}?)"
