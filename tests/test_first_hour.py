@@ -227,6 +227,14 @@ def test_github_format_prints_workflow_annotations(tmp_path: Path) -> None:
     assert "+++ nix/hello.nix (from the cards)" in result.stdout  # the diff stays in the log
 
 
+def test_github_annotations_name_files_from_the_working_directory(tmp_path: Path) -> None:
+    """A runbook in a subfolder of the repository: annotations need repository paths."""
+    drifted(tmp_path / "runbook")
+    result = run_cardbook(["check", "-f", "runbook/mkdocs.yml", "--format", "github"], tmp_path)
+    assert result.returncode == EXIT_PROBLEMS
+    assert result.stdout.count("::error file=runbook/docs/how-to/hello.md,line=6,") == 1
+
+
 def test_github_annotations_escape_what_would_end_the_command(tmp_path: Path) -> None:
     from cardbook.cli import github_annotation
     from cardbook.problems import error

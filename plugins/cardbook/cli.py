@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import posixpath
 import sys
 from collections.abc import Callable, Iterable
 from functools import wraps
@@ -77,11 +78,23 @@ def _github_escape(text: str, *, in_property: bool = False) -> str:
     return text.replace(":", "%3A").replace(",", "%2C") if in_property else text
 
 
-def github_annotation(problem: Problem) -> str:
-    """`::error file=PATH,line=N,title=cardbook::message` (GitHub and Forgejo Actions)."""
+def github_annotation(problem: Problem, prefix: str = "") -> str:
+    """`::error file=PATH,line=N,title=cardbook::message` (GitHub and Forgejo Actions).
+
+    `prefix` is the project's folder relative to the working directory (the repository root
+    in a workflow), where annotations' paths are resolved."""
     message = problem.message + ("\n" + problem.detail if problem.detail else "")
-    file = _github_escape(problem.path, in_property=True)
+    file = _github_escape(posixpath.join(prefix, problem.path) if prefix else problem.path, in_property=True)
     return f"::{problem.severity} file={file},line={problem.line},title=cardbook::{_github_escape(message)}"
+
+
+def _folder_from_cwd(root: Path) -> str:
+    """The project folder relative to the working directory, "" when they are the same."""
+    try:
+        relative = root.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):
+        return ""
+    return "" if relative == "." else relative
 
 
 def summary_line(problems: list[Problem], checked: int) -> str:
@@ -98,6 +111,7 @@ def report_problems(
     *,
     diffs: list[tuple[str, str]] | None = None,
     nix: dict[str, Any] | None = None,
+    root: Path | None = None,
 ) -> None:
     """Print the problems as text lines, workflow annotations or one JSON document."""
     if output_format == "json":
@@ -115,9 +129,9 @@ def report_problems(
         return
     if diffs:
         click.echo("".join(diff for _, diff in diffs), nl=False)
-    render = github_annotation if output_format == "github" else Problem.format
+    prefix = _folder_from_cwd(root) if root is not None else ""
     for problem in problems:
-        click.echo(render(problem))
+        click.echo(github_annotation(problem, prefix) if output_format == "github" else problem.format())
     click.echo(summary_line(problems, checked))
 
 
@@ -185,7 +199,9 @@ def check(
         if "." not in wanted:
             problems = [p for p in problems if _under(p, wanted)]
             diffs = [(path, diff) for path, diff in diffs if any(_inside(path, w) for w in wanted)]
-    report_problems(problems, len(result.runbook.cards), output_format, diffs=diffs, nix=nix_document)
+    report_problems(
+        problems, len(result.runbook.cards), output_format, diffs=diffs, nix=nix_document, root=settings.root
+    )
     if nix_summary and output_format != "json":
         click.echo(nix_summary)
     errors, warnings = count(problems)
