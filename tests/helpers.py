@@ -86,8 +86,8 @@ def run_cardbook(
 
 def check_problems(root: Path, *, today: dt.date) -> list[str]:
     """`cardbook check` in-process on the project at root: the formatted problems, in order."""
-    from cardbook.check import load_and_check
-    from cardbook.config import load_settings
+    from cardbook.core.settings import load_settings
+    from cardbook.pipeline import load_and_check
 
     result = load_and_check(load_settings(cwd=root), today=today)
     return [problem.format() for problem in result.problems]

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cardbook.cards import Requirement, load_runbook
-from cardbook.check import load_and_check
-from cardbook.config import Settings, load_settings
+from cardbook.core.cards import Requirement, load_runbook
+from cardbook.core.settings import Settings, load_settings
+from cardbook.pipeline import load_and_check
 from helpers import card, check_problems, write_tree
 
 A = "docs/how-to/a.md"

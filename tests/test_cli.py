@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cardbook.config import KNOWN_KEYS
+from cardbook.core.settings import KNOWN_KEYS
 from helpers import CARDBOOK, card, run_cardbook, write_tree
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2

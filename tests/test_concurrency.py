@@ -25,8 +25,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cardbook import cli, output
-from cardbook.config import Settings
+from cardbook.cli import main as cli
+from cardbook.core import output
+from cardbook.core.settings import Settings
 from helpers import CARDBOOK, card, fence, run_cardbook, write_tree
 
 pytest_plugins = ["reliability_counts"]

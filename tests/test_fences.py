@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from cardbook.check import load_and_check
-from cardbook.config import Settings
-from cardbook.fences import Fence, parse_fences
-from cardbook.problems import Problem
+from cardbook.core.fences import Fence, parse_fences
+from cardbook.core.problems import Problem
+from cardbook.core.settings import Settings
+from cardbook.pipeline import load_and_check
 from helpers import card, write_tree
 
 A = "docs/how-to/a.md"

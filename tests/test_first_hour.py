@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from cardbook.nixrun import setup_failure
+from cardbook.nix.tiers import setup_failure
 from helpers import card, fence, run_cardbook, write_tree
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -236,8 +236,8 @@ def test_github_annotations_name_files_from_the_working_directory(tmp_path: Path
 
 
 def test_github_annotations_escape_what_would_end_the_command(tmp_path: Path) -> None:
-    from cardbook.cli import github_annotation
-    from cardbook.problems import error
+    from cardbook.cli.main import github_annotation
+    from cardbook.core.problems import error
 
     line = github_annotation(error("docs/a,b:c.md", 3, "50% done", "first\nsecond"))
     assert line == "::error file=docs/a%2Cb%3Ac.md,line=3,title=cardbook::50%25 done%0Afirst%0Asecond"

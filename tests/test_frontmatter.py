@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cardbook import frontmatter
-from cardbook.frontmatter import FrontmatterError
+from cardbook.core import frontmatter
+from cardbook.core.frontmatter import FrontmatterError
 
 
 def refused(text: str) -> tuple[int, str]:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from cardbook import graph as graphs
-from cardbook.check import CheckResult, load_and_check
-from cardbook.config import load_settings
+from cardbook.core import graph as graphs
+from cardbook.core.settings import load_settings
+from cardbook.pipeline import CheckResult, load_and_check
 from helpers import card, check_problems, run_cardbook, write_tree
 
 

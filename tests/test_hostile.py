@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from cardbook.tangle import block_hash
+from cardbook.core.tangle import block_hash
 from helpers import card, fence, run_cardbook, write_tree
 
 pytest_plugins = ["reliability_counts"]

@@ -30,10 +30,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from cardbook.check import CheckResult, load_and_check
-from cardbook.config import Settings
-from cardbook.output import write_outputs
-from cardbook.stitch import stitch
+from cardbook.core.output import write_outputs
+from cardbook.core.settings import Settings
+from cardbook.core.stitch import stitch
+from cardbook.pipeline import CheckResult, load_and_check
 from helpers import card, write_tree
 
 pytest_plugins = ["reliability_counts"]

@@ -30,9 +30,9 @@ from pathlib import Path
 
 import pytest
 
-from cardbook import stitch as stitch_module
-from cardbook.check import load_and_check
-from cardbook.config import load_settings
+from cardbook.core import stitch as stitch_module
+from cardbook.core.settings import load_settings
+from cardbook.pipeline import load_and_check
 from helpers import CARDBOOK, card, fence, run_cardbook, write_tree
 
 pytest_plugins = ["reliability_counts"]

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from cardbook import output
-from cardbook.check import load_and_check
-from cardbook.config import Settings
-from cardbook.tangle import block_hash
+from cardbook.core import output
+from cardbook.core.settings import Settings
+from cardbook.core.tangle import block_hash
+from cardbook.pipeline import load_and_check
 from helpers import card, fence, run_cardbook, write_tree
 
 A, B = "docs/how-to/a.md", "docs/how-to/b.md"

@@ -12,10 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from mkdocs.utils import get_relative_url
 
-from cardbook import render
-from cardbook.check import load_and_check
-from cardbook.config import Settings
-from cardbook.svg import (
+from cardbook.core.settings import Settings
+from cardbook.pipeline import load_and_check
+from cardbook.site import render
+from cardbook.site.svg import (
     DOT_QUICK_LAYOUT_NODES,
     DotRenderer,
     Edge,
@@ -249,7 +249,7 @@ def test_dot_renderer_caches_on_disk(tmp_path: Path) -> None:
 
 
 def test_a_failing_dot_raises_dot_error(tmp_path: Path) -> None:
-    from cardbook.svg import DotError
+    from cardbook.site.svg import DotError
 
     fake = tmp_path / "dot"
     fake.write_text("#!/bin/sh\necho 'syntax error in line 1' >&2\nexit 1\n")
@@ -287,7 +287,7 @@ def test_parts_in_the_same_card_point_up_and_down(tmp_path: Path) -> None:
 
 def test_the_plugin_config_knows_every_option_the_core_knows() -> None:
     """The same options feed the CLI (config.KNOWN_KEYS) and the site (CardbookConfig)."""
-    from cardbook.config import KNOWN_KEYS
-    from cardbook.mkdocs_plugin import CardbookConfig
+    from cardbook.core.settings import KNOWN_KEYS
+    from cardbook.site.mkdocs_plugin import CardbookConfig
 
     assert {key for key, _ in CardbookConfig._schema} | {"enabled"} == set(KNOWN_KEYS) | {"enabled"}

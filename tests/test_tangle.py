@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from cardbook.check import CheckResult, load_and_check
-from cardbook.config import Settings
-from cardbook.tangle import Segment, block_hash
+from cardbook.core.settings import Settings
+from cardbook.core.tangle import Segment, block_hash
+from cardbook.pipeline import CheckResult, load_and_check
 from helpers import card, fence, run_cardbook, write_tree
 
 A, B, C = "docs/how-to/a.md", "docs/how-to/b.md", "docs/how-to/c.md"
@@ -390,7 +390,7 @@ def test_a_shebang_stays_the_first_line(tmp_path: Path, today: dt.date) -> None:
 def test_comment_style_follows_the_suffix(
     tmp_path: Path, today: dt.date, path: str, first: str, last: str
 ) -> None:
-    from cardbook.config import DEFAULT_COMMENT_STYLES
+    from cardbook.core.settings import DEFAULT_COMMENT_STYLES
 
     styles = {**DEFAULT_COMMENT_STYLES, ".el": (";;", ""), ".scss": ("/*", "*/")}
     result = tangled(

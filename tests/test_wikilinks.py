@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cardbook.wikilinks import (
+from cardbook.site.wikilinks import (
     PLACEHOLDER,
     PageIndex,
     ResolvedLink,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from .problems import Problem, warning
+from cardbook.core.problems import Problem, warning
 
 # One pass over the text, in C: each match is a whole fenced block, a whole code span, a run
 # of backticks that opens no span, a whole HTML comment, or a wiki-link; only the last kind is

@@ -15,11 +15,12 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from .cards import Card
-from .graph import Graph
-from .problems import plural
+from cardbook.core.cards import Card
+from cardbook.core.graph import Graph
+from cardbook.core.problems import plural
+from cardbook.core.tangle import OutputFile, TangleResult
+
 from .svg import Edge, Node, fit_width, layered_svg
-from .tangle import OutputFile, TangleResult
 
 BLOCK_ANCHOR = "cardbook-block-{line}"  # id of the caption above a tangling fence
 NEIGHBOURHOOD_DEPTH = 2

@@ -11,8 +11,8 @@ import difflib
 import os
 from pathlib import Path
 
-from .config import Settings
 from .problems import ConfigError, Problem, error
+from .settings import Settings
 
 # Cards' code blocks with attributes (```nix {file=...}) render as code only through this
 # extension; without it they come out as paragraphs and `<<chunk>>` disappears as a tag.

@@ -26,14 +26,16 @@ from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
+from cardbook.core.cards import Card
+from cardbook.core.check import CheckResult
+from cardbook.core.layout import layout_problems, raise_first
+from cardbook.core.problems import ConfigError, Problem, plural
+from cardbook.core.settings import DEFAULT_SANDBOX_PATHS, Settings, load_settings
+from cardbook.core.tangle import TangleResult
+from cardbook.pipeline import load_and_check
+
 from . import render
-from .cards import Card
-from .check import CheckResult, load_and_check
-from .config import DEFAULT_SANDBOX_PATHS, Settings, load_settings
-from .layout import layout_problems, raise_first
-from .problems import ConfigError, Problem, plural
 from .svg import DotError, DotRenderer, layered_svg, overview_dot
-from .tangle import TangleResult
 from .wikilinks import PLACEHOLDER, PageIndex, ResolvedLink, default_slugify, rewrite_wikilinks
 
 log = get_plugin_logger(__name__)
@@ -152,7 +154,9 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
         self._write_outputs(tangled)
 
     def _write_outputs(self, tangled: TangleResult) -> None:
-        from .output import write_outputs  # the core's safe writer: atomic, never over a hand edit
+        from cardbook.core.output import (
+            write_outputs,  # the core's safe writer: atomic, never over a hand edit
+        )
 
         assert self.settings is not None
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .tangle import HEADER_MARK, block_hash
+from .markers import HEADER_MARK, block_hash
 
 
 @dataclass

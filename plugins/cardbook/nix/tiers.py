@@ -15,14 +15,17 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field, replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from .cards import Card
-from .check import CheckResult
-from .config import Settings
-from .fences import Fence
-from .problems import Problem, error, plural
-from .tangle import OutputFile, Source, TangleResult
+from cardbook.core.cards import Card
+from cardbook.core.check import CheckResult
+from cardbook.core.fences import Fence
+from cardbook.core.problems import Problem, error, plural
+from cardbook.core.settings import Settings
+from cardbook.core.tangle import OutputFile, Source, TangleResult
+
+from .aggregator import NEEDS_CALL_PACKAGE
+from .references import referenced_files
 
 # Without an empty substituter list every build first waits seconds on DNS for a cache.
 OFFLINE_NIX_CONFIG = "substituters =\nexperimental-features = nix-command flakes"
@@ -30,7 +33,6 @@ _NIX_ERROR = re.compile(
     r"^error: (?P<message>.*?)\n(?:.*\n)*?\s*at (?P<path>/[^\n]*?):(?P<line>\d+):(?P<column>\d+):",
     re.MULTILINE,
 )
-_PATH_LITERAL = re.compile(r"(?<![\w./~-])(\.\.?(?:/[\w.+-]+)+)")
 _FAILED_DRV = re.compile(r"builder for '(?P<drv>/nix/store/[^']+\.drv)' failed")
 CHECK_TIMEOUT = 1800
 OUTPUT_TAIL = 25
@@ -218,48 +220,6 @@ def _without_folder(text: str, folder: Path) -> str:
 # Graph truth ----------------------------------------------------------------------------
 
 
-def referenced_files(output: OutputFile, generated: set[str]) -> list[tuple[int, str]]:
-    """(line, path) for each relative path literal in a Nix file that names a generated file."""
-    found = []
-    base = PurePosixPath(output.path).parent
-    for number, line in enumerate(output.text.split("\n"), start=1):
-        code = line.split("#", 1)[0]
-        for match in _PATH_LITERAL.finditer(code):
-            target = os.path.normpath((base / match.group(1)).as_posix())
-            candidates = [target, f"{target}/default.nix"]
-            for candidate in candidates:
-                if candidate in generated and candidate != output.path:
-                    found.append((number, candidate))
-                    break
-    return found
-
-
-def graph_truth(check: CheckResult) -> list[Problem]:
-    """A card whose Nix uses another card's file must require that card."""
-    result = check.tangled
-    graph = check.graph
-    generated = set(result.files)
-    aggregator = check.runbook.settings.aggregator
-    problems = []
-    for rel, output in sorted(result.files.items()):
-        if not rel.endswith(".nix") or rel == aggregator:
-            continue
-        for number, target in referenced_files(output, generated):
-            source = output.line_sources[number - 1] if number <= len(output.line_sources) else None
-            if source is None:
-                continue
-            writers = []
-            for segment in result.files[target].segments:
-                if segment.stem not in writers:
-                    writers.append(segment.stem)
-            missing = [w for w in writers if not graph.ordered_before(source.card, w)]
-            for writer in missing:
-                problems.append(
-                    error(source.rel, source.line, f"uses {target} from {writer} but does not require it")
-                )
-    return problems
-
-
 # Tier 2 and 3: build and verify --------------------------------------------------------
 
 
@@ -275,12 +235,8 @@ def _needs_nixpkgs(settings: Settings, cards: list[Card], result: TangleResult) 
     entries = " ".join(
         f'"{card.stem}" = {(settings.root / card.build).as_posix()};' for card in cards if card.build
     )
-    # Mirrors the aggregator: a function with an argument that has no default needs callPackage.
-    expression = (
-        "builtins.mapAttrs (name: file: let value = import file; formals = builtins.functionArgs value;"
-        " in builtins.isFunction value && builtins.any (arg: !formals.${arg}) (builtins.attrNames formals))"
-        f" {{ {entries} }}"
-    )
+    # The aggregator's own rule: a function with an argument that has no default needs callPackage.
+    expression = f"builtins.mapAttrs (name: file: ({NEEDS_CALL_PACKAGE}) (import file)) {{ {entries} }}"
     evaluated = _run(["nix-instantiate", "--eval", "--strict", "--json", "-E", expression])
     functions = json.loads(evaluated.stdout) if evaluated.returncode == 0 else {}
     needs = {}

@@ -18,10 +18,11 @@ from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Settings
 from .generated import ParsedFile, is_generated, parse_generated
+from .markers import RESERVED_PREFIX, comment_style
 from .problems import Problem, error
-from .tangle import RESERVED_PREFIX, OutputFile, TangleResult, comment_style
+from .settings import Settings
+from .tangle import OutputFile, TangleResult
 
 TEMP_PREFIX = RESERVED_PREFIX
 MANIFEST = ".cardbook-manifest.json"  # the record of what was written, for annotate: false

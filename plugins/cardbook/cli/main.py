@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import posixpath
 import sys
@@ -13,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .config import Settings, load_settings
+from cardbook.core.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from .check import CheckResult
-from .problems import ConfigError, Problem, count, plural
+    from cardbook.core.check import CheckResult
+from cardbook.core.problems import ConfigError, Problem, count, plural
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -139,9 +138,6 @@ def report_problems(
 @click.version_option(package_name="cardbook")
 def main() -> None:
     """cardbook: how-to cards as the source of truth for a Nix runbook."""
-    # A short-lived run builds many small objects and frees little: the cyclic collector's
-    # repeated full scans cost 15% at 10000 cards and nothing it would free matters here.
-    gc.disable()
 
 
 @main.command()
@@ -171,8 +167,8 @@ def check(
     config_file: Path | None,
 ) -> None:
     """Check the cards: frontmatter, requires, cycles, Mikado rules, drift; with --nix, the Nix."""
-    from .check import load_and_check
-    from .problems import sort_problems
+    from cardbook.core.problems import sort_problems
+    from cardbook.pipeline import load_and_check
 
     if no_skip and not with_nix:
         raise click.UsageError("--no-skip goes with --nix")
@@ -182,7 +178,7 @@ def check(
     nix_summary = ""
     nix_document = None
     if with_nix:
-        from .nixrun import run_nix_tiers
+        from cardbook.nix.tiers import run_nix_tiers
 
         report = run_nix_tiers(result, no_skip=no_skip)
         problems = sort_problems([*problems, *report.problems])
@@ -214,8 +210,8 @@ def check(
 @handles_config_errors
 def graph(output_format: str, config_file: Path | None) -> None:
     """Print the dependency graph (an edge a -> b means a requires b)."""
-    from . import graph as graphs
-    from .check import load_and_check
+    from cardbook.core import graph as graphs
+    from cardbook.pipeline import load_and_check
 
     result = load_and_check(_settings(config_file), layout=True)
     render = {"mermaid": graphs.to_mermaid, "dot": graphs.to_dot, "json": graphs.to_json}
@@ -228,8 +224,8 @@ def graph(output_format: str, config_file: Path | None) -> None:
 @handles_config_errors
 def next_command(config_file: Path | None) -> None:
     """Goals, leaves ready to work on, and each goal's chain."""
-    from .check import load_and_check
-    from .graph import next_report
+    from cardbook.core.graph import next_report
+    from cardbook.pipeline import load_and_check
 
     result = load_and_check(_settings(config_file), layout=True)
     click.echo(next_report(result.graph), nl=False)
@@ -244,7 +240,7 @@ def _problem_hint(problems: list[Problem]) -> None:
 
 def _checked_or_exit(settings: Settings, refusal: str) -> CheckResult:
     """The checked runbook; writing anything from cards with errors is refused."""
-    from .check import load_and_check
+    from cardbook.pipeline import load_and_check
 
     result = load_and_check(settings, layout=True)
     if result.errors:
@@ -260,7 +256,7 @@ def _checked_or_exit(settings: Settings, refusal: str) -> CheckResult:
 @handles_config_errors
 def tangle_command(force: bool, config_file: Path | None) -> None:
     """Write the files the cards' code blocks produce."""
-    from .output import write_outputs
+    from cardbook.core.output import write_outputs
 
     settings = _settings(config_file)
     result = _checked_or_exit(settings, "nothing written")
@@ -281,9 +277,9 @@ def tangle_command(force: bool, config_file: Path | None) -> None:
 @handles_config_errors
 def stitch_command(config_file: Path | None) -> None:
     """Carry hand edits in generated files back into the cards, then tangle again."""
-    from .check import load_and_check
-    from .output import write_outputs
-    from .stitch import stitch
+    from cardbook.core.output import write_outputs
+    from cardbook.core.stitch import stitch
+    from cardbook.pipeline import load_and_check
 
     settings = _settings(config_file)
     result = _checked_or_exit(settings, "nothing stitched")
@@ -305,7 +301,7 @@ def stitch_command(config_file: Path | None) -> None:
 
 
 def _register_scaffold_commands() -> None:
-    from .scaffold_cli import COMMANDS
+    from .scaffold import COMMANDS
 
     for command in COMMANDS:
         main.add_command(command)

@@ -10,8 +10,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import frontmatter
-from .config import Settings
 from .problems import Problem, error
+from .settings import Settings
 
 # Section pages share these names by design; they are never cards and never clash.
 SECTION_STEMS = frozenset({"index", "README"})

@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from .cards import Card, Runbook
-from .config import Settings
 from .fences import Fence
 from .generated import ParsedBlock, parse_generated
+from .markers import block_hash, comment_style
 from .output import _read, _remove_leftover_temps, atomic_write, runbook_lock
 from .problems import Problem, error
-from .tangle import TangleResult, block_hash, comment_style
+from .settings import Settings
+from .tangle import TangleResult
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""The `cardbook` command over the core, the Nix part and the site part."""

@@ -1,0 +1,97 @@
+"""The generated Nix aggregator (nix/default.nix): one attribute per card that declares
+`build:`, so one nix-build builds them all and Nix does the scheduling. Pure functions."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from cardbook.core.cards import Runbook
+from cardbook.core.graph import Graph
+from cardbook.core.markers import HEADER_MARK, block_hash, body_marker, comment_style, marker
+from cardbook.core.problems import Problem, error
+from cardbook.core.settings import Settings
+from cardbook.core.tangle import OutputFile, Source, check_target
+
+# How a card's file is built: a plain value (a derivation) as it is; a function whose
+# arguments all have defaults called with { }; one that needs arguments (nixpkgs' style,
+# `{ lib, stdenv, ... }:`) through callPackage. The build tier asks the same question
+# (NEEDS_CALL_PACKAGE) to know which cards need <nixpkgs>.
+NEEDS_CALL_PACKAGE = (
+    "value: builtins.isFunction value && builtins.any (name: !(builtins.functionArgs value).${name})"
+    " (builtins.attrNames (builtins.functionArgs value))"
+)
+
+
+def nix_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("${", "\\${") + '"'
+
+
+def build_aggregator(
+    runbook: Runbook, graph: Graph, files: dict[str, OutputFile], problems: list[Problem]
+) -> OutputFile | None:
+    """nix/default.nix: one attribute per card that declares `build:`, so a single nix-build
+    builds them all and Nix does the scheduling."""
+    settings: Settings = runbook.settings
+    builders = [card for stem in sorted(runbook.cards) if (card := runbook.cards[stem]).build]
+    if not builders:
+        return None
+    path = settings.aggregator
+    if check_target(settings, path) is None:
+        problems.append(error(settings.config_name, 1, f"aggregator {path!r} is outside the output roots"))
+        return None
+    writers = {p: [segment.stem for segment in output.segments] for p, output in files.items()}
+    base = PurePosixPath(path).parent
+    attributes: list[str] = []
+    sources: list[Source | None] = []
+    for card in builders:
+        assert card.build is not None
+        line = card.line_of("build")
+        if card.build not in files:
+            problems.append(error(card.rel, line, f"build: {card.build} is not a file any card writes"))
+            continue
+        if not any(graph.ordered_before(card.stem, writer) for writer in writers[card.build]):
+            owner = writers[card.build][0]
+            problems.append(
+                error(
+                    card.rel,
+                    line,
+                    f"build: {card.build} is written by {owner}, which this card does not require",
+                )
+            )
+            continue
+        relative = (
+            PurePosixPath(card.build).relative_to(base)
+            if PurePosixPath(card.build).is_relative_to(base)
+            else None
+        )
+        if relative is None:
+            problems.append(error(card.rel, line, f"build: {card.build} is not below {base}/"))
+            continue
+        attributes.append(f"  {nix_string(card.stem)} = build ./{relative.as_posix()};")
+        sources.append(Source(card.stem, card.rel, line))
+    style = comment_style(settings, path) or ("#", "")
+    preamble = [
+        "# One attribute per card that declares `build:`; build one with `nix-build nix -A <card>`.",
+        "let",
+        "  # A card's file that is a function with arguments to fill ({ lib, stdenv, ... }:) is",
+        "  # called with nixpkgs' callPackage; <nixpkgs> is looked up only when one is built.",
+        "  pkgs = import <nixpkgs> { };",
+        f"  needsCallPackage = {NEEDS_CALL_PACKAGE};",
+        "  build = file:",
+        "    let value = import file; in",
+        "    if needsCallPackage value then pkgs.callPackage file { }",
+        "    else if builtins.isFunction value then value { }",
+        "    else value;",
+        "in",
+        "{",
+    ]
+    body = [*preamble, *attributes, "}"]
+    digest = block_hash(body)
+    head = [
+        marker(style, f"{HEADER_MARK} from the `build:` keys of the cards."),
+        marker(style, "Do not edit: change the cards, then run `cardbook tangle` (or `mkdocs build`)."),
+        body_marker(style, digest),
+    ]
+    line_sources: list[Source | None] = [None] * (len(head) + len(preamble)) + sources + [None]
+    text = "\n".join(head + body) + "\n"
+    return OutputFile(path, text, [card.stem for card in builders], line_sources, [])

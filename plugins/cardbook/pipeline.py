@@ -1,0 +1,42 @@
+"""What `cardbook check` and every build run first: the core's reading of the cards, graph and
+tangle, with the Nix part's contributions (the aggregator file and the graph-truth rule).
+
+    cards -> graph -> tangled files (+ nix/default.nix) -> problems [-> drift against disk]
+
+The command line and the MkDocs plugin both start here, so they see the same runbook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from cardbook.core.check import CheckResult, check_cards
+from cardbook.core.problems import sort_problems
+from cardbook.core.settings import Settings
+from cardbook.nix.aggregator import build_aggregator
+from cardbook.nix.references import graph_truth
+
+
+def load_and_check(
+    settings: Settings, *, today: dt.date | None = None, drift: bool = False, layout: bool = False
+) -> CheckResult:
+    """The checked runbook, problems sorted.
+
+    With `drift`, the files on disk are compared with what the cards produce (a show-only run
+    of the write plan). With `layout`, a project setup cardbook refuses raises ConfigError
+    before anything is read or written (see core.layout).
+    """
+    result = check_cards(settings, today=today, layout=layout)
+    tangled = result.tangled
+    if settings.aggregator:
+        aggregator = build_aggregator(result.runbook, result.graph, tangled.files, result.problems)
+        if aggregator is not None:
+            tangled.files[aggregator.path] = aggregator
+    result.problems.extend(graph_truth(tangled, result.graph, settings.aggregator))
+    if drift:
+        from cardbook.core.output import drift as find_drift
+
+        drift_problems, result.diffs = find_drift(settings, tangled)
+        result.problems.extend(drift_problems)
+    result.problems = sort_problems(result.problems)
+    return result
