@@ -26,7 +26,7 @@ import pytest
 from click.testing import CliRunner
 
 from cardbook.cli import main as cli
-from cardbook.core import output
+from cardbook.core import disk as output
 from cardbook.core.settings import Settings
 from helpers import CARDBOOK, card, fence, run_cardbook, write_tree
 

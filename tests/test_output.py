@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cardbook.core import output
+from cardbook.core import disk, plan
 from cardbook.core.settings import Settings
 from cardbook.core.tangle import block_hash
 from cardbook.pipeline import load_and_check
@@ -149,10 +149,10 @@ def test_an_interrupted_write_leaves_the_old_file_intact(
         assert Path(source).read_text() == result.tangled.files["nix/a.nix"].text  # written, not renamed
         raise exception
 
-    monkeypatch.setattr(output.os, "replace", interrupted)
+    monkeypatch.setattr(disk.os, "replace", interrupted)
     with pytest.raises(type(exception)):
-        output.write_outputs(settings, result.tangled)
-    monkeypatch.setattr(output.os, "replace", real_replace)
+        plan.write_outputs(settings, result.tangled)
+    monkeypatch.setattr(disk.os, "replace", real_replace)
     assert len(seen) == 1 and seen[0][0].startswith(".cardbook-") and seen[0][1] == "a.nix"
     assert snapshot(tmp_path / "nix") == before
     assert temporaries(tmp_path) == []
@@ -529,3 +529,18 @@ def test_a_hand_written_file_that_only_looks_generated_is_never_removed(tmp_path
     result = run_cardbook(["tangle"], tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "nix/notes.nix").read_text() == lookalike
+
+
+def test_check_refuses_what_tangle_refuses_a_symlink_inside_the_project(tmp_path: Path) -> None:
+    """Drift is the write plan shown instead of carried out: a generated file replaced by a
+    symlink to another file of the project is a refusal in both commands, not "no problems"."""
+    tangled_project(tmp_path)
+    target = tmp_path / "nix/a.nix"
+    (tmp_path / "elsewhere.nix").write_bytes(target.read_bytes())
+    target.unlink()
+    target.symlink_to(tmp_path / "elsewhere.nix")
+    refusal = "nix/a.nix: refusing to write: nix/a.nix is a symlink"
+    tangled = tangle(tmp_path)
+    checked = run_cardbook(["check"], tmp_path)
+    assert tangled.returncode == 1 and refusal in tangled.stdout
+    assert checked.returncode == 1 and refusal in checked.stdout

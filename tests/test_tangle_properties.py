@@ -16,7 +16,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cardbook.core.output import write_outputs
+from cardbook.core.plan import write_outputs
 from cardbook.core.settings import Settings
 from cardbook.core.stitch import stitch
 from cardbook.pipeline import CheckResult, load_and_check

@@ -34,7 +34,7 @@ def load_and_check(
             tangled.files[aggregator.path] = aggregator
     result.problems.extend(graph_truth(tangled, result.graph, settings.aggregator))
     if drift:
-        from cardbook.core.output import drift as find_drift
+        from cardbook.core.plan import drift as find_drift
 
         drift_problems, result.diffs = find_drift(settings, tangled)
         result.problems.extend(drift_problems)

@@ -20,8 +20,8 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from cardbook.core.cards import SECTION_STEMS, Runbook, load_runbook
+from cardbook.core.disk import atomic_write, atomic_write_many, runbook_lock
 from cardbook.core.graph import Graph
-from cardbook.core.output import atomic_write, atomic_write_many, runbook_lock
 from cardbook.core.problems import ConfigError, Problem, error
 from cardbook.core.settings import DEFAULT_STATUSES, Settings, load_settings
 

@@ -16,6 +16,7 @@ from cardbook.core.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from cardbook.core.check import CheckResult
+from cardbook.core.disk import LockTimeout
 from cardbook.core.problems import ConfigError, Problem, count, plural
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -46,7 +47,7 @@ def handles_config_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             for problem in exc.problems:
                 click.echo(problem.format(), err=True)
             sys.exit(EXIT_USAGE)
-        except TimeoutError as exc:  # another run held the runbook's lock too long (output.runbook_lock)
+        except LockTimeout as exc:  # another run held the runbook's lock too long
             click.echo(f"cardbook: {exc}", err=True)
             sys.exit(EXIT_PROBLEMS)
 
@@ -256,7 +257,7 @@ def _checked_or_exit(settings: Settings, refusal: str) -> CheckResult:
 @handles_config_errors
 def tangle_command(force: bool, config_file: Path | None) -> None:
     """Write the files the cards' code blocks produce."""
-    from cardbook.core.output import write_outputs
+    from cardbook.core.plan import write_outputs
 
     settings = _settings(config_file)
     result = _checked_or_exit(settings, "nothing written")
@@ -277,7 +278,7 @@ def tangle_command(force: bool, config_file: Path | None) -> None:
 @handles_config_errors
 def stitch_command(config_file: Path | None) -> None:
     """Carry hand edits in generated files back into the cards, then tangle again."""
-    from cardbook.core.output import write_outputs
+    from cardbook.core.plan import write_outputs
     from cardbook.core.stitch import stitch
     from cardbook.pipeline import load_and_check
 

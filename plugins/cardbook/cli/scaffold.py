@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from cardbook.core.disk import LockTimeout
 from cardbook.core.problems import ConfigError, Problem
 
 EXIT_USAGE = 2
@@ -32,7 +33,7 @@ def _refusals_exit_2(command: Callable[..., Any]) -> Callable[..., Any]:
             for problem in exc.problems:
                 click.echo(problem.format(), err=True)
             sys.exit(EXIT_USAGE)
-        except TimeoutError as exc:  # another run held the runbook's lock too long
+        except LockTimeout as exc:  # another run held the runbook's lock too long
             click.echo(f"cardbook: {exc}", err=True)
             sys.exit(EXIT_USAGE)
 

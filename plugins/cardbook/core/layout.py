@@ -96,7 +96,7 @@ def fence_extension_problems(settings: Settings, needs_fences: bool) -> list[Pro
 def no_cards_problems(settings: Settings) -> list[Problem]:
     """No card at all, yet files cardbook generated are on disk: the card roots are wrong, not
     the files (tangling now would remove every one of them)."""
-    from .output import generated_on_disk, read_manifest  # only on this rare path
+    from .ondisk import generated_on_disk, read_manifest  # only on this rare path
 
     generated = generated_on_disk(settings, read_manifest(settings))
     if not generated:

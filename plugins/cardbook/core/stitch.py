@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from .cards import Card, Runbook
+from .disk import atomic_write, read_text, remove_leftover_temps, runbook_lock
 from .fences import Fence
 from .generated import ParsedBlock, parse_generated
 from .markers import block_hash, comment_style
-from .output import _read, _remove_leftover_temps, atomic_write, runbook_lock
 from .problems import Problem, error
 from .settings import Settings
 from .tangle import TangleResult
@@ -42,7 +42,7 @@ def collect_edits(
     problems: list[Problem] = []
     for rel in sorted(result.files):
         style = comment_style(settings, rel)
-        text = _read(settings.root / rel)
+        text = read_text(settings.root / rel)
         if text is None or style is None:
             continue
         parsed = parse_generated(text, style)
@@ -88,7 +88,7 @@ def stitch(settings: Settings, runbook: Runbook, result: TangleResult) -> Stitch
         return report
     cards_by_rel = {card.rel: card for card in runbook.cards.values()}
     with runbook_lock(settings):
-        _remove_leftover_temps(settings, settings.card_roots)  # from a stitch killed mid-write
+        remove_leftover_temps(settings, settings.card_roots)  # from a stitch killed mid-write
         edits, problems = collect_edits(settings, result)
         report.problems.extend(problems)
         replacements: dict[str, list[tuple[Fence, list[str]]]] = {}

@@ -28,6 +28,7 @@ from mkdocs.structure.pages import Page
 
 from cardbook.core.cards import Card
 from cardbook.core.check import CheckResult
+from cardbook.core.disk import LockTimeout
 from cardbook.core.layout import layout_problems, raise_first
 from cardbook.core.problems import ConfigError, Problem, plural
 from cardbook.core.settings import DEFAULT_SANDBOX_PATHS, Settings, load_settings
@@ -154,14 +155,12 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
         self._write_outputs(tangled)
 
     def _write_outputs(self, tangled: TangleResult) -> None:
-        from cardbook.core.output import (
-            write_outputs,  # the core's safe writer: atomic, never over a hand edit
-        )
+        from cardbook.core.plan import write_outputs  # the core's safe writer: atomic, never over a hand edit
 
         assert self.settings is not None
         try:
             report = write_outputs(self.settings, tangled)
-        except TimeoutError as exc:  # another cardbook run holds the runbook's lock
+        except LockTimeout as exc:  # another cardbook run holds the runbook's lock
             self._refuse(str(exc))
             return
         refusals = [problem for problem in report.problems if problem.severity == "error"]

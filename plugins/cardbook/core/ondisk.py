@@ -1,0 +1,209 @@
+"""What is on disk under the output roots: did cardbook write a file, has a person edited it
+since, and may it be written at all (symlinks)? The manifest records what cardbook wrote when
+files carry no markers (annotate: false)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Container
+from dataclasses import dataclass
+from pathlib import Path
+
+from .disk import TEMP_PREFIX, read_text, regular_file
+from .generated import ParsedFile, is_generated, parse_generated
+from .markers import comment_style
+from .problems import Problem, error
+from .settings import Settings
+
+MANIFEST = ".cardbook-manifest.json"  # the record of what was written, for annotate: false
+
+
+def same_text(a: str, b: str) -> bool:
+    """Equal but for trailing whitespace at the end, which formatters like to add."""
+    return a.rstrip() == b.rstrip()
+
+
+_DIGEST = re.compile(r"( ~~ begin \S+\[\d+\]) [0-9a-f]{10} ~~")
+
+
+def same_but_digests(a: str, b: str) -> bool:
+    """Equal once the block hashes are left out: after a stitch, only the hashes are stale."""
+    return same_text(_DIGEST.sub(r"\1 ~~", a), _DIGEST.sub(r"\1 ~~", b))
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.rstrip().encode()).hexdigest()
+
+
+@dataclass
+class OnDisk:
+    path: str
+    text: str | None  # None when missing
+    state: str  # missing | generated | edited | foreign | unreadable
+    detail: str = ""
+    first_line: int = 1
+
+
+def inspect(
+    settings: Settings, rel: str, manifest: dict[str, tuple[str, ...]], text: str | None = None
+) -> OnDisk:
+    """Classify the file at `rel`: did cardbook write it, and has a person edited it since?
+
+    `text` is the file's content when the caller has read it already."""
+    if text is None:
+        text = read_text(settings.root / rel)
+    if text is None:
+        return OnDisk(rel, None, "missing")
+    if settings.annotate:
+        style = comment_style(settings, rel)
+        parsed: ParsedFile | None = parse_generated(text, style) if style else None
+        if parsed is None or not parsed.has_record:
+            return OnDisk(rel, text, "foreign")
+        if parsed.malformed:
+            return OnDisk(rel, text, "edited", f"its block markers were changed ({parsed.malformed})")
+        if parsed.body_edited:
+            return OnDisk(rel, text, "edited", "it was changed after cardbook wrote it", first_line=4)
+        if parsed.edited_blocks:
+            block = parsed.edited_blocks[0]
+            return OnDisk(
+                rel, text, "edited", f"block {block.rel}#{block.name} was changed", first_line=block.line + 1
+            )
+        if parsed.stray_lines:
+            return OnDisk(rel, text, "edited", "lines were added outside the blocks", parsed.stray_lines[0])
+        return OnDisk(rel, text, "generated")
+    recorded = manifest.get(rel)
+    if recorded is None:
+        return OnDisk(rel, text, "foreign")
+    if _digest(text) not in recorded:
+        return OnDisk(rel, text, "edited", "it differs from what cardbook last wrote")
+    return OnDisk(rel, text, "generated")
+
+
+def first_edited_line(disk: OnDisk, expected: str) -> int:
+    """The first line at or after the edited block's start where the file differs from what
+    the cards produce (block hashes aside): where a person's edit begins."""
+    if disk.text is None or disk.first_line <= 1:
+        return disk.first_line
+    have, want = disk.text.split("\n"), expected.split("\n")
+    for index in range(disk.first_line - 1, len(have)):
+        if index >= len(want) or _DIGEST.sub(r"\1 ~~", have[index]) != _DIGEST.sub(r"\1 ~~", want[index]):
+            return index + 1
+    return disk.first_line
+
+
+def edited_message(disk: OnDisk, expected: str | None = None) -> Problem:
+    line = disk.first_line if expected is None else first_edited_line(disk, expected)
+    return error(
+        disk.path,
+        line,
+        f"edited by hand: {disk.detail}; run `cardbook stitch` to carry the edit into the cards, "
+        "or `cardbook tangle --force` to discard it",
+    )
+
+
+def foreign_message(disk: OnDisk, card_rel: str) -> Problem:
+    return error(
+        disk.path,
+        1,
+        f"a file cardbook did not write is in the way of {card_rel}: move it away "
+        "or change the card's file= target (it is never overwritten)",
+    )
+
+
+def _manifest_path(settings: Settings) -> Path:
+    return settings.root / settings.output_roots[0] / MANIFEST
+
+
+def read_manifest(settings: Settings) -> dict[str, tuple[str, ...]]:
+    """The digests cardbook may have left in each file it wrote (annotate: false only).
+
+    `files` is what the last complete run wrote; `pending` what a run was about to write when
+    it was interrupted: either content is cardbook's own, so the next run can repair the tree."""
+    if settings.annotate:
+        return {}
+    try:
+        text = read_text(_manifest_path(settings))
+        data = json.loads(text) if text is not None else {}
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    manifest: dict[str, tuple[str, ...]] = {}
+    for section in ("files", "pending"):
+        entries = data.get(section)
+        for rel, digest in entries.items() if isinstance(entries, dict) else ():
+            manifest[str(rel)] = (*manifest.get(str(rel), ()), str(digest))
+    return manifest
+
+
+def generated_on_disk(
+    settings: Settings, manifest: dict[str, tuple[str, ...]], skip: Container[str] = ()
+) -> list[str]:
+    """Files under the output roots that cardbook wrote earlier, except those in `skip`.
+
+    The callers pass the files the cards produce, which they have read already: only the
+    others are opened here, to look for cardbook's header.
+    """
+    if not settings.annotate:
+        return sorted(rel for rel in manifest if rel not in skip)
+    found = []
+    project = str(settings.root)
+    for root in settings.output_roots:
+        base = os.path.join(project, root)
+        if not os.path.isdir(base) or os.path.islink(base):
+            continue
+        for directory, dirnames, filenames in os.walk(base):
+            dirnames.sort()
+            folder = os.path.relpath(directory, project).replace(os.sep, "/")
+            for name in sorted(filenames):
+                rel = f"{folder}/{name}"
+                if rel in skip or name.startswith(TEMP_PREFIX):
+                    continue
+                style = comment_style(settings, name)
+                path = os.path.join(directory, name)
+                if style is None or not regular_file(path):
+                    continue
+                try:
+                    with open(path, encoding="utf-8") as handle:
+                        head = handle.read(4096)
+                except (OSError, UnicodeDecodeError):
+                    continue
+                if is_generated(head, style):
+                    found.append(rel)
+    return found
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def unsafe_target(settings: Settings, rel: str, resolved: dict[str, str] | None = None) -> str | None:
+    """Why writing `rel` could land outside its output root (symlinks), or None.
+
+    `resolved` caches directory resolutions across the files of one run."""
+    cache = resolved if resolved is not None else {}
+
+    def resolve(path: str) -> str:
+        if path not in cache:
+            cache[path] = os.path.realpath(path)
+        return cache[path]
+
+    project_dir = str(settings.root)
+    project = resolve(project_dir)
+    for root in settings.output_roots:
+        if not rel.startswith(root.rstrip("/") + "/"):
+            continue
+        resolved_root = resolve(os.path.join(project_dir, root))
+        if not _inside(resolved_root, project):
+            return f"output root {root} leads outside the project (symlink to {resolved_root})"
+        target = os.path.join(project_dir, rel)
+        if os.path.islink(target):
+            return f"{rel} is a symlink"
+        parent = resolve(os.path.dirname(target))
+        if not _inside(parent, resolved_root):
+            return f"a symlinked directory leads {rel} outside {root}/ (to {parent})"
+        return None
+    return f"{rel} is outside the output roots"
