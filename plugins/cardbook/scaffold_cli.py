@@ -1,0 +1,112 @@
+"""`cardbook init` and `cardbook new`: start a runbook, add a card.
+
+The logic is in scaffold.py; this module parses the arguments and prints. cli.py registers
+COMMANDS when it is imported; this module does not import cli.py, so either can be imported
+first.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .problems import ConfigError, Problem
+
+EXIT_USAGE = 2
+
+
+def _refusals_exit_2(command: Callable[..., Any]) -> Callable[..., Any]:
+    """A refusal or a broken mkdocs.yml is a usage error: its problems, then exit status 2."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                click.echo(problem.format(), err=True)
+            sys.exit(EXIT_USAGE)
+        except TimeoutError as exc:  # another run held the runbook's lock too long
+            click.echo(f"cardbook: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+
+    return wrapper
+
+
+@click.command("new")
+@click.argument("stem")
+@click.option(
+    "--requires",
+    "-r",
+    "requires",
+    multiple=True,
+    metavar="CARD",
+    help="A card this one requires (repeat for several): its stem, stem.md or its path.",
+)
+@click.option("--title", "-t", default=None, help="The card's title (default: made from STEM).")
+@click.option(
+    "--config-file",
+    "-f",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The mkdocs.yml holding the cardbook plugin's options (default: ./mkdocs.yml).",
+)
+@_refusals_exit_2
+def new_command(stem: str, requires: tuple[str, ...], title: str | None, config_file: Path | None) -> None:
+    """Add a card: STEM.md, open, in the first card root.
+
+    Prints where the new card sits in the graph. Never overwrites a file."""
+    from .config import load_settings
+    from .scaffold import create_card, position_of, refuse_from_a_subfolder
+
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError(Problem(str(config_file), 1, "error", "config file does not exist"))
+    if config_file is None:
+        refuse_from_a_subfolder(Path.cwd())
+    settings = load_settings(config_file)
+    card = create_card(settings, stem, title=title, requires=requires)
+    click.echo(f"wrote {card.rel}")
+    for line in position_of(settings, Path(card.rel).stem):
+        click.echo(line)
+    see = "cardbook next" + (f" -f {shlex.quote(str(config_file))}" if config_file is not None else "")
+    click.echo(f"see the graph: {see}")
+
+
+@click.command("init")
+@click.argument("directory", default=".")
+@_refusals_exit_2
+def init_command(directory: str) -> None:
+    """Start a runbook in DIRECTORY (default: here).
+
+    Writes mkdocs.yml, docs/index.md, a first card and the file it tangles into; refuses,
+    writing nothing, if any of them exists."""
+    from .scaffold import init_runbook
+
+    here = Path(directory)
+    shown_as = "" if here == Path(".") else here.as_posix().rstrip("/") + "/"
+    plan = init_runbook(here, shown_as=shown_as)
+    for planned in plan.sources:
+        click.echo(f"wrote {shown_as}{planned.rel}")
+    for planned in plan.generated:
+        click.echo(f"wrote {shown_as}{planned.rel} (tangled from the card)")
+    click.echo("next:")
+    steps = [
+        ("cardbook check", "check the cards, and that the generated files match them"),
+        ("cardbook new STEM", "add a card (--requires CARD for its prerequisites)"),
+        ("cardbook tangle", "write the generated files after changing the cards"),
+        ("mkdocs serve", "preview the site; it tangles on every save"),
+    ]
+    if shown_as:
+        steps.insert(0, (f"cd {shlex.quote(directory)}", "the commands below run there"))
+    width = max(len(command) for command, _ in steps)
+    for command, why in steps:
+        click.echo(f"  {command.ljust(width)}  # {why}")
+
+
+COMMANDS: list[click.Command] = [init_command, new_command]
