@@ -121,6 +121,25 @@ def blocking_parent(root: Path, rel: str) -> str | None:
     return None
 
 
+def refuse_from_a_subfolder(cwd: Path) -> None:
+    """Without -f, `cardbook new` reads ./mkdocs.yml. Run from a folder inside a runbook that has
+    none, it would start a second runbook there (docs/docs/how-to/...): refuse, naming the real one."""
+    if (cwd / INIT_CONFIG).is_file():
+        return
+    for folder in cwd.resolve().parents:
+        config = folder / INIT_CONFIG
+        if config.is_file():
+            shown = os.path.relpath(config, cwd.resolve())
+            raise ConfigError(
+                error(
+                    shown,
+                    1,
+                    f"this runbook's config is {shown}, not in this folder: run cardbook new in "
+                    f"{os.path.dirname(shown)}, or pass -f {shown}",
+                )
+            )
+
+
 def _requirement_stem(written: str) -> str:
     name = written.strip().rstrip("/").rsplit("/", 1)[-1]
     return name[:-3] if name.endswith(".md") else name
@@ -379,7 +398,7 @@ def init_sources(site_name: str, today: dt.date) -> list[PlannedFile]:
 def _tangle_in_scratch(sources: Sequence[PlannedFile], today: dt.date) -> list[PlannedFile]:
     """The generated files of the new runbook, tangled in a scratch folder by the same code as
     `cardbook tangle`, so that `cardbook check` is clean right after `cardbook init`."""
-    from cardbook.pipeline import load_and_check
+    from .pipeline import load_and_check
 
     with tempfile.TemporaryDirectory(prefix="cardbook-init-") as scratch:
         root = Path(scratch)

@@ -302,7 +302,7 @@ def stitch_command(config_file: Path | None) -> None:
 
 
 def _register_scaffold_commands() -> None:
-    from .scaffold import COMMANDS
+    from cardbook.core.scaffold import COMMANDS
 
     for command in COMMANDS:
         main.add_command(command)

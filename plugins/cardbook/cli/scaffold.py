@@ -64,10 +64,12 @@ def new_command(stem: str, requires: tuple[str, ...], title: str | None, config_
 
     Prints where the new card sits in the graph. Never overwrites a file."""
     from cardbook.core.settings import load_settings
-    from cardbook.scaffold import create_card, position_of
+    from cardbook.scaffold import create_card, position_of, refuse_from_a_subfolder
 
     if config_file is not None and not config_file.is_file():
         raise ConfigError(Problem(str(config_file), 1, "error", "config file does not exist"))
+    if config_file is None:
+        refuse_from_a_subfolder(Path.cwd())
     settings = load_settings(config_file)
     card = create_card(settings, stem, title=title, requires=requires)
     click.echo(f"wrote {card.rel}")
