@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 from cardbook.core.disk import LockTimeout
 from cardbook.core.problems import ConfigError, Problem, count, plural
 
+from .scaffold import COMMANDS as SCAFFOLD_COMMANDS
+
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 config_option = click.option(
@@ -301,11 +303,5 @@ def stitch_command(config_file: Path | None) -> None:
     sys.exit(EXIT_PROBLEMS if written.problems else EXIT_OK)
 
 
-def _register_scaffold_commands() -> None:
-    from cardbook.core.scaffold import COMMANDS
-
-    for command in COMMANDS:
-        main.add_command(command)
-
-
-_register_scaffold_commands()
+for _command in SCAFFOLD_COMMANDS:  # cardbook init, cardbook new
+    main.add_command(_command)

@@ -1,8 +1,7 @@
 """`cardbook init` and `cardbook new`: start a runbook, add a card.
 
-The logic is in scaffold.py; this module parses the arguments and prints. cli.py registers
-COMMANDS when it is imported; this module does not import cli.py, so either can be imported
-first.
+The logic is in cardbook/scaffold.py; this module parses the arguments and prints. cli/main.py
+registers COMMANDS; this module does not import cli/main.py, so there is no import cycle.
 """
 
 from __future__ import annotations
