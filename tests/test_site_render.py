@@ -14,16 +14,10 @@ from mkdocs.utils import get_relative_url
 
 from cardbook.core.settings import Settings
 from cardbook.pipeline import load_and_check
-from cardbook.site import render
-from cardbook.site.svg import (
-    DOT_QUICK_LAYOUT_NODES,
-    DotRenderer,
-    Edge,
-    Node,
-    inline_svg,
-    layered_svg,
-    overview_dot,
-)
+from cardbook.site import captions, card_page, overview, styles, urls
+from cardbook.site.context import PageContext
+from cardbook.site.dot import DOT_QUICK_LAYOUT_NODES, DotRenderer, inline_svg, overview_dot
+from cardbook.site.layered import Edge, Node, layered_svg
 from helpers import card, write_tree
 
 TODAY = dt.date(2026, 6, 1)
@@ -35,7 +29,7 @@ file_url = st.lists(segment, min_size=1, max_size=3).map(lambda parts: "/".join(
 
 @given(st.one_of(directory_url, file_url), st.one_of(directory_url, file_url))
 def test_relative_url_agrees_with_mkdocs(target: str, page: str) -> None:
-    ours = render.relative_url(target, page)
+    ours = urls.relative_url(target, page)
     theirs = get_relative_url(target, page)
     assert ours == theirs or (theirs in (".", "") and ours == "./") or ours == theirs + "/"
 
@@ -52,21 +46,21 @@ def test_relative_url_agrees_with_mkdocs(target: str, page: str) -> None:
     ],
 )
 def test_relative_url_examples(target: str, page: str, expected: str) -> None:
-    assert render.relative_url(target, page) == expected
+    assert urls.relative_url(target, page) == expected
 
 
 def test_every_status_gets_a_class_and_colours_for_both_schemes() -> None:
-    styles = render.status_styles({"active": True, "blocked": True, "superseded": False})
-    assert [style.name for style in styles.values()] == ["active", "blocked", "superseded", "done"]
-    assert len({style.hue for style in styles.values()}) == 4
-    css = render.status_css(styles)
+    found = styles.status_styles({"active": True, "blocked": True, "superseded": False})
+    assert [style.name for style in found.values()] == ["active", "blocked", "superseded", "done"]
+    assert len({style.hue for style in found.values()}) == 4
+    css = styles.status_css(found)
     assert css.count("--cardbook-status-active-bg") == 3  # light, dark, and the rule using them
     assert '[data-md-color-scheme="slate"]' in css
 
 
 def test_odd_status_names_make_safe_distinct_classes() -> None:
-    styles = render.status_styles({"in progress": True, "in-progress": True, "<b>": False})
-    classes = [style.css_class for style in styles.values()]
+    found = styles.status_styles({"in progress": True, "in-progress": True, "<b>": False})
+    classes = [style.css_class for style in found.values()]
     assert len(set(classes)) == len(classes)
     assert all(re.fullmatch(r"cardbook-status-[a-z0-9-]+", css) for css in classes)
 
@@ -94,22 +88,22 @@ CARDS = {
 URLS = {"db": "how-to/db/", "app": "how-to/app/", "deploy": "how-to/deploy/"}
 
 
-def site_links() -> render.SiteLinks:
-    return render.SiteLinks(
+def site_links() -> urls.SiteLinks:
+    return urls.SiteLinks(
         dict(URLS),
         overview_url="runbook/",
         files_page_url="generated-files/",
         raw_urls={"nix/app.nix": "nix/app.nix"},
-        file_anchors=render.file_anchors(["nix/app.nix"]),
+        file_anchors=urls.file_anchors(["nix/app.nix"]),
     )
 
 
 def test_card_header(tmp_path: Path) -> None:
     settings, result = build(tmp_path, CARDS)
-    styles = render.status_styles(settings.statuses)
+    statuses = styles.status_styles(settings.statuses)
     app = result.graph.cards["app"]
-    header = render.card_header(
-        app, result.graph, site_links(), "how-to/app/", styles, generates=["nix/app.nix"]
+    header = card_page.card_header(
+        app, PageContext(result.graph, site_links(), statuses, "how-to/app/"), generates=["nix/app.nix"]
     )
     ET.fromstring(header.replace(" data-search-exclude", ""))  # well-formed
     assert 'class="cardbook-badge cardbook-status-active open"' in header
@@ -122,8 +116,8 @@ def test_card_header(tmp_path: Path) -> None:
     assert '<dt>Required by</dt><dd><ul class="cardbook-inline"><li><a href="../deploy/">Deploy</a>' in header
     assert '<a href="../../generated-files/#file-nix-app-nix"><code>nix/app.nix</code></a>' in header
     assert "ready to work on" in header
-    no_tags = render.card_header(
-        app, result.graph, site_links(), "how-to/app/", styles, generates=[], show_tags=False
+    no_tags = card_page.card_header(
+        app, PageContext(result.graph, site_links(), statuses, "how-to/app/"), generates=[], show_tags=False
     )
     assert "cardbook-tag" not in no_tags and "Generates" not in no_tags
 
@@ -138,16 +132,16 @@ def rendered_titles(titles: list[str]) -> str:
 def test_fences_get_titles_and_captions_linking_their_neighbours(tmp_path: Path) -> None:
     _, result = build(tmp_path, CARDS)
     app = result.graph.cards["app"]
-    index = render.FenceIndex(result.tangled)
+    index = captions.FenceIndex(result.tangled)
     markdown = app.text[app.body_offset :]
-    out = render.title_fences(markdown, app.text[: app.body_offset].count("\n"), app, index)
+    out = captions.title_fences(markdown, app.text[: app.body_offset].count("\n"), app, index)
     assert '```nix {#port title="<<port>>"}' in out
     assert '    ```nix {file=nix/app.nix title="nix/app.nix"}' in out  # still inside the list item
     assert out.count("\n") == markdown.count("\n")
 
-    page = render.replace_in_order(
+    page = captions.replace_in_order(
         rendered_titles(["&lt;&lt;port&gt;&gt;", "nix/app.nix"]),
-        render.fence_title_bars(app, index, result.graph, site_links(), "how-to/app/"),
+        captions.fence_title_bars(app, index, PageContext(result.graph, site_links(), {}, "how-to/app/")),
     )
     chunk_bar, file_bar = re.findall(
         r'<span class="filename" id="cardbook-block-\d+">.*?</span></span>', page
@@ -163,22 +157,24 @@ def test_a_block_not_found_in_the_page_is_skipped(tmp_path: Path) -> None:
     _, result = build(tmp_path, CARDS)
     app = result.graph.cards["app"]
     page = rendered_titles(["something else", "nix/app.nix"])
-    out = render.replace_in_order(
+    out = captions.replace_in_order(
         page,
-        render.fence_title_bars(app, render.FenceIndex(result.tangled), result.graph, site_links(), "x/"),
+        captions.fence_title_bars(
+            app, captions.FenceIndex(result.tangled), PageContext(result.graph, site_links(), {}, "x/")
+        ),
     )
     assert out.count("cardbook-fence-note") == 1 and "something else</span><pre>" in out
 
 
 def test_a_title_already_given_is_kept() -> None:
-    assert render._with_title('nix {file=a.nix title="mine"}', "a.nix") == 'nix {file=a.nix title="mine"}'
-    assert render._with_title("nix {file=a.nix}", 'a"b') == "nix {file=a.nix}"
+    assert captions._with_title('nix {file=a.nix title="mine"}', "a.nix") == 'nix {file=a.nix title="mine"}'
+    assert captions._with_title("nix {file=a.nix}", 'a"b') == "nix {file=a.nix}"
 
 
 def test_neighbourhood_svg_is_well_formed_and_links_the_neighbours(tmp_path: Path) -> None:
     settings, result = build(tmp_path, CARDS)
-    styles = render.status_styles(settings.statuses)
-    svg = render.neighbourhood_svg("app", result.graph, site_links(), "how-to/app/", styles)
+    statuses = styles.status_styles(settings.statuses)
+    svg = card_page.neighbourhood_svg("app", PageContext(result.graph, site_links(), statuses, "how-to/app/"))
     root = ET.fromstring(svg)
     hrefs = [a.get("href") for a in root.iter("{http://www.w3.org/2000/svg}a")]
     assert sorted(hrefs) == ["../db/", "../deploy/"]  # the card itself is not a link
@@ -190,12 +186,12 @@ def test_a_hub_shows_a_bounded_neighbourhood(tmp_path: Path) -> None:
     for index in range(40):
         files[f"docs/how-to/user{index:02d}.md"] = card(title=f"User {index}", requires="[hub]")
     settings, result = build(tmp_path, files)
-    urls = {stem: f"how-to/{stem}/" for stem in result.graph.cards}
-    links = render.SiteLinks(urls, overview_url="runbook/")
-    svg = render.neighbourhood_svg(
-        "hub", result.graph, links, "how-to/hub/", render.status_styles(settings.statuses)
+    card_urls = {stem: f"how-to/{stem}/" for stem in result.graph.cards}
+    links = urls.SiteLinks(card_urls, overview_url="runbook/")
+    svg = card_page.neighbourhood_svg(
+        "hub", PageContext(result.graph, links, styles.status_styles(settings.statuses), "how-to/hub/")
     )
-    assert svg.count('class="node') == render.MAX_COLUMN_NODES + 1
+    assert svg.count('class="node') == card_page.MAX_COLUMN_NODES + 1
     assert "… 29 more" in svg
 
 
@@ -249,7 +245,7 @@ def test_dot_renderer_caches_on_disk(tmp_path: Path) -> None:
 
 
 def test_a_failing_dot_raises_dot_error(tmp_path: Path) -> None:
-    from cardbook.site.svg import DotError
+    from cardbook.site.dot import DotError
 
     fake = tmp_path / "dot"
     fake.write_text("#!/bin/sh\necho 'syntax error in line 1' >&2\nexit 1\n")
@@ -261,8 +257,8 @@ def test_a_failing_dot_raises_dot_error(tmp_path: Path) -> None:
 
 def test_overview_chains_list_the_work_left(tmp_path: Path) -> None:
     settings, result = build(tmp_path, CARDS)
-    styles = render.status_styles(settings.statuses)
-    sections = render.overview_sections(result.graph, site_links(), "runbook/", styles)
+    statuses = styles.status_styles(settings.statuses)
+    sections = overview.overview_sections(PageContext(result.graph, site_links(), statuses, "runbook/"))
     assert "Deploy" in sections["overview-goals"]
     assert "Build the app" in sections["overview-leaves"]
     chains = sections["overview-chains"]
@@ -275,11 +271,13 @@ def test_parts_in_the_same_card_point_up_and_down(tmp_path: Path) -> None:
     _, result = build(tmp_path, {"docs/how-to/one.md": card(title="One", body=body)})
     one = result.graph.cards["one"]
     first, second = (fence.line for fence in result.tangled.fences["one"])
-    links = render.SiteLinks({"one": "how-to/one/"}, files_page_url="generated-files/")
-    links.file_anchors = render.file_anchors(["nix/one.nix"])
-    out = render.replace_in_order(
+    links = urls.SiteLinks({"one": "how-to/one/"}, files_page_url="generated-files/")
+    links.file_anchors = urls.file_anchors(["nix/one.nix"])
+    out = captions.replace_in_order(
         rendered_titles(["nix/one.nix", "nix/one.nix"]),
-        render.fence_title_bars(one, render.FenceIndex(result.tangled), result.graph, links, "how-to/one/"),
+        captions.fence_title_bars(
+            one, captions.FenceIndex(result.tangled), PageContext(result.graph, links, {}, "how-to/one/")
+        ),
     )
     assert f'before <a href="#cardbook-block-{second}">the part below</a>' in out
     assert f'after <a href="#cardbook-block-{first}">the part above</a>' in out

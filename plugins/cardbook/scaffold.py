@@ -8,12 +8,11 @@ a refusal is a ConfigError (exit status 2) and leaves the tree as it was. The co
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -24,6 +23,7 @@ from cardbook.core.disk import atomic_write, atomic_write_many, runbook_lock
 from cardbook.core.graph import Graph
 from cardbook.core.problems import ConfigError, Problem, error
 from cardbook.core.settings import DEFAULT_STATUSES, Settings, load_settings
+from cardbook.core.suggest import did_you_mean
 
 NEW_CARD_TAGS = ("how-to",)
 # A stem names a card in `requires`, in wiki-links ([[stem]]) and in URLs: letters, digits,
@@ -145,13 +145,6 @@ def _requirement_stem(written: str) -> str:
     return name[:-3] if name.endswith(".md") else name
 
 
-def _did_you_mean(stem: str, candidates: Iterable[str]) -> str:
-    close = difflib.get_close_matches(stem, list(candidates), n=3, cutoff=0.6)
-    if not close:
-        return ""
-    return " (did you mean " + " or ".join(repr(name) for name in close) + "?)"
-
-
 def resolve_requires(runbook: Runbook, stem: str, requires: Sequence[str], where: str) -> list[str]:
     """The stems of the cards named by `--requires` (a stem, `stem.md` or a path to the card),
     in the order given, each once; a name that is no card is refused."""
@@ -177,7 +170,7 @@ def _requirement_problem(runbook: Runbook, stem: str, written: str, target: str)
             return f"the stem {target!r} is not unique: {', '.join(page.rel for page in pages)}"
         if pages:
             return f"{pages[0].rel} is a page outside the card roots, not a card"
-        return f"no card is named {target!r}{_did_you_mean(target, runbook.cards)}"
+        return f"no card is named {target!r}{did_you_mean(target, runbook.cards)}"
     # A path (docs/how-to/db.md, as a shell completes it) must be where that card is.
     path = PurePosixPath(written.strip()).as_posix()
     if "/" in path and not ("/" + card.rel).endswith("/" + (path if path.endswith(".md") else path + ".md")):

@@ -12,6 +12,7 @@ from typing import Any
 from . import frontmatter
 from .problems import Problem, error
 from .settings import Settings
+from .suggest import did_you_mean
 
 # Section pages share these names by design; they are never cards and never clash.
 SECTION_STEMS = frozenset({"index", "README"})
@@ -320,7 +321,7 @@ def _resolve_requires(cards: dict[str, Card], pages: dict[str, list[Page]], prob
                         message = f"requires {written!r}, whose stem is not unique"
                 else:
                     message = (
-                        f"requires {written!r}, which does not exist{_did_you_mean(requirement.stem, cards)}"
+                        f"requires {written!r}, which does not exist{did_you_mean(requirement.stem, cards)}"
                     )
                 problems.append(error(card.rel, requirement.line, message))
                 continue
@@ -335,11 +336,3 @@ def _resolve_requires(cards: dict[str, Card], pages: dict[str, list[Page]], prob
             kept.append(requirement)
         card.requires = kept
 
-
-def _did_you_mean(stem: str, cards: dict[str, Card]) -> str:
-    import difflib  # only needed on this error path
-
-    close = difflib.get_close_matches(stem, list(cards), n=3, cutoff=0.6)
-    if not close:
-        return ""
-    return " (did you mean " + " or ".join(repr(name) for name in close) + "?)"

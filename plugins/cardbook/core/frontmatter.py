@@ -14,17 +14,10 @@ from typing import Any
 
 import yaml
 
-try:
-    _BaseLoader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _BaseLoader = yaml.SafeLoader
-
-# libyaml's composer recurses in C: nesting tens of thousands deep overflows the stack
-# (a segfault, not an exception), so deeper frontmatter is refused before composing it.
-MAX_DEPTH = 1000
+from .yamlsafe import MAX_DEPTH, SafeLoader, nesting_too_deep
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _Loader(SafeLoader):  # type: ignore[misc,valid-type]
     """The safe loader, but a value it cannot build is a YAML error at that value's line."""
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
@@ -198,25 +191,3 @@ def _refuse_aliases(root: yaml.Node, first_line: int) -> None:
                 stack.append(key_node)
                 stack.append(value_node)
 
-
-def nesting_too_deep(yaml_text: str) -> int | None:
-    """The 0-based line where the YAML nests deeper than MAX_DEPTH, or None.
-
-    Walks the parser's events (iterative, unlike the composer); YAML errors propagate.
-    """
-    if len(yaml_text) <= MAX_DEPTH:  # shorter text cannot nest deeper than MAX_DEPTH
-        return None
-    loader = _BaseLoader(yaml_text)
-    try:
-        depth = 0
-        while loader.check_event():
-            event = loader.get_event()
-            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    return event.start_mark.line
-            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-                depth -= 1
-        return None
-    finally:
-        loader.dispose()

@@ -7,12 +7,12 @@ which would make tangling remove every generated file.
 
 from __future__ import annotations
 
-import difflib
 import os
 from pathlib import Path
 
 from .problems import ConfigError, Problem, error
 from .settings import Settings
+from .suggest import close_names
 
 # Cards' code blocks with attributes (```nix {file=...}) render as code only through this
 # extension; without it they come out as paragraphs and `<<chunk>>` disappears as a tag.
@@ -134,7 +134,7 @@ def _nearby_folder(root: Path, card_root: str) -> str:
         siblings = [entry.name for entry in os.scandir(parent) if entry.is_dir()]
     except OSError:
         return ""
-    close = difflib.get_close_matches(Path(card_root).name, siblings, n=1, cutoff=0.6)
+    close = close_names(Path(card_root).name, siblings, n=1)
     if not close:
         return ""
     suggestion = (Path(card_root).parent / close[0]).as_posix()

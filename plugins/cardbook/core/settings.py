@@ -14,13 +14,8 @@ from typing import Any
 
 import yaml
 
-from .frontmatter import MAX_DEPTH, nesting_too_deep
 from .problems import ConfigError, error
-
-try:  # the C loader is several times faster; fall back when libyaml is missing
-    _BaseLoader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _BaseLoader = yaml.SafeLoader
+from .yamlsafe import MAX_DEPTH, SafeLoader, nesting_too_deep
 
 PLUGIN_NAME = "cardbook"
 OPEN, CLOSED = "open", "closed"
@@ -194,7 +189,7 @@ def _comment_styles(value: Any, fail: Any) -> dict[str, tuple[str, str]]:
     return styles
 
 
-class _TolerantLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _TolerantLoader(SafeLoader):  # type: ignore[misc,valid-type]
     """Reads mkdocs.yml without constructing Python objects: unknown tags become plain data."""
 
 

@@ -1,7 +1,7 @@
 """The thin MkDocs adapter over the cardbook core.
 
 Per build: read and check the cards once, tangle and write the generated files (the same rules
-as `cardbook tangle`), then hand each page's URL to the pure renderers in render.py, svg.py and
+as `cardbook tangle`), then hand each page's context to the pure renderers of this site part and
 wikilinks.py. Nothing is ever written into docs_dir: the overview, the generated-files page,
 the raw generated files and the stylesheet are virtual files (`File.generated`).
 """
@@ -35,8 +35,12 @@ from cardbook.core.settings import DEFAULT_SANDBOX_PATHS, Settings, load_setting
 from cardbook.core.tangle import TangleResult
 from cardbook.pipeline import load_and_check
 
-from . import render
-from .svg import DotError, DotRenderer, layered_svg, overview_dot
+from . import captions, card_page, files_page, overview
+from .context import PageContext
+from .dot import DotError, DotRenderer, overview_dot
+from .layered import layered_svg
+from .styles import StatusStyle, status_css, status_styles
+from .urls import SiteLinks, file_anchors, wikilink_html
 from .wikilinks import PLACEHOLDER, PageIndex, ResolvedLink, default_slugify, rewrite_wikilinks
 
 log = get_plugin_logger(__name__)
@@ -80,9 +84,9 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
         self.settings: Settings | None = None
         self.result: CheckResult | None = None
         self.tangled: TangleResult | None = None
-        self.links = render.SiteLinks({})
-        self.styles: dict[str, render.StatusStyle] = {}
-        self.fence_index: render.FenceIndex | None = None
+        self.links = SiteLinks({})
+        self.styles: dict[str, StatusStyle] = {}
+        self.fence_index: captions.FenceIndex | None = None
         self.generates: dict[str, list[str]] = {}
         self.card_by_src: dict[str, Card] = {}
         self.card_parts: dict[str, CardParts] = {}
@@ -109,7 +113,7 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
             raise_first(layout_problems(self.settings))
         except ConfigError as exc:
             raise PluginError("\n".join(problem.format() for problem in exc.problems)) from None
-        self.styles = render.status_styles(self.settings.statuses)
+        self.styles = status_styles(self.settings.statuses)
         # Material shows frontmatter tags itself when its tags plugin is on: no second copy.
         self.show_tags = not any(name in config.plugins for name in ("tags", "material/tags"))
         toc = config.mdx_configs.get("toc", {})
@@ -142,8 +146,8 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
         tangled = self.result.tangled
         problems = self.result.problems  # the card, graph and tangle problems of `cardbook check`
         self.tangled = tangled
-        self.fence_index = render.FenceIndex(tangled)
-        self.generates = render.generated_paths(tangled)
+        self.fence_index = captions.FenceIndex(tangled)
+        self.generates = card_page.generated_paths(tangled)
         for problem in problems:
             log.warning(problem.format())
         errors = [problem for problem in problems if problem.severity == "error"]
@@ -197,14 +201,14 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
                 card_urls[card.stem] = file.url
                 self.card_by_src[src] = card
         css = STATIC_CSS.read_text(encoding="utf-8")
-        files.append(File.generated(config, CSS_URI, content=render.status_css(self.styles) + "\n" + css))
-        self.links = render.SiteLinks(card_urls)
+        files.append(File.generated(config, CSS_URI, content=status_css(self.styles) + "\n" + css))
+        self.links = SiteLinks(card_urls)
         if cards:
             self.overview_src = self._page(files, config, OVERVIEW_URI, "# Runbook overview\n\n")
             self.links.overview_url = files.get_file_from_path(self.overview_src).url
             self.files_src = self._page(files, config, FILES_URI, "# Generated files\n\n")
             self.links.files_page_url = files.get_file_from_path(self.files_src).url
-            self.links.file_anchors = render.file_anchors(self.tangled.files)
+            self.links.file_anchors = file_anchors(self.tangled.files)
             for path, output in sorted(self.tangled.files.items()):
                 if files.get_file_from_path(path) is not None:
                     log.warning(f"{path}: a docs file has the same path; the generated file is not published")
@@ -222,7 +226,7 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
     def _page(files: Files, config: MkDocsConfig, uri: str, heading: str) -> str:
         """A page of ours: the docs' own file when there is one, else a virtual one."""
         if files.get_file_from_path(uri) is None:
-            marker = render.OVERVIEW_MARKER if uri == OVERVIEW_URI else render.GENERATED_MARKER
+            marker = overview.OVERVIEW_MARKER if uri == OVERVIEW_URI else files_page.GENERATED_MARKER
             files.append(File.generated(config, uri, content=heading + marker + "\n"))
         return uri
 
@@ -236,9 +240,7 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
                 "Graphviz dot not found: the overview graph uses cardbook's own layout (install graphviz)"
             )
             return
-        nodes, edges = render.overview_nodes(
-            self.result.graph, self.links, self.links.overview_url, self.styles
-        )
+        nodes, edges = overview.overview_nodes(self._context(self.links.overview_url))
         self.overview_graph = self.dot.submit(overview_dot(nodes, edges))
 
     def on_serve(self, server: LiveReloadServer, *, config: MkDocsConfig, builder: Any) -> LiveReloadServer:
@@ -260,13 +262,13 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         src = page.file.src_uri
         if src == self.overview_src:
-            overview = render.overview_markdown()
-            if render.OVERVIEW_MARKER in markdown:
-                markdown = markdown.replace(render.OVERVIEW_MARKER, overview, 1)
+            sections = overview.overview_markdown()
+            if overview.OVERVIEW_MARKER in markdown:
+                markdown = markdown.replace(overview.OVERVIEW_MARKER, sections, 1)
             else:
-                markdown = markdown.rstrip() + "\n\n" + overview + "\n"
-        elif src == self.files_src and render.GENERATED_MARKER not in markdown:
-            markdown = markdown.rstrip() + "\n\n" + render.GENERATED_MARKER + "\n"
+                markdown = markdown.rstrip() + "\n\n" + sections + "\n"
+        elif src == self.files_src and files_page.GENERATED_MARKER not in markdown:
+            markdown = markdown.rstrip() + "\n\n" + files_page.GENERATED_MARKER + "\n"
         card = self.card_by_src.get(src)
         original = markdown  # line numbers refer to this text; wiki-links keep the line count
         if "[[" in markdown:
@@ -285,7 +287,7 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
                 rel, offset = self._rel(page), self._line_offset(page, original, card)
                 self._warn([replace(problem, path=rel, line=problem.line + offset) for problem in problems])
         if card is not None and self.fence_index is not None:
-            markdown = render.title_fences(
+            markdown = captions.title_fences(
                 markdown, self._line_offset(page, original, card), card, self.fence_index
             )
         return markdown
@@ -326,7 +328,7 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
             return found[0]  # the word was in the page itself, not one of ours
         link = links[number]
         target = self.page_urls.get(link.target) if link.target else page_url
-        return render.wikilink_html(target, link.anchor, link.label, page_url)
+        return wikilink_html(target, link.anchor, link.label, page_url)
 
     def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
         """Render every card's header, graph and code block captions in one go.
@@ -353,45 +355,46 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
         assert self.result is not None
         src = page.file.src_uri
         content = page.content or ""
-        graph = self.result.graph
         url = page.file.url
         card = self.card_by_src.get(src)
         if card is not None:
             parts = self.card_parts.get(src) or self._card_parts(card, url)
-            content = render.replace_in_order(content, parts.title_bars)
-            content = render.insert_after_title(content, parts.header) + parts.graph
+            content = captions.replace_in_order(content, parts.title_bars)
+            content = card_page.insert_after_title(content, parts.header) + parts.graph
         if src == self.overview_src:
-            for name, html in render.overview_sections(graph, self.links, url, self.styles).items():
-                content = content.replace(render.placeholder(name), html, 1)
-            content = content.replace(render.placeholder("overview-graph"), self._overview_graph(url), 1)
+            for name, html in overview.overview_sections(self._context(url)).items():
+                content = content.replace(overview.placeholder(name), html, 1)
+            content = content.replace(overview.placeholder("overview-graph"), self._overview_graph(url), 1)
         if src == self.files_src and self.tangled is not None:
-            body = render.generated_files_html(self.tangled, graph, self.links, url, self.styles)
-            content = content.replace(render.GENERATED_MARKER, body, 1)
+            body = files_page.generated_files_html(self.tangled, self._context(url))
+            content = content.replace(files_page.GENERATED_MARKER, body, 1)
         page.content = content
         return context
+
+    def _context(self, page_url: str) -> PageContext:
+        assert self.result is not None
+        return PageContext(self.result.graph, self.links, self.styles, page_url)
 
     def _card_parts(self, card: Card, url: str) -> CardParts:
         """What a card page gets besides its own content."""
         assert self.result is not None and self.settings is not None
-        graph = self.result.graph
+        ctx = self._context(url)
         generates = self.generates.get(card.stem, [])
-        header = render.card_header(
-            card, graph, self.links, url, self.styles, generates=generates, show_tags=self.show_tags
-        )
+        header = card_page.card_header(card, ctx, generates=generates, show_tags=self.show_tags)
         section = ""
         if self.settings.graphs:
-            svg = render.neighbourhood_svg(card.stem, graph, self.links, url, self.styles)
-            section = render.neighbourhood_section(svg, self.links, url)
+            svg = card_page.neighbourhood_svg(card.stem, ctx)
+            section = card_page.neighbourhood_section(svg, ctx)
         bars = []
         if self.fence_index is not None:
-            bars = render.fence_title_bars(card, self.fence_index, graph, self.links, url)
+            bars = captions.fence_title_bars(card, self.fence_index, ctx)
         return CardParts(header, section, bars)
 
     def _overview_graph(self, page_url: str) -> str:
         if self.overview_graph is None:
             return self._fallback_graph(page_url)
         try:
-            return render.overview_graph_figure(self.overview_graph.result(timeout=DOT_WAIT))
+            return overview.overview_graph_figure(self.overview_graph.result(timeout=DOT_WAIT))
         except (DotError, FutureTimeout) as exc:
             log.info(f"overview graph: {exc or 'Graphviz took too long'}; using cardbook's own layout")
             return self._fallback_graph(page_url, "Drawn by cardbook: Graphviz failed.")
@@ -400,9 +403,9 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
         assert self.result is not None and self.settings is not None
         if not self.settings.graphs:
             return '<p class="cardbook-none">Graphs are turned off (<code>graphs: false</code>).</p>'
-        nodes, edges = render.overview_nodes(self.result.graph, self.links, page_url, self.styles)
+        nodes, edges = overview.overview_nodes(self._context(page_url))
         svg = layered_svg(nodes, edges, label="The runbook's cards", vertical=True, sweeps=8)
-        return render.overview_graph_figure(svg, note or "Drawn by cardbook: Graphviz is not installed.")
+        return overview.overview_graph_figure(svg, note or "Drawn by cardbook: Graphviz is not installed.")
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         gc.unfreeze()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from cardbook.core.problems import Problem, warning
+from cardbook.core.suggest import did_you_mean
 
 # One pass over the text, in C: each match is a whole fenced block, a whole code span, a run
 # of backticks that opens no span, a whole HTML comment, or a wiki-link; only the last kind is
@@ -138,7 +139,7 @@ def resolve(
     if len(candidates) > 1:
         return f"wiki-link {written} is ambiguous: {', '.join(candidates)} share the stem {stem!r}"
     if not candidates:
-        return f"wiki-link {written} matches no page{_did_you_mean(stem, index)}"
+        return f"wiki-link {written} matches no page{did_you_mean(stem, index.pages)}"
     title = index.titles.get(stem, stem)
     if link.heading:
         title = f"{title} \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK} {link.heading}"
@@ -213,9 +214,3 @@ def placeholder_token(number: int) -> str:
     """A word Markdown leaves alone (letters and digits only)."""
     return f"{_TOKEN_PREFIX}{number}x"
 
-
-def _did_you_mean(stem: str, index: PageIndex) -> str:
-    import difflib  # only on this error path
-
-    close = difflib.get_close_matches(stem, list(index.pages), n=3, cutoff=0.6)
-    return " (did you mean " + " or ".join(repr(c) for c in close) + "?)" if close else ""

@@ -1,0 +1,187 @@
+"""A card page: the header under its title and its neighbourhood graph."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from cardbook.core.cards import Card
+from cardbook.core.graph import Graph
+from cardbook.core.tangle import TangleResult
+
+from .context import PageContext
+from .layered import Edge, Node, fit_width, layered_svg
+from .styles import StatusStyle, badge, card_classes, status_label, title_of
+from .urls import escape, link_html
+
+NEIGHBOURHOOD_DEPTH = 2
+
+
+MAX_COLUMN_NODES = 12  # a hub's neighbourhood shows this many per column, then "N more"
+
+
+MAX_HEADER_LINKS = 30  # "Required by" of a hub card lists this many, then a count
+
+
+def generated_paths(tangled: TangleResult) -> dict[str, list[str]]:
+    """For each card, the files it contributes lines to, directly or through chunks."""
+    paths: dict[str, list[str]] = {}
+    for path, output in sorted(tangled.files.items()):
+        for stem in dict.fromkeys(output.cards):
+            paths.setdefault(stem, []).append(path)
+    return paths
+
+
+def _card_list(
+    stems: list[str],
+    ctx: PageContext,
+) -> str:
+    graph, links, page_url, styles = ctx.graph, ctx.links, ctx.page_url, ctx.styles
+    if not stems:
+        return '<span class="cardbook-none">none</span>'
+    items = []
+    for stem in stems[:MAX_HEADER_LINKS]:
+        card = graph.cards[stem]
+        items.append(
+            f"<li>{link_html(links.card(stem, page_url), escape(title_of(card)))} {badge(card, styles)}</li>"
+        )
+    more = len(stems) - MAX_HEADER_LINKS
+    if more > 0:
+        items.append(f"<li>{link_html(links.overview(page_url), f'and {more} more')}</li>")
+    return '<ul class="cardbook-inline">' + "".join(items) + "</ul>"
+
+
+def card_header(
+    card: Card,
+    ctx: PageContext,
+    *,
+    generates: list[str],
+    show_tags: bool = True,
+) -> str:
+    """The compact block under a card's title: status, date, tags and its place in the graph."""
+    graph, links, page_url, styles = ctx.graph, ctx.links, ctx.page_url, ctx.styles
+    facts = [badge(card, styles)]
+    if card.is_open and card.stem in graph.cards:
+        needs_open = any(graph.cards[need].is_open for need in graph.requires.get(card.stem, []))
+        if not needs_open:
+            facts.append(
+                '<span class="cardbook-flag" title="every prerequisite is done">ready to work on</span>'
+            )
+        if not any(graph.cards[user].is_open for user in graph.required_by.get(card.stem, [])):
+            facts.append('<span class="cardbook-flag" title="no open card requires this one">goal</span>')
+    if card.modified is not None:
+        day = card.modified.isoformat()
+        facts.append(f'<span class="cardbook-modified">modified <time datetime="{day}">{day}</time></span>')
+    if show_tags and card.tags:
+        tags = "".join(f'<span class="cardbook-tag">{escape(tag)}</span>' for tag in card.tags)
+        facts.append(f'<span class="cardbook-tags">{tags}</span>')
+    rows = [
+        ("Requires", _card_list(graph.requires.get(card.stem, []), ctx)),
+        ("Required by", _card_list(graph.required_by.get(card.stem, []), ctx)),
+    ]
+    if generates:
+        files = "".join(
+            f"<li>{link_html(links.generated(path, page_url), f'<code>{escape(path)}</code>')}</li>"
+            for path in generates
+        )
+        rows.append(("Generates", f'<ul class="cardbook-inline">{files}</ul>'))
+    relations = "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in rows)
+    return (
+        # An <aside> with no <aside> inside: see neighbourhood_section about Material's search.
+        '<aside class="cardbook-header" data-search-exclude>'
+        f'<div class="cardbook-facts">{" ".join(facts)}</div>'
+        f'<dl class="cardbook-relations">{relations}</dl></aside>'
+    )
+
+
+def _distances(graph: Graph, stem: str, depth: int) -> dict[str, int]:
+    """Signed distance of each neighbour: prerequisites negative, dependents positive."""
+    found = {stem: 0}
+    for links, sign in ((graph.requires, -1), (graph.required_by, 1)):
+        frontier = [stem]
+        for level in range(1, depth + 1):
+            following = []
+            for current in frontier:
+                for other in links.get(current, []):
+                    if other not in found:
+                        found[other] = sign * level
+                        following.append(other)
+            frontier = sorted(following)
+    return found
+
+
+def graph_node(card: Card, column: int, href: str | None, styles: Mapping[str, StatusStyle]) -> Node:
+    return Node(
+        id=card.stem,
+        label=title_of(card),
+        tooltip=f"{title_of(card)} ({status_label(card)})",
+        href=href,
+        classes=card_classes(card, styles),
+        column=column,
+    )
+
+
+def neighbourhood_svg(
+    stem: str,
+    ctx: PageContext,
+) -> str:
+    """The card, two levels of prerequisites on its left and of dependents on its right."""
+    graph, links, page_url, styles = ctx.graph, ctx.links, ctx.page_url, ctx.styles
+    distances = _distances(graph, stem, NEIGHBOURHOOD_DEPTH)
+    if len(distances) == 1:
+        return ""
+    by_column: dict[int, list[str]] = {}
+    for other, column in distances.items():
+        by_column.setdefault(column, []).append(other)
+    nodes: list[Node] = []
+    shown: set[str] = set()
+    for column, stems in sorted(by_column.items()):
+        # Nearest first: keep the nodes linked to the card itself when a column overflows.
+        stems.sort(key=lambda s: (stem not in graph.requires[s] and stem not in graph.required_by[s], s))
+        kept = stems if len(stems) <= MAX_COLUMN_NODES else stems[: MAX_COLUMN_NODES - 1]
+        for other in kept:
+            href = None if other == stem else links.card(other, page_url)
+            nodes.append(graph_node(graph.cards[other], column, href, styles))
+            shown.add(other)
+        if len(kept) < len(stems):
+            hidden = len(stems) - len(kept)
+            nodes.append(
+                Node(
+                    f"more:{column}",
+                    f"… {hidden} more",
+                    f"{hidden} more cards",
+                    links.overview(page_url),
+                    "more",
+                    column,
+                )
+            )
+    edges = [Edge(need, other) for other in sorted(shown) for need in graph.requires[other] if need in shown]
+    title = title_of(graph.cards[stem])
+    return layered_svg(nodes, edges, label=f"Neighbourhood of {title}", focus=stem)
+
+
+def neighbourhood_section(svg: str, ctx: PageContext) -> str:
+    if not svg:
+        return ""
+    overview = ctx.links.overview(ctx.page_url)
+    whole = f" · {link_html(overview, 'the whole graph')}" if overview else ""
+    return (
+        # Material's search skips an excluded element up to the first nested element of the same
+        # tag, so the excluded wrapper is the only <aside> inside.
+        '<aside class="cardbook-neighbourhood" data-search-exclude>'
+        "<h2>Neighbourhood</h2>"
+        '<figure class="cardbook-graph cardbook-graph--small">'
+        f'<div class="cardbook-graph__scroll">{fit_width(svg, 0.6)}</div>'
+        f"<figcaption>Prerequisites on the left, cards that need this one on the right; "
+        f"two levels each way{whole}.</figcaption></figure></aside>"
+    )
+
+
+def insert_after_title(content: str, block: str) -> str:
+    """Put `block` after the page's leading <h1> (Material adds its own h1 when there is none)."""
+    stripped = content.lstrip()
+    if stripped.startswith("<h1"):
+        end = content.find("</h1>")
+        if end != -1:
+            end += len("</h1>")
+            return content[:end] + "\n" + block + content[end:]
+    return block + "\n" + content

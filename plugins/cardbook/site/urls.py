@@ -1,0 +1,105 @@
+"""URLs between the pages of the site, always relative to the page that links, so the site
+works under any sub-path and with or without `use_directory_urls`; and the escaping helpers."""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+
+@functools.lru_cache(maxsize=65536)  # headers, graphs and captions link the same pairs again
+def relative_url(target: str, page_url: str) -> str:
+    """`target` (a site-root-relative URL) as seen from the page at `page_url`.
+
+    A page URL ending in "/" (or empty, the site root) is a directory; otherwise its last part
+    is a file name. Same result as MkDocs' get_relative_url for the URLs MkDocs makes.
+    """
+    base = _url_parts(page_url if page_url.endswith("/") or not page_url else page_url.rpartition("/")[0])
+    parts = _url_parts(target)
+    common, limit = 0, min(len(base), len(parts))
+    while common < limit and base[common] == parts[common]:
+        common += 1
+    url = "../" * (len(base) - common) + "/".join(parts[common:])
+    if not url:
+        return "./"
+    if url.endswith("/"):
+        return url
+    return url + "/" if target.endswith("/") or not parts else url
+
+
+@functools.lru_cache(maxsize=4096)
+def _url_parts(url: str) -> tuple[str, ...]:
+    return tuple(part for part in url.split("/") if part and part != ".")
+
+
+# Titles and URLs recur on many pages; escaping each once per build is measurably cheaper.
+escape = functools.lru_cache(maxsize=16384)(html.escape)
+
+
+def anchor_slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+@dataclass
+class SiteLinks:
+    """Site-root-relative URLs of everything a runbook page links to."""
+
+    card_urls: dict[str, str]  # card stem -> page URL
+    overview_url: str | None = None
+    files_page_url: str | None = None
+    raw_urls: dict[str, str] = field(default_factory=dict)  # generated path -> published file
+    file_anchors: dict[str, str] = field(default_factory=dict)  # generated path -> id on files page
+
+    def card(self, stem: str, page_url: str, anchor: str = "") -> str | None:
+        url = self.card_urls.get(stem)
+        if url is None:
+            return None
+        if url == page_url and anchor:
+            return "#" + anchor
+        return relative_url(url, page_url) + ("#" + anchor if anchor else "")
+
+    def generated(self, path: str, page_url: str) -> str | None:
+        if self.files_page_url is None or path not in self.file_anchors:
+            return None
+        if self.files_page_url == page_url:
+            return "#" + self.file_anchors[path]
+        return relative_url(self.files_page_url, page_url) + "#" + self.file_anchors[path]
+
+    def raw(self, path: str, page_url: str) -> str | None:
+        url = self.raw_urls.get(path)
+        return None if url is None else relative_url(url, page_url)
+
+    def overview(self, page_url: str) -> str | None:
+        return None if self.overview_url is None else relative_url(self.overview_url, page_url)
+
+
+def wikilink_html(target_url: str | None, anchor: str, label: str, page_url: str) -> str:
+    """A resolved wiki-link as HTML; `target_url` None: the page is not in the site."""
+    if target_url is None:
+        return escape(label)
+    href = "" if target_url == page_url and anchor else relative_url(target_url, page_url)
+    return link_html(href + ("#" + anchor if anchor else ""), escape(label))
+
+
+def file_anchors(paths: Iterable[str]) -> dict[str, str]:
+    """A unique element id per generated file path, stable across builds."""
+    anchors: dict[str, str] = {}
+    taken: set[str] = set()
+    for path in sorted(paths):
+        base = "file-" + anchor_slug(path)
+        anchor, number = base, 2
+        while anchor in taken:
+            anchor, number = f"{base}-{number}", number + 1
+        taken.add(anchor)
+        anchors[path] = anchor
+    return anchors
+
+
+def link_html(href: str | None, content: str, css: str = "") -> str:
+    attribute = f' class="{css}"' if css else ""
+    if href is None:
+        return f"<span{attribute}>{content}</span>"
+    return f'<a href="{escape(href)}"{attribute}>{content}</a>'
