@@ -375,11 +375,11 @@ def test_graph_dot(tmp_path: Path) -> None:
     result = run_cardbook(["graph", "--format", "dot"], graph_tree(tmp_path))
     assert result.returncode == EXIT_OK
     lines = result.stdout.splitlines()
-    assert lines[0] == "digraph cards {"
+    assert lines[0] == "digraph cardbook {"
     assert lines[-3:] == ['  "goal" -> "step";', '  "step" -> "base";', "}"]
     assert (
         '  "base" [label="Base", tooltip="base (done)", '
-        'class="cardbook-node status-done closed", id="card-base"];'
+        'class="cardbook-node status-done closed"];'
     ) in lines
 
 

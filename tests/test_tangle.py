@@ -10,6 +10,7 @@ import pytest
 from cardbook.core.settings import Settings
 from cardbook.core.tangle import Segment, block_hash
 from cardbook.pipeline import CheckResult, load_and_check
+from cardbook.site.captions import BlockRef, FenceIndex
 from helpers import card, fence, run_cardbook, write_tree
 
 A, B, C = "docs/how-to/a.md", "docs/how-to/b.md", "docs/how-to/c.md"
@@ -488,12 +489,13 @@ def test_segments(tmp_path: Path, today: dt.date) -> None:
         Segment("a", A, 5, "nix/a.nix", 13, 14),
     ]
     assert output.cards == ["a", "b"]
-    assert result.tangled.fence_files == {
+    index = FenceIndex(result.tangled)  # the site's index over the tangle result (TangleResult has none)
+    assert index.fence_files == {
         ("a", 5): ["nix/a.nix"],
         ("b", 8): ["nix/a.nix"],
         ("b", 13): ["nix/a.nix"],
     }
-    assert result.tangled.chunk_fences == {"inner": [("b", 8)], "deep": [("b", 13)]}
+    assert index.chunk_parts == {"inner": [BlockRef("b", 8)], "deep": [BlockRef("b", 13)]}
     lines = output.text.split("\n")
     for segment in output.segments:
         for number in range(segment.start, segment.end + 1):

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cardbook.site.urls import relative_url
 from cardbook.site.wikilinks import (
     PLACEHOLDER,
     PageIndex,
@@ -17,7 +18,6 @@ from cardbook.site.wikilinks import (
     find_wikilinks,
     markdown_text,
     placeholder_token,
-    relative_path,
     rewrite_wikilinks,
 )
 
@@ -179,4 +179,6 @@ path_part = st.sampled_from(["a", "b", "how-to", "x.y"])
 def test_relative_path_agrees_with_posixpath(target: list[str], start: list[str]) -> None:
     target_path = "/".join(target) + ".md"
     start_dir = "/".join(start)
-    assert relative_path(target_path, start_dir) == posixpath.relpath(target_path, start_dir or ".")
+    # the site's one relative-URL helper, with the page's folder as a folder URL
+    base = start_dir + "/" if start_dir else ""
+    assert relative_url(target_path, base) == posixpath.relpath(target_path, start_dir or ".")

@@ -213,11 +213,12 @@ def check(
 @handles_config_errors
 def graph(output_format: str, config_file: Path | None) -> None:
     """Print the dependency graph (an edge a -> b means a requires b)."""
-    from cardbook.core import graph as graphs
     from cardbook.pipeline import load_and_check
 
+    from . import views
+
     result = load_and_check(_settings(config_file), layout=True)
-    render = {"mermaid": graphs.to_mermaid, "dot": graphs.to_dot, "json": graphs.to_json}
+    render = {"mermaid": views.to_mermaid, "dot": views.graph_dot, "json": views.to_json}
     click.echo(render[output_format](result.graph), nl=False)
     _problem_hint(result.problems)
 
@@ -227,8 +228,9 @@ def graph(output_format: str, config_file: Path | None) -> None:
 @handles_config_errors
 def next_command(config_file: Path | None) -> None:
     """Goals, leaves ready to work on, and each goal's chain."""
-    from cardbook.core.graph import next_report
     from cardbook.pipeline import load_and_check
+
+    from .views import next_report
 
     result = load_and_check(_settings(config_file), layout=True)
     click.echo(next_report(result.graph), nl=False)

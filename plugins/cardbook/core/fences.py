@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 from .problems import Problem, error, warning
 
-_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+# An opening (or closing) fence line; the site finds fences in a page with the same pattern.
+FENCE_LINE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _ATTRIBUTE = re.compile(
     r"""\s*(?:
         \.(?P<cls>[^\s{}.#=]+)
@@ -110,7 +111,7 @@ def parse_fences(text: str, first_line: int, rel: str, problems: list[Problem]) 
             index += 1
             continue
         # Most lines are prose: only a backtick, a tilde or a comment opener needs a closer look.
-        match = _OPEN.match(line) if ("`" in line or "~" in line) else None
+        match = FENCE_LINE.match(line) if ("`" in line or "~" in line) else None
         if match is None:
             start = line.find("<!--")
             if start != -1 and "-->" not in line[start + 4 :]:

@@ -7,7 +7,6 @@ standard library's graphlib.
 from __future__ import annotations
 
 import graphlib
-import json
 from dataclasses import dataclass, field
 
 from .cards import Card, Requirement
@@ -73,14 +72,20 @@ class Graph:
             stack.extend((need, depth + 1) for need in reversed(self.requires[stem]))
         return rows
 
-    def neighbourhood(self, stem: str, depth: int = 2) -> set[str]:
-        """The card, its prerequisites and its dependents up to `depth` levels."""
-        found = {stem}
-        for links in (self.requires, self.required_by):
-            frontier = {stem}
-            for _ in range(depth):
-                frontier = {n for s in frontier for n in links[s]} - found
-                found |= frontier
+    def neighbourhood(self, stem: str, depth: int = 2) -> dict[str, int]:
+        """The card, its prerequisites and its dependents up to `depth` levels, each with its
+        signed distance: prerequisites negative, dependents positive, the card itself 0."""
+        found = {stem: 0}
+        for links, sign in ((self.requires, -1), (self.required_by, 1)):
+            frontier = [stem]
+            for level in range(1, depth + 1):
+                following = []
+                for current in frontier:
+                    for other in links.get(current, []):
+                        if other not in found:
+                            found[other] = sign * level
+                            following.append(other)
+                frontier = sorted(following)
         return found
 
 
@@ -177,99 +182,3 @@ def build_graph(cards: dict[str, Card]) -> tuple[Graph, list[Problem]]:
                 )
             )
     return graph, problems
-
-
-# Renderings -----------------------------------------------------------------------------
-
-
-def to_json(graph: Graph) -> str:
-    nodes = [
-        {
-            "id": stem,
-            "title": card.title,
-            "path": card.rel,
-            "status": card.status,
-            "open": card.is_open,
-            "tags": card.tags,
-            "requires": graph.requires[stem],
-            "required_by": graph.required_by[stem],
-        }
-        for stem, card in sorted(graph.cards.items())
-    ]
-    return json.dumps(
-        {"cards": nodes, "goals": graph.goals(), "leaves": graph.leaves(), "cycles": graph.cycles},
-        indent=2,
-    )
-
-
-def _quote_dot(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def to_dot(graph: Graph, stems: set[str] | None = None, urls: dict[str, str] | None = None) -> str:
-    """Graphviz source; `urls` makes nodes clickable in the SVG Graphviz renders."""
-    keep = set(graph.cards) if stems is None else stems
-    lines = [
-        "digraph cards {",
-        "  rankdir=LR;",
-        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11];',
-        "  edge [arrowsize=0.7];",
-    ]
-    for stem in sorted(keep):
-        card = graph.cards[stem]
-        attrs = {
-            "label": card.title or stem,
-            "tooltip": f"{stem} ({card.status_label})",
-            "class": f"cardbook-node status-{card.status_label}" + (" open" if card.is_open else " closed"),
-            "id": f"card-{stem}",
-        }
-        if urls and stem in urls:
-            attrs["URL"] = urls[stem]
-            attrs["target"] = "_top"
-        rendered = ", ".join(f"{key}={_quote_dot(value)}" for key, value in attrs.items())
-        lines.append(f"  {_quote_dot(stem)} [{rendered}];")
-    for stem in sorted(keep):
-        for need in graph.requires[stem]:
-            if need in keep:
-                lines.append(f"  {_quote_dot(stem)} -> {_quote_dot(need)};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
-
-def to_mermaid(graph: Graph) -> str:
-    ids = {stem: f"c{index}" for index, stem in enumerate(sorted(graph.cards))}
-    lines = ["flowchart LR"]
-    for stem in sorted(graph.cards):
-        card = graph.cards[stem]
-        label = (card.title or stem).replace('"', "#quot;")
-        lines.append(f'  {ids[stem]}["{label}"]:::{"open" if card.is_open else "closed"}')
-    for stem in sorted(graph.cards):
-        for need in graph.requires[stem]:
-            lines.append(f"  {ids[stem]} --> {ids[need]}")
-    lines.append("  classDef open fill:#fff3cd,stroke:#b58900")
-    lines.append("  classDef closed fill:#d4edda,stroke:#2e7d32")
-    return "\n".join(lines) + "\n"
-
-
-def next_report(graph: Graph) -> str:
-    """What a person runs each morning: goals, leaves and each goal's chain."""
-    out: list[str] = []
-
-    def label(stem: str) -> str:
-        card = graph.cards[stem]
-        mark = "[ ]" if card.is_open else "[x]"
-        return f"{mark} {stem}: {card.title} ({card.status_label})"
-
-    goals, leaves = graph.goals(), graph.leaves()
-    out.append(f"Goals ({len(goals)}):")
-    out.extend(f"  {label(stem)}" for stem in goals) if goals else out.append("  none")
-    out.append("")
-    out.append(f"Leaves, ready to work on ({len(leaves)}):")
-    out.extend(f"  {label(stem)}" for stem in leaves) if leaves else out.append("  none")
-    for goal in goals:
-        out.append("")
-        out.append(f"Chain of {goal}:")
-        for depth, stem, repeat in graph.chain(goal):
-            suffix = " (see above)" if repeat and graph.requires[stem] else ""
-            out.append("  " + "    " * depth + label(stem) + suffix)
-    return "\n".join(out) + "\n"

@@ -58,8 +58,6 @@ class OutputFile:
 class TangleResult:
     files: dict[str, OutputFile]
     fences: dict[str, list[Fence]]
-    fence_files: dict[tuple[str, int], list[str]]
-    chunk_fences: dict[str, list[tuple[str, int]]]
     problems: list[Problem]
 
 
@@ -293,7 +291,6 @@ def tangle(runbook: Runbook, graph: Graph) -> TangleResult:
         _check_order(graph, name, blocks, problems)
     expander = _Expander(found.blocks, settings.annotate, problems)
     files: dict[str, OutputFile] = {}
-    fence_files: dict[tuple[str, int], list[str]] = {}
     for path in sorted(found.targets):
         name = found.targets[path]
         style = comment_style(settings, path) if settings.annotate else None
@@ -313,20 +310,11 @@ def tangle(runbook: Runbook, graph: Graph) -> TangleResult:
         if lines is None:
             continue
         files[path] = _assemble(path, style, lines, cards)
-        for segment in files[path].segments:
-            targets = fence_files.setdefault((segment.stem, segment.fence_line), [])
-            if path not in targets:
-                targets.append(path)
     unused = set(found.blocks) - expander.used - set(found.targets.values())
     for name in sorted(unused):
         block = found.blocks[name][0]
         problems.append(warning(block.card.rel, block.fence.line, f"chunk #{name} is not used by any file"))
-    chunk_fences = {
-        name: [(block.card.stem, block.fence.line) for block in blocks]
-        for name, blocks in found.blocks.items()
-        if name not in found.targets
-    }
-    return TangleResult(files, found.fences, fence_files, chunk_fences, problems)
+    return TangleResult(files, found.fences, problems)
 
 
 def _assemble(

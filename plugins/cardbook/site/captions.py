@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from cardbook.core.cards import Card
+from cardbook.core.fences import FENCE_LINE
 from cardbook.core.tangle import TangleResult
 
 from .context import PageContext
@@ -44,16 +45,23 @@ class FenceIndex:
     tangled: TangleResult
     file_parts: dict[str, list[BlockRef]] = field(init=False)
     chunk_parts: dict[str, list[BlockRef]] = field(init=False)
+    fence_files: dict[tuple[str, int], list[str]] = field(init=False)  # (card, fence line) -> files
 
     def __post_init__(self) -> None:
         self.file_parts = _parts_of_files(self.tangled)
-        self.chunk_parts = {
-            name: [BlockRef(stem, line) for stem, line in refs]
-            for name, refs in self.tangled.chunk_fences.items()
-        }
+        self.chunk_parts = {}
+        for stem, fences in self.tangled.fences.items():  # the cards in tangle order
+            for fence in fences:
+                if fence.id is not None and fence.id not in self.tangled.files:
+                    self.chunk_parts.setdefault(fence.id, []).append(BlockRef(stem, fence.line))
+        self.fence_files = {}
+        for path, output in sorted(self.tangled.files.items()):
+            for segment in output.segments:
+                targets = self.fence_files.setdefault((segment.stem, segment.fence_line), [])
+                if path not in targets:
+                    targets.append(path)
 
 
-_FENCE_LINE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 
 
 _TITLE_ATTRIBUTE = re.compile(r"(?:^|[\s{])title=")
@@ -102,7 +110,7 @@ def tangling_fences(card: Card, index: FenceIndex) -> list[TanglingFence]:
     for fence in tangled.fences.get(card.stem, []):
         if not fence.tangles:
             continue
-        files = tangled.fence_files.get((card.stem, fence.line), [])
+        files = index.fence_files.get((card.stem, fence.line), [])
         if fence.file is not None:
             name = files[0] if files else fence.file
             parts, title, is_chunk = index.file_parts.get(name, []), name, False
@@ -123,7 +131,7 @@ def title_fences(markdown: str, offset: int, card: Card, index: FenceIndex) -> s
     lines = markdown.split("\n")
     for fence in tangling_fences(card, index):
         position = fence.line - offset - 1
-        match = _FENCE_LINE.match(lines[position]) if 0 <= position < len(lines) else None
+        match = FENCE_LINE.match(lines[position]) if 0 <= position < len(lines) else None
         if match is not None:  # None: another plugin changed the page; leave it alone
             lines[position] = match["indent"] + match["fence"] + _with_title(match["info"], fence.title)
     return "\n".join(lines)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cardbook.core.cards import Card
-from cardbook.core.graph import Graph
 from cardbook.core.tangle import TangleResult
 
 from .context import PageContext
@@ -93,22 +92,6 @@ def card_header(
     )
 
 
-def _distances(graph: Graph, stem: str, depth: int) -> dict[str, int]:
-    """Signed distance of each neighbour: prerequisites negative, dependents positive."""
-    found = {stem: 0}
-    for links, sign in ((graph.requires, -1), (graph.required_by, 1)):
-        frontier = [stem]
-        for level in range(1, depth + 1):
-            following = []
-            for current in frontier:
-                for other in links.get(current, []):
-                    if other not in found:
-                        found[other] = sign * level
-                        following.append(other)
-            frontier = sorted(following)
-    return found
-
-
 def graph_node(card: Card, column: int, href: str | None, styles: Mapping[str, StatusStyle]) -> Node:
     return Node(
         id=card.stem,
@@ -126,7 +109,7 @@ def neighbourhood_svg(
 ) -> str:
     """The card, two levels of prerequisites on its left and of dependents on its right."""
     graph, links, page_url, styles = ctx.graph, ctx.links, ctx.page_url, ctx.styles
-    distances = _distances(graph, stem, NEIGHBOURHOOD_DEPTH)
+    distances = graph.neighbourhood(stem, NEIGHBOURHOOD_DEPTH)
     if len(distances) == 1:
         return ""
     by_column: dict[int, list[str]] = {}

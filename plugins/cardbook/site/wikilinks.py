@@ -18,6 +18,8 @@ from urllib.parse import quote
 from cardbook.core.problems import Problem, warning
 from cardbook.core.suggest import did_you_mean
 
+from .urls import relative_url
+
 # One pass over the text, in C: each match is a whole fenced block, a whole code span, a run
 # of backticks that opens no span, a whole HTML comment, or a wiki-link; only the last kind is
 # kept. A fence closes with at least as many of its character on a line of their own (or
@@ -146,16 +148,6 @@ def resolve(
     return ResolvedLink(candidates[0], anchor, link.text or title)
 
 
-def relative_path(target: str, start_dir: str) -> str:
-    """posixpath.relpath for paths inside docs_dir, without its os.getcwd() per call."""
-    target_parts = target.split("/")
-    base_parts = [part for part in start_dir.split("/") if part]
-    common = 0
-    while common < min(len(base_parts), len(target_parts) - 1) and base_parts[common] == target_parts[common]:
-        common += 1
-    return "/".join([".."] * (len(base_parts) - common) + target_parts[common:])
-
-
 def rewrite_wikilinks(
     text: str,
     *,
@@ -199,7 +191,8 @@ def rewrite_wikilinks(
             out.append(placeholder_token(len(placeholders)))
             placeholders.append(resolved)
             continue
-        href = quote(relative_path(resolved.target, page_dir)) if resolved.target else ""
+        base = page_dir + "/" if page_dir else ""  # the folder of the page holding the link
+        href = quote(relative_url(resolved.target, base)) if resolved.target else ""
         href += "#" + resolved.anchor if resolved.anchor else ""
         out.append(f"[{markdown_text(resolved.label)}]({href})")
     out.append(text[previous:])
