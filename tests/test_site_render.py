@@ -281,11 +281,3 @@ def test_parts_in_the_same_card_point_up_and_down(tmp_path: Path) -> None:
     )
     assert f'before <a href="#cardbook-block-{second}">the part below</a>' in out
     assert f'after <a href="#cardbook-block-{first}">the part above</a>' in out
-
-
-def test_the_plugin_config_knows_every_option_the_core_knows() -> None:
-    """The same options feed the CLI (config.KNOWN_KEYS) and the site (CardbookConfig)."""
-    from cardbook.core.settings import KNOWN_KEYS
-    from cardbook.site.mkdocs_plugin import CardbookConfig
-
-    assert {key for key, _ in CardbookConfig._schema} | {"enabled"} == set(KNOWN_KEYS) | {"enabled"}

@@ -94,6 +94,9 @@ class Settings:
     ) -> Settings:
         """Validate the plugin's options; a wrong one raises ConfigError at its key's line.
 
+        This is cardbook's only option schema: the command line and the MkDocs plugin both get
+        their settings here (the plugin through load_settings, like the command).
+
         `line` is the plugin entry's line, `lines` the line of each option key; `rest` passes
         the facts read from the rest of mkdocs.yml (site_dir, markdown_extensions)."""
         where = _relative_name(config_file, root) if config_file else "mkdocs.yml"
@@ -103,6 +106,8 @@ class Settings:
             at = lines.get(key, line) if key else line
             return lambda message: ConfigError(error(where, at, f"plugin {PLUGIN_NAME}: {message}"))
 
+        # An option written with no value (`statuses:`) means its default, for every option.
+        values = {key: value for key, value in values.items() if value is not None}
         unknown = sorted(set(values) - set(KNOWN_KEYS))
         if unknown:
             raise failing(unknown[0])(f"unknown option {', '.join(unknown)} (known: {', '.join(KNOWN_KEYS)})")
@@ -135,7 +140,7 @@ class Settings:
             kwargs["comment_styles"] = _comment_styles(values["comment_styles"], failing("comment_styles"))
         if "aggregator" in values:
             aggregator = values["aggregator"]
-            if aggregator in (None, ""):
+            if aggregator == "":  # turned off
                 kwargs["aggregator"] = ""
             else:
                 kwargs["aggregator"] = _relative_dirs([aggregator], "aggregator", failing("aggregator"))[0]

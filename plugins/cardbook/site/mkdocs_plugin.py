@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from mkdocs.config import base
-from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.livereload import LiveReloadServer
@@ -31,7 +30,7 @@ from cardbook.core.check import CheckResult
 from cardbook.core.disk import LockTimeout
 from cardbook.core.layout import layout_problems, raise_first
 from cardbook.core.problems import ConfigError, Problem, plural
-from cardbook.core.settings import DEFAULT_SANDBOX_PATHS, Settings, load_settings
+from cardbook.core.settings import Settings, load_settings
 from cardbook.core.tangle import TangleResult
 from cardbook.pipeline import load_and_check
 
@@ -61,19 +60,19 @@ class CardParts:
     title_bars: list[tuple[str, str]]  # each tangling block's title bar: (as rendered, with caption)
 
 
-class CardbookConfig(base.Config):
-    card_roots = c.Type(list, default=["docs/how-to"])
-    output_roots = c.Type(list, default=["nix"])
-    statuses = c.Type(dict, default={"active": "open", "done": "closed"})
-    annotate = c.Type(bool, default=True)
-    comment_styles = c.Type(dict, default={})
-    aggregator = c.Type(str, default="nix/default.nix")
-    graphs = c.Type(bool, default=True)
-    nix_sandbox = c.Type(bool, default=True)
-    nix_sandbox_paths = c.Type(list, default=list(DEFAULT_SANDBOX_PATHS))
+class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: see load_config
+    def load_config(
+        self, options: dict[str, Any], config_file_path: str | None = None
+    ) -> tuple[list[Any], list[Any]]:
+        """Keep the options as written; cardbook's own schema validates them in on_config.
 
+        The `cardbook` command reads the same entry of mkdocs.yml with the same schema
+        (core.settings), so the site and the command accept and refuse exactly the same
+        options, each problem reported at its own line. MkDocs handles `enabled` itself."""
+        self.config = base.LegacyConfig((), config_file_path=config_file_path)
+        self.options = dict(options)
+        return [], []
 
-class CardbookPlugin(BasePlugin[CardbookConfig]):
     def __init__(self) -> None:
         self.serving = False
         self.dot = DotRenderer()  # kept across `mkdocs serve` rebuilds: its memory cache too
@@ -126,8 +125,9 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         assert self.settings is not None
-        # Reading the cards makes many objects and frees none: the cyclic collector would
-        # only walk them again and again (as in the CLI, which keeps it off altogether).
+        # Reading the cards makes many objects and frees none: the cyclic collector would only
+        # walk them again and again. It is off only for this call and restored before MkDocs
+        # goes on (no process-wide state outlives our own code; no gc.freeze of others' objects).
         collecting = gc.isenabled()
         gc.disable()
         try:
@@ -137,12 +137,6 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
         finally:
             if collecting:
                 gc.enable()
-        # The cards, graph and tangle stay alive until the build ends; without this, every full
-        # collection during the page rendering would walk them again (about 0.2 s at 1000
-        # cards). Frozen objects are only skipped by the collector, never lost: on_post_build
-        # and on_build_error unfreeze them, so `mkdocs serve` rebuilds leak nothing. (Freezing is
-        # process-wide: objects another plugin froze during the build are unfrozen with ours.)
-        gc.freeze()
         tangled = self.result.tangled
         problems = self.result.problems  # the card, graph and tangle problems of `cardbook check`
         self.tangled = tangled
@@ -406,12 +400,6 @@ class CardbookPlugin(BasePlugin[CardbookConfig]):
         nodes, edges = overview.overview_nodes(self._context(page_url))
         svg = layered_svg(nodes, edges, label="The runbook's cards", vertical=True, sweeps=8)
         return overview.overview_graph_figure(svg, note or "Drawn by cardbook: Graphviz is not installed.")
-
-    def on_post_build(self, *, config: MkDocsConfig) -> None:
-        gc.unfreeze()
-
-    def on_build_error(self, *, error: Exception) -> None:
-        gc.unfreeze()
 
     def on_shutdown(self) -> None:
         self.dot.close()
