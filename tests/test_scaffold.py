@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cardbook.cards import load_runbook
-from cardbook.config import load_settings
 
-from cardbook.scaffold import title_from_stem, yaml_scalar
+from cardbook.core.cards import load_runbook
+from cardbook.core.settings import load_settings
+from cardbook.start_new import title_from_stem, yaml_scalar
 from helpers import card, run_cardbook, write_tree
 
 EXIT_OK, EXIT_USAGE = 0, 2

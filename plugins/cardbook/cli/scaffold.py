@@ -1,7 +1,7 @@
 """`cardbook init` and `cardbook new`: start a runbook, add a card.
 
-The logic is in cardbook/scaffold.py; this module parses the arguments and prints. cli/main.py
-registers COMMANDS; this module does not import cli/main.py, so there is no import cycle.
+The logic is in cardbook/start_new.py and start_init.py; this module parses the arguments
+and prints. cli/main.py registers COMMANDS; this module does not import cli/main.py.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def new_command(stem: str, requires: tuple[str, ...], title: str | None, config_
 
     Prints where the new card sits in the graph. Never overwrites a file."""
     from cardbook.core.settings import load_settings
-    from cardbook.scaffold import create_card, position_of, refuse_from_a_subfolder
+    from cardbook.start_new import create_card, position_of, refuse_from_a_subfolder
 
     if config_file is not None and not config_file.is_file():
         raise ConfigError(Problem(str(config_file), 1, "error", "config file does not exist"))
@@ -86,7 +86,7 @@ def init_command(directory: str) -> None:
 
     Writes mkdocs.yml, docs/index.md, a first card and the file it tangles into; refuses,
     writing nothing, if any of them exists."""
-    from cardbook.scaffold import init_runbook
+    from cardbook.start_init import init_runbook
 
     here = Path(directory)
     shown_as = "" if here == Path(".") else here.as_posix().rstrip("/") + "/"
