@@ -341,8 +341,8 @@ def test_a_missing_build_users_group_is_one_line_saying_what_to_change(tmp_path:
     assert result.stderr.splitlines() == [
         "error: nix: skipped: Nix is set up to build as the users of group 'cardbook-test-no-such-group', "
         "which does not exist: create that group and its build users (Debian: apt-get install "
-        "nix-setup-systemd), or build single-user as root with `build-users-group =` in /etc/nix/nix.conf "
-        "(see the Nix setup page)"
+        "nix-setup-systemd), or build single-user as root with `build-users-group =` in NIX_CONFIG (it "
+        "overrides nix.conf, and sets the group now) (see the Nix setup page)"
     ]
     assert "docs/how-to" not in result.stdout  # not Nix's raw error at every card
 
@@ -424,3 +424,91 @@ def test_no_skip_makes_a_card_that_cannot_be_built_here_fail(tmp_path: Path) -> 
         "docs/how-to/hello.md:4: error: not built: needs <nixpkgs>, which is not in the Nix search path "
         "(--no-skip makes this an error)"
     ) in strict.stdout.splitlines()
+
+
+# Found by an outside probe of the first hour ----------------------------------------------
+
+
+@pytest.mark.parametrize("site_dir", ["{root}/nix/x", "../{name}/nix/site", "nixlink/site", "."])
+def test_site_dir_in_an_output_root_however_it_is_written(tmp_path: Path, site_dir: str) -> None:
+    root = project(tmp_path / "book")
+    (root / "nixlink").symlink_to("nix")
+    written = site_dir.format(root=root, name=root.name)
+    (root / "mkdocs.yml").write_text(f"site_dir: {written}\n" + (root / "mkdocs.yml").read_text())
+    result = run_cardbook(["check"], root)
+    assert result.returncode == EXIT_USAGE
+    assert "mkdocs.yml:1: error: " in result.stderr and "inside" in result.stderr
+
+
+def test_check_of_a_generated_folder_reports_the_drift_there(tmp_path: Path) -> None:
+    root = drifted(tmp_path)
+    for paths in (["nix"], ["nix/hello.nix"], ["docs"]):
+        result = run_cardbook(["check", *paths], root)
+        assert result.returncode == EXIT_PROBLEMS, paths
+        assert "nix/hello.nix:4 is out of date with this card" in result.stdout, paths
+
+
+def test_new_refuses_a_card_root_with_a_typo(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    assert run_cardbook(["tangle"], root).returncode == EXIT_OK  # generated files exist: not a new book
+    config = (root / "mkdocs.yml").read_text().replace("[docs/how-to]", "[runbooks/ops]")
+    (root / "mkdocs.yml").write_text(config)
+    before = snapshot(root)
+    result = run_cardbook(["new", "x"], root)
+    assert result.returncode == EXIT_USAGE and "card root runbooks/ops does not exist" in result.stderr
+    assert snapshot(root) == before
+
+
+def test_a_duplicate_stem_is_reported_as_such_not_as_no_cards(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    assert run_cardbook(["tangle"], root).returncode == EXIT_OK
+    write_tree(root, {"docs/hello.md": "# Another hello\n"})
+    result = run_cardbook(["check"], root)
+    assert result.returncode == EXIT_PROBLEMS
+    assert "docs/how-to/hello.md:1: error: duplicate stem 'hello'" in result.stdout
+    assert "no cards under card_roots" not in result.stderr
+
+
+def test_commands_run_from_a_subfolder_name_the_runbooks_config(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    for command in (["check"], ["tangle"], ["next"], ["new", "x"]):
+        result = run_cardbook(command, root / "docs/how-to")
+        assert result.returncode == EXIT_USAGE, command
+        assert result.stderr.startswith(
+            "../../mkdocs.yml:1: error: this runbook's config is ../../mkdocs.yml, not in this folder"
+        ), command
+    assert not (root / "docs/how-to/docs").exists()
+
+
+def test_a_check_block_without_build_never_runs_and_says_so(tmp_path: Path) -> None:
+    body = fence("```sh {.check}", "false")
+    root = project(tmp_path, files={"docs/how-to/lonely.md": card(title="L", body=body)})
+    assert run_cardbook(["tangle"], root).returncode == EXIT_OK
+    result = run_cardbook(["check"], root)
+    assert "docs/how-to/lonely.md:5: warning: this {.check} block never runs" in result.stdout
+
+
+def test_build_needs_every_writer_of_its_file_not_only_a_chunk_author(tmp_path: Path) -> None:
+    files = {
+        "docs/how-to/port.md": card(title="Port", body=fence("```nix {#port}", "5432")),
+        "docs/how-to/backup.md": card(
+            title="Backup", requires=["port"], body=fence("```nix {file=nix/b.nix}", "<<port>>")
+        ),
+        "docs/how-to/unit.md": card(title="Unit", requires=["port"], extra="build: nix/b.nix"),
+    }
+    result = run_cardbook(["check"], project(tmp_path, files=files))
+    assert "build: nix/b.nix is written by backup, which this card does not require" in result.stdout
+
+
+@needs_nix
+def test_nix_setup_advice_names_nix_config_when_it_sets_the_group(tmp_path: Path) -> None:
+    root = project(tmp_path, files={"docs/how-to/hello.md": BUILDABLE})
+    assert run_cardbook(["tangle"], root).returncode == EXIT_OK
+    config = NIX_CONFIG + "\nbuild-users-group = cardbook-test-no-such-group"
+    result = nix_run(root, "--format", "json", nix_config=config)
+    assert result.returncode == EXIT_USAGE
+    assert "`build-users-group =` in NIX_CONFIG (it overrides nix.conf" in result.stderr
+    document = json.loads(result.stdout)
+    assert document["cards"] == 1 and document["nix"]["unavailable"].startswith("Nix is set up")
+    github = nix_run(root, "--format", "github", nix_config=config)
+    assert github.stdout.startswith("::error title=cardbook::nix: skipped: Nix is set up")

@@ -373,7 +373,7 @@ def test_new_refuses_to_overwrite_a_card(tmp_path: Path) -> None:
 def test_new_refuses_a_file_where_the_card_root_should_be(tmp_path: Path) -> None:
     root = runbook_with(tmp_path, {"docs/how-to": "a file\n"})
     refused(
-        ["new", "db"], root, "docs/how-to:1: error: not a folder: the new card would be docs/how-to/db.md"
+        ["new", "db"], root, "mkdocs.yml:3: error: card root docs/how-to is not a folder"
     )
 
 
@@ -383,7 +383,7 @@ def test_new_refuses_to_run_in_a_subfolder_of_a_runbook(tmp_path: Path) -> None:
         ["new", "app"],
         root / "docs/how-to",
         "../../mkdocs.yml:1: error: this runbook's config is ../../mkdocs.yml, not in this folder: "
-        "run cardbook new in ../.., or pass -f ../../mkdocs.yml",
+        "run cardbook in ../.., or pass -f ../../mkdocs.yml",
     )
 
 

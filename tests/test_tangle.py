@@ -245,7 +245,11 @@ def test_an_unused_chunk_is_a_warning(tmp_path: Path, today: dt.date) -> None:
 def test_fences_without_file_or_id_are_left_alone(tmp_path: Path, today: dt.date) -> None:
     body = fence("```nix", "{ example }") + fence("```", "<<nope>>") + fence("```sh {.check}", "true")
     result = tangled(tmp_path, today, {A: card(body=body)})
-    assert (messages(result), result.tangled.files) == ([], {})
+    never_runs = (
+        "docs/how-to/a.md:11: warning: this {.check} block never runs: checks run on what the card's "
+        "`build:` builds (cardbook check --nix); add `build:` to the card, or drop .check"
+    )
+    assert (messages(result), result.tangled.files) == ([never_runs], {})
 
 
 def test_one_file_from_two_differently_named_blocks_is_an_error(tmp_path: Path, today: dt.date) -> None:

@@ -20,6 +20,7 @@ import yaml
 from cardbook.core.cards import SECTION_STEMS, Runbook, load_runbook
 from cardbook.core.disk import atomic_write, runbook_lock
 from cardbook.core.graph import Graph
+from cardbook.core.layout import layout_problems, raise_first
 from cardbook.core.problems import ConfigError, error
 from cardbook.core.settings import Settings
 from cardbook.core.suggest import did_you_mean
@@ -104,25 +105,6 @@ def blocking_parent(root: Path, rel: str) -> str | None:
     return None
 
 
-def refuse_from_a_subfolder(cwd: Path) -> None:
-    """Without -f, `cardbook new` reads ./mkdocs.yml. Run from a folder inside a runbook that has
-    none, it would start a second runbook there (docs/docs/how-to/...): refuse, naming the real one."""
-    if (cwd / "mkdocs.yml").is_file():
-        return
-    for folder in cwd.resolve().parents:
-        config = folder / "mkdocs.yml"
-        if config.is_file():
-            shown = os.path.relpath(config, cwd.resolve())
-            raise ConfigError(
-                error(
-                    shown,
-                    1,
-                    f"this runbook's config is {shown}, not in this folder: run cardbook new in "
-                    f"{os.path.dirname(shown)}, or pass -f {shown}",
-                )
-            )
-
-
 def _requirement_stem(written: str) -> str:
     name = written.strip().rstrip("/").rsplit("/", 1)[-1]
     return name[:-3] if name.endswith(".md") else name
@@ -177,6 +159,17 @@ def new_card_text(title: str, status: str, requires: Sequence[str], today: dt.da
     return "\n".join(lines + body) + "\n"
 
 
+def _refuse_a_mistyped_card_root(settings: Settings) -> None:
+    """A missing card root is created for the first card of a new runbook, but not where
+    files cardbook generated exist already: there the card root is more likely mistyped."""
+    from cardbook.core.ondisk import generated_on_disk, read_manifest
+
+    problems = layout_problems(settings)
+    missing_only = all("does not exist" in problem.message for problem in problems)
+    if problems and (not missing_only or generated_on_disk(settings, read_manifest(settings))):
+        raise_first(problems)
+
+
 def plan_new_card(
     settings: Settings,
     stem: str,
@@ -186,6 +179,7 @@ def plan_new_card(
     today: dt.date | None = None,
 ) -> PlannedFile:
     """The card `cardbook new` would write, or a ConfigError saying why it will not."""
+    _refuse_a_mistyped_card_root(settings)
     card_root = settings.card_roots[0]
     stem = plain_stem(stem, card_root)
     rel = f"{card_root}/{stem}.md"

@@ -35,6 +35,10 @@ config_option = click.option(
 def _settings(config_file: Path | None) -> Settings:
     if config_file is not None and not config_file.is_file():
         raise ConfigError(Problem(str(config_file), 1, "error", "config file does not exist"))
+    if config_file is None:
+        from cardbook.core.layout import refuse_from_a_subfolder
+
+        refuse_from_a_subfolder(Path.cwd())
     return load_settings(config_file)
 
 
@@ -61,7 +65,8 @@ def _inside(path: str, folder: str) -> bool:
 
 
 def _under(problem: Problem, paths: tuple[str, ...]) -> bool:
-    return any(_inside(problem.path, p) for p in paths)
+    """A problem about a file or folder asked for: at it, or at the card line behind it."""
+    return any(_inside(problem.path, p) or (problem.subject and _inside(problem.subject, p)) for p in paths)
 
 
 def _relative_paths(paths: Iterable[Path], settings: Settings) -> tuple[str, ...]:
@@ -187,10 +192,12 @@ def check(
         problems = sort_problems([*problems, *report.problems])
         nix_summary = report.summary()
         nix_document = report.as_dict()
-        if report.unavailable:
-            click.echo(f"error: {nix_summary}", err=True)
+        if report.unavailable:  # the machine, not the cards: a setup error (exit status 2)
             if output_format == "json":
-                click.echo(json.dumps({"nix": nix_document}, indent=2))
+                report_problems(problems, len(result.runbook.cards), "json", nix=nix_document)
+            elif output_format == "github":
+                click.echo(f"::error title=cardbook::{_github_escape(nix_summary)}")
+            click.echo(f"error: {nix_summary}", err=True)
             sys.exit(EXIT_USAGE)
     diffs = result.diffs
     if paths:

@@ -62,8 +62,9 @@ def new_command(stem: str, requires: tuple[str, ...], title: str | None, config_
     """Add a card: STEM.md, open, in the first card root.
 
     Prints where the new card sits in the graph. Never overwrites a file."""
+    from cardbook.core.layout import refuse_from_a_subfolder
     from cardbook.core.settings import load_settings
-    from cardbook.start_new import create_card, position_of, refuse_from_a_subfolder
+    from cardbook.start_new import create_card, position_of
 
     if config_file is not None and not config_file.is_file():
         raise ConfigError(Problem(str(config_file), 1, "error", "config file does not exist"))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from .cards import Runbook, load_runbook
 from .graph import Graph, build_graph
 from .layout import fence_extension_problems, layout_problems, no_cards_problems, raise_first
-from .problems import Problem
+from .problems import Problem, warning
 from .settings import Settings
 from .tangle import TangleResult, tangle
 
@@ -48,7 +48,28 @@ def check_cards(
     if layout:
         needs_fences = any("{" in fence.info for fences in tangled.fences.values() for fence in fences)
         raise_first(fence_extension_problems(settings, needs_fences))
-        if not runbook.cards:
+        card_prefixes = tuple(card_root.rstrip("/") + "/" for card_root in settings.card_roots)
+        pages_in_roots = any(
+            page.rel.startswith(card_prefixes) for group in runbook.pages.values() for page in group
+        )
+        if not runbook.cards and not pages_in_roots:  # pages that are no cards report themselves
             raise_first(no_cards_problems(settings))
-    problems = [*runbook.problems, *graph_problems, *tangled.problems]
+    unchecked = _checks_without_build(tangled, runbook)
+    problems = [*runbook.problems, *graph_problems, *tangled.problems, *unchecked]
     return CheckResult(runbook, graph, tangled, problems)
+
+
+def _checks_without_build(tangled: TangleResult, runbook: Runbook) -> list[Problem]:
+    """A {.check} block verifies what the card's `build:` builds: without one it never runs."""
+    return [
+        warning(
+            card.rel,
+            fence.line,
+            "this {.check} block never runs: checks run on what the card's `build:` builds "
+            "(cardbook check --nix); add `build:` to the card, or drop .check",
+        )
+        for stem, fences in tangled.fences.items()
+        if not (card := runbook.cards[stem]).build
+        for fence in fences
+        if fence.is_check
+    ]

@@ -53,14 +53,15 @@ def layout_problems(settings: Settings) -> list[Problem]:
                 )
             else:
                 problems.append(_at(settings, "card_roots", message))
-    site = _normal(settings.site_dir)
+    # Compared as the folders they really are: written absolute, with `..` or through a symlink.
+    site = os.path.realpath(root / settings.site_dir)
     for output_root in settings.output_roots:
-        output = _normal(output_root)
+        output = os.path.realpath(root / output_root)
         if _inside(output, site):
             problems.append(
                 _at(
                     settings,
-                    "output_roots",
+                    "site_dir" if "site_dir" in settings.lines else "output_roots",
                     f"output root {output_root} is inside site_dir {settings.site_dir}: every site build "
                     "empties site_dir and would delete the generated files",
                 )
@@ -117,6 +118,26 @@ def raise_first(problems: list[Problem]) -> None:
     """Configuration errors stop the run before anything is read or written."""
     if problems:
         raise ConfigError(problems[0], more=problems[1:])
+
+
+def refuse_from_a_subfolder(cwd: Path) -> None:
+    """Without -f, every command reads ./mkdocs.yml. Run from a folder inside a runbook, it
+    would see no runbook at all (and `cardbook new` would start a second one there): refuse,
+    naming the real config file."""
+    if (cwd / "mkdocs.yml").is_file():
+        return
+    for folder in cwd.resolve().parents:
+        config = folder / "mkdocs.yml"
+        if config.is_file():
+            shown = os.path.relpath(config, cwd.resolve())
+            raise ConfigError(
+                error(
+                    shown,
+                    1,
+                    f"this runbook's config is {shown}, not in this folder: run cardbook in "
+                    f"{os.path.dirname(shown)}, or pass -f {shown}",
+                )
+            )
 
 
 def _normal(path: str) -> str:

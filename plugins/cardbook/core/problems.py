@@ -19,6 +19,8 @@ class Problem:
     message: str
     # Tool output that explains the problem (a build log tail), printed indented below it.
     detail: str = field(default="", compare=False)
+    # The generated file a problem reported at a card line is about (drift), for `check PATHS`.
+    subject: str = field(default="", compare=False)
 
     def format(self) -> str:
         head = f"{self.path}:{self.line}: {self.severity}: {self.message}"
@@ -27,7 +29,9 @@ class Problem:
         return head + "\n" + "\n".join("    " + line for line in self.detail.splitlines())
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        data = asdict(self)
+        data.pop("subject")
+        return data
 
 
 def error(path: str, line: int, message: str, detail: str = "") -> Problem:

@@ -52,6 +52,10 @@ class OutputFile:
     cards: list[str]
     line_sources: list[Source | None]
     segments: list[Segment] = field(default_factory=list)
+    # The cards of the file's own (file=) blocks, in order, and where the first of them opens:
+    # the file's writers, even when a block holds nothing but chunk references.
+    writers: list[str] = field(default_factory=list)
+    origin: tuple[str, int] | None = None
 
 
 @dataclass
@@ -310,6 +314,9 @@ def tangle(runbook: Runbook, graph: Graph) -> TangleResult:
         if lines is None:
             continue
         files[path] = _assemble(path, style, lines, cards)
+        own = found.blocks[name]
+        files[path].writers = list(dict.fromkeys(block.card.stem for block in own))
+        files[path].origin = (own[0].card.rel, own[0].fence.line)
     unused = set(found.blocks) - expander.used - set(found.targets.values())
     for name in sorted(unused):
         block = found.blocks[name][0]

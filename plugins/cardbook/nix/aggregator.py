@@ -39,7 +39,9 @@ def build_aggregator(
     if check_target(settings, path) is None:
         problems.append(error(settings.config_name, 1, f"aggregator {path!r} is outside the output roots"))
         return None
-    writers = {p: [segment.stem for segment in output.segments] for p, output in files.items()}
+    # A file's writers are the cards of its own (file=) blocks; chunks it uses come from
+    # cards its writers require already, or tangle reported them.
+    writers = {p: output.writers for p, output in files.items()}
     base = PurePosixPath(path).parent
     attributes: list[str] = []
     sources: list[Source | None] = []
@@ -49,8 +51,9 @@ def build_aggregator(
         if card.build not in files:
             problems.append(error(card.rel, line, f"build: {card.build} is not a file any card writes"))
             continue
-        if not any(graph.ordered_before(card.stem, writer) for writer in writers[card.build]):
-            owner = writers[card.build][0]
+        missing = [writer for writer in writers[card.build] if not graph.ordered_before(card.stem, writer)]
+        if missing:
+            owner = missing[0]
             problems.append(
                 error(
                     card.rel,

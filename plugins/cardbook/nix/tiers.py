@@ -47,6 +47,7 @@ class NixReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (card, reason)
     seconds: float = 0.0
     unavailable: str | None = None  # why no Nix tier ran at all
+    not_built: str = ""  # why nothing was built although Nix is there
 
     def as_dict(self) -> dict[str, object]:
         """The tier's outcome for `cardbook check --nix --format json`."""
@@ -57,6 +58,7 @@ class NixReport:
             "skipped": [{"card": card, "reason": reason} for card, reason in self.skipped],
             "seconds": round(self.seconds, 3),
             "unavailable": self.unavailable,
+            "not_built": self.not_built or None,
         }
 
     def summary(self) -> str:
@@ -69,6 +71,8 @@ class NixReport:
             f"{len(self.skipped)} skipped",
         ]
         text = "nix: " + ", ".join(parts) + f" in {self.seconds:.1f} s"
+        if self.not_built:
+            text += f" (nothing built: {self.not_built})"
         reasons = sorted({reason for _, reason in self.skipped})
         if reasons:
             text += " (skipped: " + "; ".join(reasons) + ")"
@@ -93,10 +97,13 @@ def setup_failure(stderr: str) -> str | None:
     """What to change on this machine, when Nix failed because of its own setup."""
     found = _NO_BUILD_GROUP.search(stderr)
     if found is not None:
+        where = "/etc/nix/nix.conf"
+        if "build-users-group" in os.environ.get("NIX_CONFIG", ""):
+            where = "NIX_CONFIG (it overrides nix.conf, and sets the group now)"
         return (
             f"Nix is set up to build as the users of group '{found['group']}', which does not exist: "
             "create that group and its build users (Debian: apt-get install nix-setup-systemd), or build "
-            "single-user as root with `build-users-group =` in /etc/nix/nix.conf (see the Nix setup page)"
+            f"single-user as root with `build-users-group =` in {where} (see the Nix setup page)"
         )
     found = _NO_DAEMON.search(stderr)
     if found is not None:
@@ -422,6 +429,8 @@ def run_nix_tiers(check: CheckResult, *, build: bool = True, no_skip: bool = Fal
         report.problems.extend(parse_problems)
         if build and not parse_problems and not check.errors:
             build_tier(settings, check, report)
+        elif build:
+            report.not_built = "the cards have errors" if check.errors else "a generated file does not parse"
     except NixSetupError as exc:
         report.unavailable = str(exc)
         report.problems.clear()
