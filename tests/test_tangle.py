@@ -518,3 +518,68 @@ def test_segments_without_annotations(tmp_path: Path, today: dt.date) -> None:
         Segment("b", B, 13, "deep", 5, 5),
         Segment("a", A, 5, "nix/a.nix", 6, 7),
     ]
+
+
+# Parity with Entangled: inputs the two tools would otherwise write differently -----------------
+
+
+@pytest.mark.parametrize(
+    ("info", "repeated"),
+    [("```nix {file=nix/a.nix file=nix/b.nix}", "file="), ("```nix {#one #two}", "#id")],
+)
+def test_a_fence_with_a_repeated_attribute_is_an_error(
+    tmp_path: Path, today: dt.date, info: str, repeated: str
+) -> None:
+    body = fence(info, "x") + fence("```nix {file=nix/c.nix}", "<<one>>", "<<two>>")
+    problems = messages(tangled(tmp_path, today, {A: card(body=body)}))
+    assert (
+        f"{A}:5: error: the fence has {repeated} twice: keep one (tools disagree on which wins)" in problems
+    )
+
+
+@pytest.mark.parametrize("breaker", ["\r", "\v", "\f", "\x1c", "\x1e", "\x85", "\u2028"])
+def test_a_line_breaking_character_inside_a_block_line_is_an_error(
+    tmp_path: Path, today: dt.date, breaker: str
+) -> None:
+    body = fence("```nix {file=nix/a.nix}", "first", f"c{breaker}d")
+    problems = messages(tangled(tmp_path, today, {A: card(body=body)}))
+    assert any(
+        problem.startswith(f"{A}:7: error: this line holds the character {breaker!r}") for problem in problems
+    ), problems
+
+
+def test_a_crlf_card_is_not_a_line_breaking_character(tmp_path: Path, today: dt.date) -> None:
+    body = fence("```nix {file=nix/a.nix}", "a", "b").replace("\n", "\r\n")
+    assert messages(tangled(tmp_path, today, {A: card(body=body)})) == []
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o7777
+
+
+def test_mode_makes_a_tangled_script_executable_and_is_never_loosened(tmp_path: Path) -> None:
+    body = fence("```sh {file=nix/run.sh mode=0755}", "#!/bin/sh", "echo hi")
+    write_tree(tmp_path, {A: card(body=body)})
+    assert run_cardbook(["tangle"], tmp_path).returncode == 0
+    script = tmp_path / "nix/run.sh"
+    assert mode(script) == 0o755
+    script.chmod(0o644)  # a checkout or an editor dropped the execute bits: drift, then fixed
+    checked = run_cardbook(["check"], tmp_path)
+    assert checked.returncode == 1
+    assert f"{A}:5: error: nix/run.sh: its mode is 0644, the card asks for mode=0755" in checked.stdout
+    assert run_cardbook(["tangle"], tmp_path).stdout == "1 file: 1 written, 0 unchanged, 0 removed\n"
+    assert mode(script) == 0o755
+    script.chmod(0o700)  # tightened by hand: kept
+    assert run_cardbook(["check"], tmp_path).returncode == 0
+    assert run_cardbook(["tangle"], tmp_path).returncode == 0
+    assert mode(script) == 0o700
+
+
+def test_a_bad_or_conflicting_mode_is_an_error(tmp_path: Path, today: dt.date) -> None:
+    body = fence("```sh {file=nix/a.sh mode=755x}", "a") + fence("```sh {file=nix/b.sh mode=0755}", "b")
+    body += fence("```sh {file=nix/b.sh mode=0700}", "c")
+    problems = messages(tangled(tmp_path, today, {A: card(body=body)}))
+    assert f"{A}:5: error: mode=755x is not an octal mode like 0755" in problems
+    assert (
+        f"{A}:11: error: mode=0700 differs from 0755, asked for nix/b.sh by another of its blocks" in problems
+    )

@@ -51,10 +51,13 @@ def atomic_write(path: Path, text: str) -> None:
     atomic_write_many({path: text})
 
 
-def atomic_write_many(files: dict[Path, str]) -> None:
+def atomic_write_many(files: dict[Path, str], modes: dict[Path, int] | None = None) -> None:
     """Write each file atomically: every temporary file first, one sync for the whole batch
     (as durable as an fsync per file, and a thousand times cheaper for a thousand files),
-    then the renames. Interrupted anywhere, each target holds its old or its new content."""
+    then the renames. Interrupted anywhere, each target holds its old or its new content.
+
+    A file keeps its mode, or gets the one in `modes`; a new file otherwise gets the umask's."""
+    modes = modes or {}
     temps: list[tuple[str, Path]] = []
     try:
         for path, text in files.items():
@@ -66,7 +69,10 @@ def atomic_write_many(files: dict[Path, str]) -> None:
                 if len(files) == 1:
                     stream.flush()
                     os.fsync(stream.fileno())
-            mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
+            if path in modes:
+                mode = modes[path]
+            else:
+                mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
             os.chmod(temp, mode)
         if len(files) > 1:
             os.sync()

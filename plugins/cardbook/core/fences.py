@@ -28,6 +28,9 @@ _ATTRIBUTE = re.compile(
     re.VERBOSE,
 )
 _BRACELESS_FILE = re.compile(r"(?:^|\s)file=")
+# Characters Python's splitlines (and so Entangled) breaks lines at, besides \n; a CRLF line
+# ending is stripped before this applies.
+LINE_BREAKERS = re.compile("[\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,22 @@ def parse_info(
     return lang, chunk_id, attributes.get("file"), tuple(classes), attributes
 
 
+def repeated_attribute(info: str) -> str | None:
+    """`#id` or `key=` when the fence's braces hold it twice (Entangled keeps the first)."""
+    brace = info.find("{")
+    if brace == -1:
+        return None
+    seen: set[str] = set()
+    for match in _ATTRIBUTE.finditer(info[brace + 1 : info.rfind("}")]):
+        name = "#id" if match["id"] else f"{match['key']}=" if match["key"] else None
+        if name is None:
+            continue
+        if name in seen:
+            return name
+        seen.add(name)
+    return None
+
+
 def parse_fences(text: str, first_line: int, rel: str, problems: list[Problem]) -> list[Fence]:
     """Every fenced block of `text` (a card body starting at file line `first_line`)."""
     fences: list[Fence] = []
@@ -153,6 +172,23 @@ def parse_fences(text: str, first_line: int, rel: str, problems: list[Problem]) 
         result = Fence(
             opening, indent, info.strip(), lang, chunk_id, target, classes, attributes, tuple(body)
         )
+        if result.tangles:
+            repeated = repeated_attribute(info)
+            if repeated is not None:
+                message = f"the fence has {repeated} twice: keep one (tools disagree on which wins)"
+                problems.append(error(rel, opening, message))
+                continue
+            for offset, line in enumerate(body):
+                breaker = LINE_BREAKERS.search(line)
+                if breaker is not None:
+                    problems.append(
+                        error(
+                            rel,
+                            opening + 1 + offset,
+                            f"this line holds the character {breaker.group()!r}, which other tools "
+                            "(Entangled, Python's splitlines) read as a line break: remove it",
+                        )
+                    )
         if not closed:
             if result.tangles or result.is_check:
                 problems.append(error(rel, opening, "code fence is never closed"))

@@ -56,6 +56,7 @@ class OutputFile:
     # the file's writers, even when a block holds nothing but chunk references.
     writers: list[str] = field(default_factory=list)
     origin: tuple[str, int] | None = None
+    mode: int | None = None  # a fence's mode=0755: the permissions the file must have
 
 
 @dataclass
@@ -283,6 +284,35 @@ class _Expander:
         return True
 
 
+_MODE = re.compile(r"0?[0-7]{3}")
+
+
+def _file_mode(path: str, blocks: list[Block], problems: list[Problem]) -> int | None:
+    """The mode the file's own blocks ask for with `mode=0755` (as Entangled reads it)."""
+    mode: int | None = None
+    for block in blocks:
+        written = block.fence.attributes.get("mode")
+        if written is None:
+            continue
+        if not _MODE.fullmatch(written):
+            problems.append(
+                error(block.card.rel, block.fence.line, f"mode={written} is not an octal mode like 0755")
+            )
+            continue
+        value = int(written, 8)
+        if mode is not None and value != mode:
+            problems.append(
+                error(
+                    block.card.rel,
+                    block.fence.line,
+                    f"mode={written} differs from {mode:04o}, asked for {path} by another of its blocks",
+                )
+            )
+            continue
+        mode = value
+    return mode
+
+
 def _indented(indent: str, text: str) -> str:
     return (indent + text) if indent and text.strip() else text
 
@@ -317,6 +347,7 @@ def tangle(runbook: Runbook, graph: Graph) -> TangleResult:
         own = found.blocks[name]
         files[path].writers = list(dict.fromkeys(block.card.stem for block in own))
         files[path].origin = (own[0].card.rel, own[0].fence.line)
+        files[path].mode = _file_mode(path, own, problems)
     unused = set(found.blocks) - expander.used - set(found.targets.values())
     for name in sorted(unused):
         block = found.blocks[name][0]
