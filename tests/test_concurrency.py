@@ -300,3 +300,29 @@ def test_mkdocs_build_and_cardbook_tangle_started_together(
         print(
             f"\nmkdocs build and cardbook tangle started together: one waited in {waited} of {ROUNDS} rounds"
         )
+
+
+def test_the_lock_timeout_is_cardbooks_own_exception(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A caller catching TimeoutError for its own reasons must not swallow cardbook's."""
+    root, _ = project(tmp_path, n=1)
+    monkeypatch.setattr(output, "LOCK_TIMEOUT", 0.1)
+    with output.runbook_lock(Settings(root=root)), pytest.raises(output.LockTimeout) as raised:  # noqa: SIM117
+        with output.runbook_lock(Settings(root=root)):
+            pass
+    assert not isinstance(raised.value, TimeoutError)
+
+
+def test_calling_the_command_in_process_leaves_the_collector_as_it_was(tmp_path: Path) -> None:
+    """Library code sets no process-wide state: only the console script turns the collector off."""
+    import gc
+
+    root, _ = project(tmp_path, n=2)
+    assert gc.isenabled()
+    previous = Path.cwd()
+    try:
+        os.chdir(root)
+        result = CliRunner().invoke(cli.main, ["tangle"])
+    finally:
+        os.chdir(previous)
+    assert result.exit_code == 0, result.output
+    assert gc.isenabled() and gc.get_freeze_count() == 0
