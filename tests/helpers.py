@@ -25,6 +25,17 @@ def write_tree(root: Path, files: Mapping[str, str | bytes]) -> Path:
     return root
 
 
+# A derivation that builds without nixpkgs: /bin/sh writes one line into $out.
+HELLO_DERIVATION = (
+    "derivation {",
+    '  name = "hello";',
+    "  system = builtins.currentSystem;",
+    '  builder = "/bin/sh";',
+    '  args = [ "-c" "echo hello > $out" ];',
+    "}",
+)
+
+
 def fence(opening: str, *lines: str, indent: str = "") -> str:
     """A fenced code block: the opening line, the lines, the closing backticks; each indented."""
     return "\n".join(indent + line for line in [opening, *lines, "```"]) + "\n"

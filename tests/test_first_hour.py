@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from cardbook.nix.tiers import setup_failure
-from helpers import card, fence, run_cardbook, write_tree
+from helpers import HELLO_DERIVATION, card, fence, run_cardbook, write_tree
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 MKDOCS = Path(sys.executable).parent / "mkdocs"
@@ -306,15 +306,7 @@ modified: 2026-01-01
 build: nix/hello.nix
 ---
 {
-    fence(
-        "```nix {file=nix/hello.nix}",
-        "derivation {",
-        '  name = "hello";',
-        "  system = builtins.currentSystem;",
-        '  builder = "/bin/sh";',
-        '  args = [ "-c" "echo hello > $out" ];',
-        "}",
-    )
+    fence("```nix {file=nix/hello.nix}", *HELLO_DERIVATION)
 }
 {fence("```sh {.check}", 'test -s "$out"', 'test -e "$out.missing"')}"""
 

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import pytest
 import yaml
 
-from helpers import card, fence, run_cardbook, write_tree
+from helpers import HELLO_DERIVATION, card, fence, run_cardbook, write_tree
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 CI_GUIDE = REPOSITORY / "docs/guides/ci.md"
@@ -41,14 +41,7 @@ REQUIREMENTS = "requirements-docs.txt"
 # found does not depend on the machine's channels.
 NIX_ENV = {"NIX_CONFIG": "substituters =\nexperimental-features = nix-command flakes", "NIX_PATH": ""}
 
-HELLO_NIX = (
-    "derivation {",
-    '  name = "hello";',
-    "  system = builtins.currentSystem;",
-    '  builder = "/bin/sh";',
-    '  args = [ "-c" "echo hello > $out" ];',
-    "}",
-)
+HELLO_NIX = HELLO_DERIVATION
 # The same output in nixpkgs' callPackage style: it builds only where Nix finds <nixpkgs>.
 HELLO_FROM_NIXPKGS = ("{ runCommand }:", 'runCommand "hello" { } "echo hello > $out"')
 # A site as a user's would be: Material's theme, which the mkdocs extra brings.

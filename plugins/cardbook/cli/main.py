@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import posixpath
 import sys
-from collections.abc import Callable, Iterable
-from functools import wraps
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,12 +15,10 @@ from cardbook.core.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from cardbook.core.check import CheckResult
-from cardbook.core.disk import LockTimeout
 from cardbook.core.problems import ConfigError, Problem, count, plural
 
+from .errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, handles_config_errors
 from .scaffold import COMMANDS as SCAFFOLD_COMMANDS
-
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 config_option = click.option(
     "--config-file",
@@ -40,24 +37,6 @@ def _settings(config_file: Path | None) -> Settings:
 
         refuse_from_a_subfolder(Path.cwd())
     return load_settings(config_file)
-
-
-def handles_config_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """A broken mkdocs.yml is a usage error (exit 2), printed like any other problem."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except ConfigError as exc:
-            for problem in exc.problems:
-                click.echo(problem.format(), err=True)
-            sys.exit(EXIT_USAGE)
-        except LockTimeout as exc:  # another run held the runbook's lock too long
-            click.echo(f"cardbook: {exc}", err=True)
-            sys.exit(EXIT_PROBLEMS)
-
-    return wrapper
 
 
 def _inside(path: str, folder: str) -> bool:

@@ -7,36 +7,13 @@ and prints. cli/main.py registers COMMANDS; this module does not import cli/main
 from __future__ import annotations
 
 import shlex
-import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any
 
 import click
 
-from cardbook.core.disk import LockTimeout
 from cardbook.core.problems import ConfigError, Problem
 
-EXIT_USAGE = 2
-
-
-def _refusals_exit_2(command: Callable[..., Any]) -> Callable[..., Any]:
-    """A refusal or a broken mkdocs.yml is a usage error: its problems, then exit status 2."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except ConfigError as exc:
-            for problem in exc.problems:
-                click.echo(problem.format(), err=True)
-            sys.exit(EXIT_USAGE)
-        except LockTimeout as exc:  # another run held the runbook's lock too long
-            click.echo(f"cardbook: {exc}", err=True)
-            sys.exit(EXIT_USAGE)
-
-    return wrapper
+from .errors import handles_config_errors
 
 
 @click.command("new")
@@ -57,7 +34,7 @@ def _refusals_exit_2(command: Callable[..., Any]) -> Callable[..., Any]:
     default=None,
     help="The mkdocs.yml holding the cardbook plugin's options (default: ./mkdocs.yml).",
 )
-@_refusals_exit_2
+@handles_config_errors
 def new_command(stem: str, requires: tuple[str, ...], title: str | None, config_file: Path | None) -> None:
     """Add a card: STEM.md, open, in the first card root.
 
@@ -81,7 +58,7 @@ def new_command(stem: str, requires: tuple[str, ...], title: str | None, config_
 
 @click.command("init")
 @click.argument("directory", default=".")
-@_refusals_exit_2
+@handles_config_errors
 def init_command(directory: str) -> None:
     """Start a runbook in DIRECTORY (default: here).
 

@@ -1,0 +1,34 @@
+"""How every `cardbook` command ends on a setup problem: its messages, then the exit status."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+
+from cardbook.core.disk import LockTimeout
+from cardbook.core.problems import ConfigError
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def handles_config_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """A broken mkdocs.yml or a refused setup is a usage error (exit 2), printed like any other
+    problem; another run holding the runbook's lock too long ends the run with exit 1."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                click.echo(problem.format(), err=True)
+            sys.exit(EXIT_USAGE)
+        except LockTimeout as exc:
+            click.echo(f"cardbook: {exc}", err=True)
+            sys.exit(EXIT_PROBLEMS)
+
+    return wrapper
