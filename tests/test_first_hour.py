@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from cardbook.nix.tiers import setup_failure
+from cardbook.nix.environment import setup_failure
 from helpers import HELLO_DERIVATION, card, fence, run_cardbook, write_tree
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2

@@ -8,9 +8,7 @@ remote builders).
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 import tempfile
 import time
@@ -25,10 +23,9 @@ from cardbook.core.settings import Settings
 from cardbook.core.tangle import OutputFile, Source, TangleResult
 
 from .aggregator import NEEDS_CALL_PACKAGE
+from .environment import NixSetupError, missing_nix, nix_env, run_nix
 from .references import referenced_files
 
-# Without an empty substituter list every build first waits seconds on DNS for a cache.
-OFFLINE_NIX_CONFIG = "substituters =\nexperimental-features = nix-command flakes"
 _NIX_ERROR = re.compile(
     r"^error: (?P<message>.*?)\n(?:.*\n)*?\s*at (?P<path>/[^\n]*?):(?P<line>\d+):(?P<column>\d+):",
     re.MULTILINE,
@@ -77,69 +74,6 @@ class NixReport:
         if reasons:
             text += " (skipped: " + "; ".join(reasons) + ")"
         return text
-
-
-def nix_env() -> dict[str, str]:
-    env = dict(os.environ)
-    if "NIX_CONFIG" not in env:
-        env["NIX_CONFIG"] = OFFLINE_NIX_CONFIG
-    return env
-
-
-# Nix failures that come from how Nix is set up on this machine, not from the cards: each is
-# reported once, with what to change, instead of Nix's raw error at every card.
-_NO_BUILD_GROUP = re.compile(r"the group '(?P<group>[^']*)' specified in 'build-users-group' does not exist")
-_NO_DAEMON = re.compile(r"cannot connect to socket at '(?P<socket>[^']*)'")
-_DENIED = ("Permission denied", "Operation not permitted")
-
-
-def setup_failure(stderr: str) -> str | None:
-    """What to change on this machine, when Nix failed because of its own setup."""
-    found = _NO_BUILD_GROUP.search(stderr)
-    if found is not None:
-        where = "/etc/nix/nix.conf"
-        if "build-users-group" in os.environ.get("NIX_CONFIG", ""):
-            where = "NIX_CONFIG (it overrides nix.conf, and sets the group now)"
-        return (
-            f"Nix is set up to build as the users of group '{found['group']}', which does not exist: "
-            "create that group and its build users (Debian: apt-get install nix-setup-systemd), or build "
-            f"single-user as root with `build-users-group =` in {where} (see the Nix setup page)"
-        )
-    found = _NO_DAEMON.search(stderr)
-    if found is not None:
-        return (
-            f"the Nix daemon is not running ({found['socket']} is missing): start it "
-            "(systemctl start nix-daemon), or unset NIX_REMOTE to use the store directly as root"
-        )
-    for line in stderr.splitlines():
-        if line.startswith("error:") and "/nix" in line and any(word in line for word in _DENIED):
-            return (
-                "no permission to use the Nix store under /nix: run as root, use the Nix daemon "
-                "(NIX_REMOTE=daemon), or a store of your own (NIX_REMOTE=/some/folder); "
-                f"Nix said: {line.removeprefix('error: ')}"
-            )
-    return None
-
-
-class NixSetupError(Exception):
-    """Nix cannot work on this machine as it is set up; the message says what to change."""
-
-
-def _run(command: list[str], **options: object) -> subprocess.CompletedProcess[str]:
-    """A Nix command; a failure caused by the machine's Nix setup raises NixSetupError."""
-    done = subprocess.run(command, capture_output=True, text=True, env=nix_env(), **options)  # type: ignore[call-overload]
-    if done.returncode != 0:
-        advice = setup_failure(done.stderr)
-        if advice is not None:
-            raise NixSetupError(advice)
-    return done
-
-
-def missing_nix() -> str | None:
-    for tool in ("nix-instantiate", "nix-build"):
-        if shutil.which(tool) is None:
-            return f"{tool} is not installed (Debian: apt-get install nix-bin)"
-    return None
 
 
 # Where a line came from ---------------------------------------------------------------
@@ -195,12 +129,12 @@ def parse_tier(settings: Settings, result: TangleResult) -> tuple[int, list[Prob
             target.write_text(result.files[rel].text, encoding="utf-8")
         paths = [str(base / rel) for rel in files]
         command = ["nix-instantiate", "--parse"]
-        whole = _run([*command, *paths])
+        whole = run_nix([*command, *paths])
         if whole.returncode == 0:
             return len(files), []
         problems: list[Problem] = []
         for path in paths:  # Nix stops at the first bad file: ask again to list them all
-            single = _run([*command, path])
+            single = run_nix([*command, path])
             if single.returncode != 0:
                 found = _map_nix_errors(single.stderr, result, base) or [
                     error(_relative(path, base), 1, "nix cannot parse this file", _tail(single.stderr))
@@ -231,7 +165,7 @@ def _without_folder(text: str, folder: Path) -> str:
 
 
 def nixpkgs_available() -> bool:
-    found = _run(["nix-instantiate", "--find-file", "nixpkgs"])
+    found = run_nix(["nix-instantiate", "--find-file", "nixpkgs"])
     return found.returncode == 0
 
 
@@ -244,7 +178,7 @@ def _needs_nixpkgs(settings: Settings, cards: list[Card], result: TangleResult) 
     )
     # The aggregator's own rule: a function with an argument that has no default needs callPackage.
     expression = f"builtins.mapAttrs (name: file: ({NEEDS_CALL_PACKAGE}) (import file)) {{ {entries} }}"
-    evaluated = _run(["nix-instantiate", "--eval", "--strict", "--json", "-E", expression])
+    evaluated = run_nix(["nix-instantiate", "--eval", "--strict", "--json", "-E", expression])
     functions = json.loads(evaluated.stdout) if evaluated.returncode == 0 else {}
     needs = {}
     for card in cards:
@@ -291,7 +225,7 @@ def build_tier(settings: Settings, check: CheckResult, report: NixReport) -> Non
     derivations = _instantiate(settings, aggregator, wanted, result, report)
     if not derivations:
         return
-    built = _run(
+    built = run_nix(
         ["nix-build", "--no-out-link", "--keep-going", *build_options(settings), *derivations.values()],
         cwd=settings.root,
     )
@@ -322,7 +256,7 @@ def _instantiate(
 
     def run(stems: list[str]) -> subprocess.CompletedProcess[str]:
         attributes = [argument for stem in stems for argument in ("-A", stem)]
-        return _run(["nix-instantiate", aggregator, *attributes], cwd=settings.root)
+        return run_nix(["nix-instantiate", aggregator, *attributes], cwd=settings.root)
 
     stems = [card.stem for card in cards]
     together = run(stems)
@@ -347,7 +281,7 @@ def _outputs(derivations: dict[str, str]) -> dict[str, str]:
     """The first output path of each derivation."""
     paths = {}
     for stem, drv in derivations.items():
-        queried = _run(["nix-store", "--query", "--outputs", drv])
+        queried = run_nix(["nix-store", "--query", "--outputs", drv])
         if queried.returncode == 0 and queried.stdout.split():
             paths[stem] = queried.stdout.split()[0]
     return paths
