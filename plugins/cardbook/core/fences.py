@@ -173,12 +173,14 @@ def parse_fences(text: str, first_line: int, rel: str, problems: list[Problem]) 
             opening, indent, info.strip(), lang, chunk_id, target, classes, attributes, tuple(body)
         )
         if result.tangles:
-            repeated = repeated_attribute(info)
+            # Most fences carry one attribute of each kind: look closer only when one could repeat.
+            repeated = repeated_attribute(info) if info.count("#") + info.count("=") > 1 else None
             if repeated is not None:
                 message = f"the fence has {repeated} twice: keep one (tools disagree on which wins)"
                 problems.append(error(rel, opening, message))
                 continue
-            for offset, line in enumerate(body):
+            lines_with_breakers = enumerate(body) if LINE_BREAKERS.search("".join(body)) else ()
+            for offset, line in lines_with_breakers:
                 breaker = LINE_BREAKERS.search(line)
                 if breaker is not None:
                     problems.append(

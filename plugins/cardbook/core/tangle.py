@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import NamedTuple
 from urllib.parse import unquote
 
 from .cards import Card, Runbook
@@ -26,8 +27,11 @@ _REFERENCE = re.compile(r"^(?P<indent>\s*)<<(?P<name>[\w-]+)>>\s*$")
 MAX_DEPTH = 1000  # deeper references are refused with an error (expansion is iterative)
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
+    """The card line behind one generated line. A tuple of strings and an int: the cyclic
+    collector stops tracking it after one look, which matters with one per generated line
+    kept alive through a whole site build."""
+
     card: str  # stem
     rel: str  # card path relative to the project root
     line: int  # line in the card file
@@ -130,7 +134,8 @@ def collect_blocks(runbook: Runbook, graph: Graph, problems: list[Problem]) -> C
                     message = f"file target {fence.file!r} is outside the output roots ({roots})"
                     problems.append(error(card.rel, fence.line, message))
                     continue
-                if any(part.startswith(RESERVED_PREFIX) for part in PurePosixPath(target).parts):
+                parts = target.split("/") if RESERVED_PREFIX in target else ()
+                if any(part.startswith(RESERVED_PREFIX) for part in parts):
                     reserved = f"uses a name reserved for cardbook ({RESERVED_PREFIX}*)"
                     problems.append(error(card.rel, fence.line, f"file target {fence.file!r} {reserved}"))
                     continue
