@@ -18,14 +18,14 @@ from .suggest import did_you_mean
 SECTION_STEMS = frozenset({"index", "README"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Requirement:
     written: str  # as in the frontmatter: a stem, `foo.md` or `dir/foo.md`
     stem: str
     line: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Card:
     stem: str
     rel: str  # posix path relative to the project root, used in every message
@@ -52,7 +52,7 @@ class Card:
         return self.status if self.status is not None else "done"
 
 
-@dataclass
+@dataclass(slots=True)
 class Page:
     """Any Markdown page of the docs tree, card or not (for stems and wiki-links)."""
 

@@ -33,7 +33,7 @@ _BRACELESS_FILE = re.compile(r"(?:^|\s)file=")
 LINE_BREAKERS = re.compile("[\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fence:
     line: int  # 1-based line of the opening fence in the card file
     indent: str

@@ -37,7 +37,7 @@ class Source(NamedTuple):
     line: int  # line in the card file
 
 
-@dataclass
+@dataclass(slots=True)
 class Segment:
     """A run of output lines that came from one fence."""
 
@@ -49,7 +49,7 @@ class Segment:
     end: int
 
 
-@dataclass
+@dataclass(slots=True)
 class OutputFile:
     path: str
     text: str
@@ -70,7 +70,7 @@ class TangleResult:
     problems: list[Problem]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Block:
     """One fence contributing to a chunk or a file, with its position among same-named blocks."""
 

@@ -8,9 +8,11 @@ the raw generated files and the stylesheet are virtual files (`File.generated`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import re
+from collections.abc import Iterator
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
@@ -58,6 +60,22 @@ class CardParts:
     header: str
     graph: str
     title_bars: list[tuple[str, str]]  # each tangling block's title bar: (as rendered, with caption)
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic collector off for one batch of our own work, and as it was afterwards.
+
+    Reading the cards and drawing every card's parts make many objects and free none: the
+    collector would only walk the build's data again and again (0.4 s at 1000 cards). No
+    process-wide state outlives our own call, and no gc.freeze touches other plugins' objects."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: see load_config
@@ -125,18 +143,11 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         assert self.settings is not None
-        # Reading the cards makes many objects and frees none: the cyclic collector would only
-        # walk them again and again. It is off only for this call and restored before MkDocs
-        # goes on (no process-wide state outlives our own code; no gc.freeze of others' objects).
-        collecting = gc.isenabled()
-        gc.disable()
         try:
-            self.result = load_and_check(self.settings, layout=True)
+            with collector_paused():
+                self.result = load_and_check(self.settings, layout=True)
         except ConfigError as exc:
             raise PluginError("\n".join(problem.format() for problem in exc.problems)) from None
-        finally:
-            if collecting:
-                gc.enable()
         tangled = self.result.tangled
         problems = self.result.problems  # the card, graph and tangle problems of `cardbook check`
         self.tangled = tangled
@@ -331,11 +342,12 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
         In one tight loop the work takes about a third of the time it takes spread over the
         pages, where the theme's templating evicts its data from the CPU caches in between.
         """
-        self.card_parts = {
-            src: self._card_parts(card, self.page_urls[src])
-            for src, card in self.card_by_src.items()
-            if src in self.page_urls
-        }
+        with collector_paused():
+            self.card_parts = {
+                src: self._card_parts(card, self.page_urls[src])
+                for src, card in self.card_by_src.items()
+                if src in self.page_urls
+            }
         return env
 
     @event_priority(-100)  # after the search plugin indexed the page
