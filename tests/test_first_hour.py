@@ -490,6 +490,8 @@ def test_build_needs_every_writer_of_its_file_not_only_a_chunk_author(tmp_path: 
     }
     result = run_cardbook(["check"], project(tmp_path, files=files))
     assert "build: nix/b.nix is written by backup, which this card does not require" in result.stdout
+    # a problem about the file is at the fence that names it, not at the chunk it starts with
+    assert "docs/how-to/backup.md:6: error: nix/b.nix: missing: the cards produce it" in result.stdout
 
 
 @needs_nix
