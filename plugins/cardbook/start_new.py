@@ -20,7 +20,7 @@ import yaml
 from cardbook.core.cards import SECTION_STEMS, Runbook, load_runbook
 from cardbook.core.disk import atomic_write, runbook_lock
 from cardbook.core.graph import Graph
-from cardbook.core.layout import layout_problems, raise_first
+from cardbook.core.layout import layout_problems, missing_card_roots, raise_first
 from cardbook.core.problems import ConfigError, error
 from cardbook.core.settings import Settings
 from cardbook.core.suggest import did_you_mean
@@ -165,7 +165,7 @@ def _refuse_a_mistyped_card_root(settings: Settings) -> None:
     from cardbook.core.ondisk import generated_on_disk, read_manifest
 
     problems = layout_problems(settings)
-    missing_only = all("does not exist" in problem.message for problem in problems)
+    missing_only = len(problems) == len(missing_card_roots(settings))
     if problems and (not missing_only or generated_on_disk(settings, read_manifest(settings))):
         raise_first(problems)
 

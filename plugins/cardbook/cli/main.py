@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from cardbook.core.disk import inside
 from cardbook.core.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -39,13 +40,9 @@ def _settings(config_file: Path | None) -> Settings:
     return load_settings(config_file)
 
 
-def _inside(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip("/") + "/")
-
-
 def _under(problem: Problem, paths: tuple[str, ...]) -> bool:
     """A problem about a file or folder asked for: at it, or at the card line behind it."""
-    return any(_inside(problem.path, p) or (problem.subject and _inside(problem.subject, p)) for p in paths)
+    return any(inside(problem.path, p) or (problem.subject and inside(problem.subject, p)) for p in paths)
 
 
 def _relative_paths(paths: Iterable[Path], settings: Settings) -> tuple[str, ...]:
@@ -183,7 +180,7 @@ def check(
         wanted = _relative_paths(paths, settings)
         if "." not in wanted:
             problems = [p for p in problems if _under(p, wanted)]
-            diffs = [(path, diff) for path, diff in diffs if any(_inside(path, w) for w in wanted)]
+            diffs = [(path, diff) for path, diff in diffs if any(inside(path, w) for w in wanted)]
     report_problems(
         problems, len(result.runbook.cards), output_format, diffs=diffs, nix=nix_document, root=settings.root
     )

@@ -26,6 +26,11 @@ class LockTimeout(Exception):
 LOCK_TIMEOUT = 120.0
 
 
+def inside(path: str, folder: str) -> bool:
+    """`path` is `folder` or below it (posix paths, compared as strings)."""
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
 def read_text(path: str | Path) -> str | None:
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):

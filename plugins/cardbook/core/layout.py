@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .disk import inside
 from .problems import ConfigError, Problem, error
 from .settings import Settings
 from .suggest import close_names
@@ -21,6 +22,11 @@ FENCE_EXTENSION = "pymdownx.superfences"
 
 def _at(settings: Settings, key: str, message: str) -> Problem:
     return error(settings.config_name, settings.line_of(key), message)
+
+
+def missing_card_roots(settings: Settings) -> list[str]:
+    """Card roots with nothing at their path (no folder, no file, no link)."""
+    return [card_root for card_root in settings.card_roots if not os.path.lexists(settings.root / card_root)]
 
 
 def layout_problems(settings: Settings) -> list[Problem]:
@@ -57,7 +63,7 @@ def layout_problems(settings: Settings) -> list[Problem]:
     site = os.path.realpath(root / settings.site_dir)
     for output_root in settings.output_roots:
         output = os.path.realpath(root / output_root)
-        if _inside(output, site):
+        if inside(output, site):
             problems.append(
                 _at(
                     settings,
@@ -66,7 +72,7 @@ def layout_problems(settings: Settings) -> list[Problem]:
                     "empties site_dir and would delete the generated files",
                 )
             )
-        elif _inside(site, output):
+        elif inside(site, output):
             problems.append(
                 _at(
                     settings,
@@ -138,14 +144,6 @@ def refuse_from_a_subfolder(cwd: Path) -> None:
                     f"{os.path.dirname(shown)}, or pass -f {shown}",
                 )
             )
-
-
-def _normal(path: str) -> str:
-    return Path(os.path.normpath(path)).as_posix()
-
-
-def _inside(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
 def _nearby_folder(root: Path, card_root: str) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
 
-from .disk import TEMP_PREFIX, read_text, regular_file
+from .disk import TEMP_PREFIX, inside, read_text, regular_file
 from .generated import ParsedFile, is_generated, parse_generated
 from .markers import comment_style
 from .problems import Problem, error
@@ -176,10 +176,6 @@ def generated_on_disk(
     return found
 
 
-def _inside(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip("/") + "/")
-
-
 def unsafe_target(settings: Settings, rel: str, resolved: dict[str, str] | None = None) -> str | None:
     """Why writing `rel` could land outside its output root (symlinks), or None.
 
@@ -197,13 +193,13 @@ def unsafe_target(settings: Settings, rel: str, resolved: dict[str, str] | None 
         if not rel.startswith(root.rstrip("/") + "/"):
             continue
         resolved_root = resolve(os.path.join(project_dir, root))
-        if not _inside(resolved_root, project):
+        if not inside(resolved_root, project):
             return f"output root {root} leads outside the project (symlink to {resolved_root})"
         target = os.path.join(project_dir, rel)
         if os.path.islink(target):
             return f"{rel} is a symlink"
         parent = resolve(os.path.dirname(target))
-        if not _inside(parent, resolved_root):
+        if not inside(parent, resolved_root):
             return f"a symlinked directory leads {rel} outside {root}/ (to {parent})"
         return None
     return f"{rel} is outside the output roots"

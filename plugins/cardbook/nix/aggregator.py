@@ -39,9 +39,6 @@ def build_aggregator(
     if check_target(settings, path) is None:
         problems.append(error(settings.config_name, 1, f"aggregator {path!r} is outside the output roots"))
         return None
-    # A file's writers are the cards of its own (file=) blocks; chunks it uses come from
-    # cards its writers require already, or tangle reported them.
-    writers = {p: output.writers for p, output in files.items()}
     base = PurePosixPath(path).parent
     attributes: list[str] = []
     sources: list[Source | None] = []
@@ -51,7 +48,8 @@ def build_aggregator(
         if card.build not in files:
             problems.append(error(card.rel, line, f"build: {card.build} is not a file any card writes"))
             continue
-        missing = [writer for writer in writers[card.build] if not graph.ordered_before(card.stem, writer)]
+        # the cards of the file's own (file=) blocks, not the authors of chunks it uses
+        missing = [w for w in files[card.build].writers if not graph.ordered_before(card.stem, w)]
         if missing:
             owner = missing[0]
             problems.append(

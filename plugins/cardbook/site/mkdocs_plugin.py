@@ -88,7 +88,6 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
         (core.settings), so the site and the command accept and refuse exactly the same
         options, each problem reported at its own line. MkDocs handles `enabled` itself."""
         self.config = base.LegacyConfig((), config_file_path=config_file_path)
-        self.options = dict(options)
         return [], []
 
     def __init__(self) -> None:
