@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pytest
 
+from cardbook.core import disk
 from cardbook.core import stitch as stitch_module
 from cardbook.core.settings import load_settings
 from cardbook.pipeline import load_and_check
@@ -223,9 +224,9 @@ def kill_and_repair(mode: str, top: Path) -> Counter[str]:
         elif aim == 1:  # while the temporary files are written
             wait_until(process, lambda: temporary_file_exists(project.root / "nix/gen"))
             time.sleep(rng.uniform(0, timing.temporaries))
-        else:  # among the renames
+        else:  # among the renames (the rest of the phase removes the old contents kept aside)
             wait_until(process, lambda before=before: project.identity() != before)
-            time.sleep(rng.uniform(0, 0.8 * timing.renames))
+            time.sleep(rng.uniform(0, 0.4 * timing.renames))
         process.send_signal(signal.SIGKILL)
         code = process.wait(timeout=60)
         assert process.stderr is not None
@@ -362,16 +363,21 @@ def test_a_stitch_interrupted_between_two_cards_is_finished_by_the_next(
     settings = load_settings(cwd=root)
     result = load_and_check(settings)
     written: list[Path] = []
-    real_write = stitch_module.atomic_write
+    real_apply = stitch_module.apply_changes
 
-    def dies_after_one(path: Path, text: str) -> None:
-        if written:
-            (path.parent / ".cardbook-k1ll3d.tmp").write_text(text[: len(text) // 2])
-            raise KeyboardInterrupt
-        real_write(path, text)
-        written.append(path)
+    def killed_after_one(writes: dict[Path, str], journal: disk.Journal | None = None) -> None:
+        """What SIGKILL between two renames leaves: the first card replaced, the second's
+        temporary file half written (recorded in the journal first, as apply_changes does)."""
+        first, second = list(writes)[:2]
+        real_apply({first: writes[first]})
+        written.append(first)
+        assert journal is not None
+        temp = second.parent / f".cardbook-{second.name}.k1ll3d00.tmp"
+        journal.record(temp)
+        temp.write_text(writes[second][: len(writes[second]) // 2])
+        raise KeyboardInterrupt
 
-    monkeypatch.setattr(stitch_module, "atomic_write", dies_after_one)
+    monkeypatch.setattr(stitch_module, "apply_changes", killed_after_one)
     with pytest.raises(KeyboardInterrupt):
         stitch_module.stitch(settings, result.runbook, result.tangled)
     monkeypatch.undo()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from cardbook.core.cards import SECTION_STEMS, load_runbook
-from cardbook.core.disk import atomic_write_many, runbook_lock
+from cardbook.core.disk import apply_changes, runbook_lock
 from cardbook.core.problems import ConfigError, Problem, error
 from cardbook.core.settings import DEFAULT_STATUSES, Settings, load_settings
 
@@ -199,7 +199,7 @@ def _stems_taken(directory: Path, files: Sequence[PlannedFile], shown_as: str) -
 
 def init_runbook(directory: Path, *, today: dt.date | None = None, shown_as: str = "") -> InitPlan:
     """Write a new runbook into `directory` (created if missing); refuse if anything is in the way."""
-    with runbook_lock(Settings(root=directory.resolve())):
+    with runbook_lock(Settings(root=directory.resolve())) as journal:
         plan = plan_init(directory, today=today, shown_as=shown_as)
-        atomic_write_many({directory / planned.rel: planned.text for planned in plan.files})
+        apply_changes({directory / planned.rel: planned.text for planned in plan.files}, journal=journal)
     return plan

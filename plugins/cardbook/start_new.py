@@ -215,9 +215,9 @@ def create_card(
     today: dt.date | None = None,
 ) -> PlannedFile:
     """Plan and write a new card, holding the runbook's lock so two runs cannot both create it."""
-    with runbook_lock(settings):
+    with runbook_lock(settings) as journal:
         card = plan_new_card(settings, stem, title=title, requires=requires, today=today)
-        atomic_write(settings.root / card.rel, card.text)
+        atomic_write(settings.root / card.rel, card.text, journal)
     return card
 
 

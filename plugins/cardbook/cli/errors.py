@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from cardbook.core.disk import LockTimeout
+from cardbook.core.disk import DiskError, LockError, LockTimeout
 from cardbook.core.problems import ConfigError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -17,7 +17,8 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 def handles_config_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """A broken mkdocs.yml or a refused setup is a usage error (exit 2), printed like any other
-    problem; another run holding the runbook's lock too long ends the run with exit 1."""
+    problem, and so is a lock that cannot be taken; another run holding the runbook's lock too
+    long, or a write the machine refused, ends the run with exit 1."""
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -29,6 +30,12 @@ def handles_config_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(EXIT_USAGE)
         except LockTimeout as exc:
             click.echo(f"cardbook: {exc}", err=True)
+            sys.exit(EXIT_PROBLEMS)
+        except LockError as exc:  # the lock's file or folder is in the way: the machine's setup
+            click.echo(f"cardbook: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        except DiskError as exc:  # nothing was changed: the writes are all or nothing
+            click.echo(f"cardbook: {exc}; nothing was changed", err=True)
             sys.exit(EXIT_PROBLEMS)
 
     return wrapper

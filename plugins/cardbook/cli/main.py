@@ -251,7 +251,7 @@ def tangle_command(force: bool, config_file: Path | None) -> None:
     report = write_outputs(settings, result.tangled, force=force)
     for problem in [*result.problems, *report.problems]:
         click.echo(problem.format())
-    if report.problems:
+    if any(problem.severity == "error" for problem in report.problems):
         click.echo("nothing written", err=True)
         sys.exit(EXIT_PROBLEMS)
     click.echo(
@@ -285,7 +285,7 @@ def stitch_command(config_file: Path | None) -> None:
     for problem in written.problems:
         click.echo(problem.format())
     click.echo(f"{plural(report.blocks, 'block')} stitched into {plural(len(report.cards_written), 'card')}")
-    sys.exit(EXIT_PROBLEMS if written.problems else EXIT_OK)
+    sys.exit(EXIT_PROBLEMS if any(problem.severity == "error" for problem in written.problems) else EXIT_OK)
 
 
 for _command in SCAFFOLD_COMMANDS:  # cardbook init, cardbook new

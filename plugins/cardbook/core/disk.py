@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import os
+import secrets
+import shutil
 import stat
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from .markers import RESERVED_PREFIX
@@ -19,8 +22,22 @@ from .settings import Settings
 TEMP_PREFIX = RESERVED_PREFIX
 
 
-class LockTimeout(Exception):
+class LockError(Exception):
+    """The runbook's lock cannot be taken: its file or folder is not what cardbook made."""
+
+
+class LockTimeout(LockError):
     """Another cardbook run kept the runbook locked longer than the caller would wait."""
+
+
+class DiskError(Exception):
+    """The machine refused a write (a full disk, a read-only folder, an immutable file); every
+    file is as it was before the run. `path` is the file the step was for."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"cannot write {path}: {reason}")
+        self.path = path
+        self.reason = reason
 
 
 LOCK_TIMEOUT = 120.0
@@ -51,27 +68,41 @@ def regular_file(path: str) -> bool:
         return False
 
 
-def atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str, journal: Journal | None = None) -> None:
     """Write to a temporary file beside the target, then rename over it."""
-    atomic_write_many({path: text})
+    apply_changes({path: text}, journal=journal)
 
 
-def atomic_write_many(files: dict[Path, str], modes: dict[Path, int] | None = None) -> None:
-    """Write each file atomically: every temporary file first, one sync for the whole batch
-    (as durable as an fsync per file, and a thousand times cheaper for a thousand files),
-    then the renames. Interrupted anywhere, each target holds its old or its new content.
+def apply_changes(
+    writes: dict[Path, str],
+    modes: dict[Path, int] | None = None,
+    removals: Sequence[Path] = (),
+    journal: Journal | None = None,
+) -> None:
+    """Write, re-mode and remove files as one change: all of it happens, or none of it.
 
-    A file keeps its mode, or gets the one in `modes`; a new file otherwise gets the umask's."""
+    Every temporary file is written first, with one sync for the whole batch (as durable as an
+    fsync per file, and a thousand times cheaper for a thousand files); then each target is
+    replaced, each mode set and each file to remove renamed aside. If the machine refuses any
+    step (a full disk, a read-only folder, an immutable file), the steps taken are undone from
+    copies kept until the end, and DiskError names the file. A file keeps its mode, or gets the
+    one in `modes`; a new file otherwise gets the umask's. Every temporary name is recorded in
+    the journal before the file exists: a run killed in the middle leaves nothing the next run
+    cannot tell from a person's file."""
     modes = modes or {}
-    temps: list[tuple[str, Path]] = []
+    temps: list[tuple[Path, Path]] = []  # (temporary file, target)
+    aside: list[Path] = []  # old contents and removed files, deleted once everything is done
+    undo: list[Callable[[], None]] = []
+    current: Path | None = None
     try:
-        for path, text in files.items():
+        for path, text in writes.items():
+            current = path
             path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=".tmp")
+            temp = _temporary(path, journal)
             temps.append((temp, path))
-            with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            with open(temp, "w", encoding="utf-8", newline="") as stream:
                 stream.write(text)
-                if len(files) == 1:
+                if len(writes) == 1:
                     stream.flush()
                     os.fsync(stream.fileno())
             if path in modes:
@@ -79,15 +110,71 @@ def atomic_write_many(files: dict[Path, str], modes: dict[Path, int] | None = No
             else:
                 mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
             os.chmod(temp, mode)
-        if len(files) > 1:
+        if len(writes) > 1:
             os.sync()
         for temp, path in temps:
-            os.replace(temp, path)
-    except BaseException:
-        for temp, _ in temps:
+            current = path
+            if os.path.lexists(path):
+                old = _temporary(path, journal)
+                _keep_copy(path, old)
+                aside.append(old)
+                os.replace(temp, path)
+                undo.append(lambda path=path, old=old: os.replace(old, path))
+            else:
+                os.replace(temp, path)
+                undo.append(lambda path=path: os.unlink(path))
+        for path, mode in modes.items():
+            if path not in writes:
+                current = path
+                before = os.stat(path).st_mode & 0o7777
+                os.chmod(path, mode)
+                undo.append(lambda path=path, before=before: os.chmod(path, before))
+        for path in removals:
+            current = path
+            old = _temporary(path, journal)
+            os.replace(path, old)
+            aside.append(old)
+            undo.append(lambda path=path, old=old: os.replace(old, path))
+    except BaseException as exc:
+        for step in reversed(undo):
             with contextlib.suppress(OSError):
-                os.unlink(temp)
+                step()
+        for leftover in [*(temp for temp, _ in temps), *aside]:
+            _quietly_remove(leftover)
+        if isinstance(exc, OSError) and current is not None:
+            raise DiskError(current, exc.strerror or str(exc)) from None
         raise
+    for old in aside:
+        _quietly_remove(old)
+    if journal is not None:
+        journal.clear()
+
+
+def _keep_copy(path: Path, copy: Path) -> None:
+    """The old content to go back to: a hard link, or a real copy where links fail."""
+    _quietly_remove(copy)
+    try:
+        os.link(path, copy, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(path, copy, follow_symlinks=False)
+
+
+def _temporary(path: Path, journal: Journal | None) -> Path:
+    """A new, empty file beside `path` under a name of cardbook's, recorded before it exists."""
+    while True:
+        temp = path.parent / f"{TEMP_PREFIX}{path.name}.{secrets.token_hex(4)}.tmp"
+        if journal is not None:
+            journal.record(temp)
+        try:
+            os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+            return temp
+        except FileExistsError:
+            continue
+
+
+def _quietly_remove(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
 
 
 def _umask() -> int:
@@ -96,45 +183,103 @@ def _umask() -> int:
     return mask
 
 
-def remove_leftover_temps(settings: Settings, roots: tuple[str, ...] | None = None) -> None:
-    """An interrupted run may leave its temporary file behind; the target itself is intact.
+class Journal:
+    """The temporary files of the run holding the runbook's lock, one path per line, each
+    recorded before the file is made. A run killed in the middle leaves its temporary files
+    listed here; the next run removes exactly those, never a person's file of a similar name."""
 
-    Call with the runbook's lock held: another run's temporary files are never removed."""
-    for root in settings.output_roots if roots is None else roots:
-        base = settings.root / root
-        if not base.is_dir() or base.is_symlink():
-            continue
-        for directory, _, filenames in os.walk(base):
-            for name in filenames:
-                if name.startswith(TEMP_PREFIX) and name.endswith(".tmp"):
-                    with contextlib.suppress(OSError):
-                        os.unlink(Path(directory, name))
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def record(self, temp: Path) -> None:
+        line = os.fsencode(str(temp.absolute())) + b"\n"
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        descriptor = os.open(self.path, flags, 0o600)
+        try:
+            os.write(descriptor, line)
+        finally:
+            os.close(descriptor)
+
+    def clear(self) -> None:
+        _quietly_remove(self.path)
+
+    def remove_leftovers(self) -> None:
+        """Remove the temporary files a killed run left behind: only those it recorded."""
+        try:
+            with open(self.path, "rb") as handle:
+                recorded = handle.read().split(b"\n")
+        except OSError:
+            return
+        for raw in recorded:
+            path = os.fsdecode(raw)
+            if raw and os.path.basename(path).startswith(TEMP_PREFIX) and regular_file(path):
+                _quietly_remove(Path(path))
+        self.clear()
+
+
+def lock_directory() -> Path:
+    """Per user, so another user's folder of the same name is never in the way."""
+    return Path(tempfile.gettempdir()) / f"cardbook-locks-{os.getuid()}"
+
+
+def _lock_path(root: Path, suffix: str) -> Path:
+    """The lock (or journal) of the runbook at `root`: one per project folder."""
+    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+    return lock_directory() / f"{key}{suffix}"
+
+
+def journal_of(root: Path) -> Journal:
+    return Journal(_lock_path(root, ".journal"))
+
+
+def _open_lock(path: Path) -> int:
+    """The lock file, opened without following a symlink or blocking on a named pipe."""
+    directory = path.parent
+    try:
+        directory.mkdir(mode=0o700, exist_ok=True)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise LockError(f"cannot make the lock folder {directory}: {exc.strerror}") from None
+    if directory.is_symlink() or not directory.is_dir():
+        raise LockError(f"cannot lock the runbook: {directory} is not a folder; remove it")
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        descriptor = os.open(path, flags, 0o600)
+    except OSError as exc:
+        kind = {errno.ELOOP: "a symlink", errno.EISDIR: "a folder"}.get(exc.errno or 0)
+        reason = f"{path} is {kind}; remove it" if kind else f"{path}: {exc.strerror}"
+        raise LockError(f"cannot lock the runbook: {reason}") from None
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise LockError(f"cannot lock the runbook: {path} is not a regular file; remove it")
+    return descriptor
 
 
 @contextlib.contextmanager
-def runbook_lock(settings: Settings, *, timeout: float | None = None) -> Iterator[None]:
+def runbook_lock(settings: Settings, *, timeout: float | None = None) -> Iterator[Journal]:
     """One writer per runbook at a time: a second run waits (saying so) until the first ends,
-    or gives up with LockTimeout after `timeout` seconds (LOCK_TIMEOUT by default)."""
+    or gives up with LockTimeout after `timeout` seconds (LOCK_TIMEOUT by default). The holder
+    gets the runbook's journal of temporary files, cleared of a killed run's leftovers."""
     timeout = LOCK_TIMEOUT if timeout is None else timeout
-    key = hashlib.sha256(str(settings.root.resolve()).encode()).hexdigest()[:16]
-    directory = Path(tempfile.gettempdir()) / "cardbook-locks"
-    directory.mkdir(exist_ok=True)
-    with open(directory / f"{key}.lock", "a+") as handle:
+    descriptor = _open_lock(_lock_path(settings.root, ".lock"))
+    try:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             print(f"cardbook: waiting for another run writing {settings.root} ...", file=sys.stderr)
             deadline = time.monotonic() + timeout
             while True:
                 try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
                 except BlockingIOError:
                     if time.monotonic() > deadline:
                         message = f"another cardbook run kept {settings.root} locked for {timeout:g} s"
                         raise LockTimeout(f"{message}: gave up waiting") from None
                     time.sleep(0.05)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        journal = Journal(_lock_path(settings.root, ".journal"))
+        journal.remove_leftovers()
+        yield journal
+    finally:
+        os.close(descriptor)  # closing releases the lock

@@ -34,6 +34,10 @@ class ParsedFile:
     malformed: str | None = None  # why the markers could not be read
     body_edited: bool = False  # for files cardbook writes itself (no fences): the whole body
     body_marked: bool = False
+    # The path the header says the file was written as (`... into nix/a.nix.`); None in files
+    # of older versions. A copy of a generated file names the path it was copied from.
+    named_path: str | None = None
+    header_edited: int = 0  # the first header line a person changed, or 0
 
     @property
     def has_record(self) -> bool:
@@ -51,6 +55,7 @@ class ParsedFile:
             and not self.stray_lines
             and not self.edited_blocks
             and not self.body_edited
+            and not self.header_edited
         )
 
 
@@ -58,11 +63,11 @@ def _patterns(style: tuple[str, str]) -> tuple[re.Pattern[str], re.Pattern[str]]
     start, end = (re.escape(part) for part in style)
     tail = rf"(?:\s+{end})?" if end else ""
     begin = re.compile(
-        rf"^(?P<indent>[ \t]*){start} ~~ begin (?P<rel>.+?\.md)#(?P<name>\S+)\[(?P<index>\d+)\] "
+        rf"^(?P<indent>[ \t]*){start} ~~ begin (?P<rel>.+?\.md)#(?P<name>.+?)\[(?P<index>\d+)\] "
         rf"(?P<digest>[0-9a-f]{{10}}) ~~{tail}[ \t]*$"
     )
     finish = re.compile(
-        rf"^(?P<indent>[ \t]*){start} ~~ end (?P<rel>.+?\.md)#(?P<name>\S+)\[(?P<index>\d+)\] ~~{tail}[ \t]*$"
+        rf"^(?P<indent>[ \t]*){start} ~~ end (?P<rel>.+?\.md)#(?P<name>.+?)\[(?P<index>\d+)\] ~~{tail}[ \t]*$"
     )
     return begin, finish
 
@@ -73,6 +78,30 @@ def is_generated(text: str, style: tuple[str, str]) -> bool:
     return any(line.lstrip().startswith(style[0]) and HEADER_MARK in line for line in head)
 
 
+_NAMED = re.compile(rf"{HEADER_MARK} from (?P<cards>.+) into (?P<path>.+)\.$")
+
+
+def _header(lines: list[str], style: tuple[str, str], first: int) -> tuple[int, str | None, str | None, int]:
+    """Read the header at lines[first:]: (lines it takes, the cards it names, the path it
+    names, the first line a person changed or 0). cardbook writes exactly its two header
+    lines (three with a body marker); any other line there is a person's."""
+    from .markers import DO_NOT_EDIT, marker
+
+    title = lines[first] if first < len(lines) else ""
+    start, end = style
+    inner = title.strip()
+    inner = inner[len(start) :].strip() if inner.startswith(start) else inner
+    inner = inner[: -len(end)].rstrip() if end and inner.endswith(end) else inner
+    named = _NAMED.match(inner)
+    cards = named["cards"] if named else None
+    if named is None and inner.startswith(f"{HEADER_MARK} from ") and inner.endswith("."):
+        cards = inner[len(HEADER_MARK) + 6 : -1]  # an older header, without the path
+    changed = 0 if HEADER_MARK in title else first + 1
+    if first + 1 >= len(lines) or lines[first + 1] != marker(style, DO_NOT_EDIT):
+        changed = changed or first + 2
+    return 2, cards, named["path"] if named else None, changed
+
+
 def parse_generated(text: str, style: tuple[str, str]) -> ParsedFile | None:
     """The blocks of a file cardbook wrote, or None if cardbook did not write it."""
     if not is_generated(text, style):
@@ -81,12 +110,16 @@ def parse_generated(text: str, style: tuple[str, str]) -> ParsedFile | None:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
+    shebang: str | None = lines[0] if lines and lines[0].startswith("#!") else None
+    first = 1 if shebang is not None else 0
+    taken, cards, named_path, header_edited = _header(lines, style, first)
     body_mark = re.compile(rf"^{re.escape(style[0])} ~~ body (?P<digest>[0-9a-f]{{10}}) ~~")
-    for number, line in enumerate(lines[:4]):
-        found = body_mark.match(line)
-        if found is not None:
-            edited = block_hash(lines[number + 1 :]) != found["digest"]
-            return ParsedFile([], [], body_edited=edited, body_marked=True)
+    found = body_mark.match(lines[first + taken]) if first + taken < len(lines) else None
+    if found is not None:
+        edited = block_hash(lines[first + taken + 1 :]) != found["digest"]
+        return ParsedFile(
+            [], [], body_edited=edited, body_marked=True, named_path=named_path, header_edited=header_edited
+        )
     blocks: list[ParsedBlock] = []
     stack: list[ParsedBlock] = []
     # For each open block: the last nested group (name, indent, blocks seen) just closed, to
@@ -94,16 +127,9 @@ def parse_generated(text: str, style: tuple[str, str]) -> ParsedFile | None:
     # again starts a new reference: the same chunk referenced on consecutive lines.
     last_group: list[tuple[str, str, set[tuple[str, str, int]]] | None] = []
     stray: list[int] = []
-    shebang: str | None = None
-    header_done = False
     for number, line in enumerate(lines, start=1):
-        if number == 1 and line.startswith("#!"):
-            shebang = line
-            continue
-        if not header_done:
-            if line.lstrip().startswith(style[0]) and begin.match(line) is None:
-                continue  # header lines
-            header_done = True
+        if number <= first + taken:
+            continue  # the shebang and the header, read above
         opened = begin.match(line)
         if opened is not None:
             block = ParsedBlock(
@@ -152,4 +178,6 @@ def parse_generated(text: str, style: tuple[str, str]) -> ParsedFile | None:
             current.body.append(line)
     if stack:
         return ParsedFile(blocks, stray, f"block {stack[-1].name} is never closed")
-    return ParsedFile(blocks, stray)
+    if cards is not None and cards != ", ".join(dict.fromkeys(block.rel for block in blocks)):
+        header_edited = header_edited or first + 1  # the cards it names are not the blocks' cards
+    return ParsedFile(blocks, stray, named_path=named_path, header_edited=header_edited)

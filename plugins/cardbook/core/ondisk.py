@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .disk import TEMP_PREFIX, inside, read_text, regular_file
-from .generated import ParsedFile, is_generated, parse_generated
+from .generated import ParsedBlock, ParsedFile, is_generated, parse_generated
 from .markers import comment_style
 from .problems import Problem, error
 from .settings import Settings
@@ -26,7 +26,7 @@ def same_text(a: str, b: str) -> bool:
     return a.rstrip() == b.rstrip()
 
 
-_DIGEST = re.compile(r"( ~~ begin \S+\[\d+\]) [0-9a-f]{10} ~~")
+_DIGEST = re.compile(r"( ~~ begin .+?\[\d+\]) [0-9a-f]{10} ~~")
 
 
 def same_but_digests(a: str, b: str) -> bool:
@@ -38,6 +38,24 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.rstrip().encode()).hexdigest()
 
 
+STITCH_ADVICE = (
+    "run `cardbook stitch` to carry the edit into the cards, or `cardbook tangle --force` to discard it"
+)
+OUTSIDE_ADVICE = (
+    "stitch cannot place lines outside the blocks: move them into a block and run `cardbook stitch`, "
+    "or run `cardbook tangle --force` to discard them"
+)
+NAKED_ADVICE = (
+    "with annotate: false the file has no block markers, so stitch cannot place the edit: copy it "
+    "into its card by hand, or run `cardbook tangle --force` to discard it"
+)
+BODY_ADVICE = (
+    "cardbook makes this file from the cards themselves (their `build:` keys): change the cards "
+    "instead, or run `cardbook tangle --force` to discard the edit"
+)
+ENCODING_ADVICE = "run `cardbook tangle --force` to write it back as the cards produce it (no line is lost)"
+
+
 @dataclass
 class OnDisk:
     path: str
@@ -45,6 +63,26 @@ class OnDisk:
     state: str  # missing | generated | edited | foreign | unreadable
     detail: str = ""
     first_line: int = 1
+    advice: str = STITCH_ADVICE
+    # Proof that cardbook wrote this very file: the header names its path (annotated), or the
+    # manifest records its content (annotate: false). Only such a file is ever removed.
+    owned: bool = False
+    # The blocks a person edited (annotated files): stitch can carry them into the cards.
+    edited_blocks: tuple[ParsedBlock, ...] = ()
+    blocks_only: bool = False  # every edit is inside blocks (none in the header, none outside)
+
+
+def editor_changes(text: str) -> tuple[str, str]:
+    """The text without what editors add to a whole file (a byte order mark, CRLF line
+    endings), and a description of what was added, or ""."""
+    changes = []
+    if text.startswith("\ufeff"):
+        text = text[1:]
+        changes.append("added a byte order mark")
+    if "\r\n" in text:
+        text = text.replace("\r\n", "\n")
+        changes.append("changed its line endings to CRLF")
+    return text, " and ".join(changes)
 
 
 def inspect(
@@ -57,29 +95,56 @@ def inspect(
         text = read_text(settings.root / rel)
     if text is None:
         return OnDisk(rel, None, "missing")
-    if settings.annotate:
-        style = comment_style(settings, rel)
-        parsed: ParsedFile | None = parse_generated(text, style) if style else None
-        if parsed is None or not parsed.has_record:
+    if not settings.annotate:
+        recorded = manifest.get(rel)
+        if recorded is None:
             return OnDisk(rel, text, "foreign")
-        if parsed.malformed:
-            return OnDisk(rel, text, "edited", f"its block markers were changed ({parsed.malformed})")
-        if parsed.body_edited:
-            return OnDisk(rel, text, "edited", "it was changed after cardbook wrote it", first_line=4)
-        if parsed.edited_blocks:
-            block = parsed.edited_blocks[0]
-            return OnDisk(
-                rel, text, "edited", f"block {block.rel}#{block.name} was changed", first_line=block.line + 1
-            )
-        if parsed.stray_lines:
-            return OnDisk(rel, text, "edited", "lines were added outside the blocks", parsed.stray_lines[0])
-        return OnDisk(rel, text, "generated")
-    recorded = manifest.get(rel)
-    if recorded is None:
+        if _digest(text) not in recorded:
+            detail = "it differs from what cardbook last wrote"
+            return OnDisk(rel, text, "edited", detail, advice=NAKED_ADVICE, owned=True)
+        return OnDisk(rel, text, "generated", owned=True)
+    style = comment_style(settings, rel)
+    plain, editor = editor_changes(text)
+    parsed: ParsedFile | None = parse_generated(plain, style) if style else None
+    if parsed is None or not parsed.has_record:
         return OnDisk(rel, text, "foreign")
-    if _digest(text) not in recorded:
-        return OnDisk(rel, text, "edited", "it differs from what cardbook last wrote")
-    return OnDisk(rel, text, "generated")
+    owned = parsed.named_path == rel
+    if parsed.named_path is not None and not owned and not _plausible_copy(settings, parsed.named_path, rel):
+        parsed.header_edited = parsed.header_edited or 1  # words added after the path, not a copy
+    found = OnDisk(rel, text, "edited", owned=owned, edited_blocks=tuple(parsed.edited_blocks))
+    found.blocks_only = not (
+        parsed.malformed or parsed.body_edited or parsed.header_edited or parsed.stray_lines or editor
+    )
+    if parsed.malformed:
+        found.detail = f"its block markers were changed ({parsed.malformed})"
+        found.advice = OUTSIDE_ADVICE
+    elif parsed.body_edited:
+        found.detail, found.first_line = "it was changed after cardbook wrote it", 4
+        found.advice = BODY_ADVICE
+    elif parsed.edited_blocks:
+        block = parsed.edited_blocks[0]
+        found.detail, found.first_line = f"block {block.rel}#{block.name} was changed", block.line + 1
+    elif parsed.header_edited:
+        found.detail, found.first_line = "its header lines were changed", parsed.header_edited
+        found.advice = OUTSIDE_ADVICE
+    elif parsed.stray_lines:
+        found.detail, found.first_line = "lines were added outside the blocks", parsed.stray_lines[0]
+        found.advice = OUTSIDE_ADVICE
+    elif editor:
+        found.detail, found.advice = f"an editor {editor}; its lines are unchanged", ENCODING_ADVICE
+    else:
+        found.state = "generated"
+    if editor and found.state == "edited" and not found.detail.startswith("an editor"):
+        found.detail += f" (and an editor {editor})"
+    return found
+
+
+def _plausible_copy(settings: Settings, named: str, rel: str) -> bool:
+    """A header naming another path is a copy of a generated file (or one moved by hand) when
+    that path could be one cardbook writes: under an output root, with this file's comment
+    style. Otherwise a person added words after the path."""
+    in_root = any(named.startswith(root.rstrip("/") + "/") for root in settings.output_roots)
+    return in_root and comment_style(settings, named) == comment_style(settings, rel)
 
 
 def first_edited_line(disk: OnDisk, expected: str) -> int:
@@ -96,12 +161,7 @@ def first_edited_line(disk: OnDisk, expected: str) -> int:
 
 def edited_message(disk: OnDisk, expected: str | None = None) -> Problem:
     line = disk.first_line if expected is None else first_edited_line(disk, expected)
-    return error(
-        disk.path,
-        line,
-        f"edited by hand: {disk.detail}; run `cardbook stitch` to carry the edit into the cards, "
-        "or `cardbook tangle --force` to discard it",
-    )
+    return error(disk.path, line, f"edited by hand: {disk.detail}; {disk.advice}")
 
 
 def foreign_message(disk: OnDisk, card_rel: str) -> Problem:

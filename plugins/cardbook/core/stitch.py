@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path
 
 from .cards import Card, Runbook
-from .disk import atomic_write, read_text, remove_leftover_temps, runbook_lock
-from .fences import Fence
+from .disk import DiskError, apply_changes, read_text, runbook_lock
+from .fences import FENCE_LINE, Fence
 from .generated import ParsedBlock, parse_generated
 from .markers import block_hash, comment_style
+from .ondisk import editor_changes, generated_on_disk
 from .problems import Problem, error
 from .settings import Settings
 from .tangle import TangleResult
@@ -22,16 +24,11 @@ class StitchReport:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _find_fence(result: TangleResult, card: Card, name: str, index: int) -> Fence | None:
-    seen = 0
-    for fence in result.fences.get(card.stem, []):
-        # As in tangle.collect_blocks: `#id file=` blocks are named by their id.
-        fence_name = fence.id if fence.id is not None else PurePosixPath(fence.file or "").as_posix()
-        if fence_name == name:
-            if seen == index:
-                return fence
-            seen += 1
-    return None
+def _edited_files(settings: Settings, result: TangleResult) -> list[str]:
+    """The files to look for edits in: those the cards produce, and those no card produces any
+    more that name their own path (a card's `file=` target changed after the edit)."""
+    stale = generated_on_disk(settings, {}, skip=result.files)
+    return [*sorted(result.files), *stale]
 
 
 def collect_edits(
@@ -40,22 +37,23 @@ def collect_edits(
     """Edited blocks of every generated file, keyed by (card path, name, index)."""
     edits: dict[tuple[str, str, int], tuple[ParsedBlock, str]] = {}
     problems: list[Problem] = []
-    for rel in sorted(result.files):
+    for rel in _edited_files(settings, result):
         style = comment_style(settings, rel)
         text = read_text(settings.root / rel)
         if text is None or style is None:
             continue
-        parsed = parse_generated(text, style)
-        if parsed is None:
-            continue
+        parsed = parse_generated(editor_changes(text)[0], style)
+        if parsed is None or (rel not in result.files and parsed.named_path != rel):
+            continue  # not cardbook's, or a copy of a generated file under another name
         if parsed.malformed:
             problems.append(error(rel, 1, f"cannot stitch: {parsed.malformed}"))
             continue
-        if parsed.stray_lines:
+        outside = parsed.header_edited or (parsed.stray_lines[0] if parsed.stray_lines else 0)
+        if outside:
             problems.append(
                 error(
                     rel,
-                    parsed.stray_lines[0],
+                    outside,
                     "cannot stitch: lines outside every block belong to no card; move them inside a block",
                 )
             )
@@ -87,14 +85,13 @@ def stitch(settings: Settings, runbook: Runbook, result: TangleResult) -> Stitch
         )
         return report
     cards_by_rel = {card.rel: card for card in runbook.cards.values()}
-    with runbook_lock(settings):
-        remove_leftover_temps(settings, settings.card_roots)  # from a stitch killed mid-write
+    with runbook_lock(settings) as journal:
         edits, problems = collect_edits(settings, result)
         report.problems.extend(problems)
         replacements: dict[str, list[tuple[Fence, list[str]]]] = {}
         for (rel, name, index), (block, file_rel) in sorted(edits.items()):
             card = cards_by_rel.get(rel)
-            fence = _find_fence(result, card, name, index) if card is not None else None
+            fence = result.keyed.get((rel, name, index)) if card is not None else None
             if card is None or fence is None:
                 report.problems.append(
                     error(file_rel, block.line, f"cannot stitch: {rel} no longer has block {name}[{index}]")
@@ -115,16 +112,25 @@ def stitch(settings: Settings, runbook: Runbook, result: TangleResult) -> Stitch
             replacements.setdefault(card.rel, []).append((fence, block.body))
         if report.problems:
             return report
+        writes: dict[Path, str] = {}
         for rel, changes in sorted(replacements.items()):
             card = cards_by_rel[rel]
-            atomic_write(card.path, _replace_fences(card, changes))
-            report.cards_written.append(rel)
-            report.blocks += len(changes)
+            # Through a symlinked card to the file it points at: the link stays a link.
+            writes[Path(os.path.realpath(card.path))] = _replace_fences(card, changes)
+        try:
+            apply_changes(writes, journal=journal)  # every card or none
+        except DiskError as exc:
+            rel = os.path.relpath(exc.path, settings.root)
+            report.problems.append(error(rel, 1, f"cannot write: {exc.reason}; no card was changed"))
+            return report
+        report.cards_written = sorted(replacements)
+        report.blocks = sum(len(changes) for changes in replacements.values())
     return report
 
 
 def _replace_fences(card: Card, changes: list[tuple[Fence, list[str]]]) -> str:
-    """The card text with each fence body replaced; every other byte stays as it was."""
+    """The card text with each fence body replaced; every other byte stays as it was, but for
+    a fence made longer when the new body holds a line that would close it."""
     raw = card.path.read_bytes().decode("utf-8")
     bom = "\ufeff" if raw.startswith("\ufeff") else ""
     lines = raw[len(bom) :].split("\n")
@@ -133,5 +139,26 @@ def _replace_fences(card: Card, changes: list[tuple[Fence, list[str]]]) -> str:
         old = lines[first : first + len(fence.body)]
         crlf = (bool(old) and old[0].endswith("\r")) or (not old and lines[fence.line - 1].endswith("\r"))
         new = [(fence.indent + line if line else line) + ("\r" if crlf else "") for line in body]
-        lines[first : first + len(fence.body)] = new
+        closing = first + len(fence.body)
+        _lengthen(lines, fence.line - 1, closing if closing < len(lines) else None, body)
+        lines[first:closing] = new
     return bom + "\n".join(lines)
+
+
+def _lengthen(lines: list[str], opening: int, closing: int | None, body: list[str]) -> None:
+    """Make the fence at lines[opening] (closed at lines[closing]) longer than any run of its
+    character that a line of `body` holds alone, so that line cannot close it early."""
+    found = FENCE_LINE.match(lines[opening].rstrip("\r"))
+    if found is None:
+        return
+    mark = found["fence"]
+    longest = max(
+        (len(line.strip()) for line in body if line.strip() and set(line.strip()) == {mark[0]}),
+        default=0,
+    )
+    if longest < len(mark):
+        return
+    longer = mark[0] * (longest + 1)
+    lines[opening] = lines[opening].replace(mark, longer, 1)
+    if closing is not None and mark in lines[closing]:
+        lines[closing] = lines[closing].replace(mark, longer, 1)

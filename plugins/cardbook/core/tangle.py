@@ -68,6 +68,8 @@ class TangleResult:
     files: dict[str, OutputFile]
     fences: dict[str, list[Fence]]
     problems: list[Problem]
+    # Each tangled fence by the key its markers carry: (card path, block name, index).
+    keyed: dict[tuple[str, str, int], Fence] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,7 @@ class Collected:
     fences: dict[str, list[Fence]] = field(default_factory=dict)  # by card stem
     blocks: dict[str, list[Block]] = field(default_factory=dict)  # by name, concatenation order
     targets: dict[str, str] = field(default_factory=dict)  # file path -> name of its blocks
+    keyed: dict[tuple[str, str, int], Fence] = field(default_factory=dict)
 
 
 def collect_blocks(runbook: Runbook, graph: Graph, problems: list[Problem]) -> Collected:
@@ -154,6 +157,7 @@ def collect_blocks(runbook: Runbook, graph: Graph, problems: list[Problem]) -> C
             index = counters.get(name, 0)
             counters[name] = index + 1
             found.blocks.setdefault(name, []).append(Block(card, fence, name, index))
+            found.keyed[(card.rel, name, index)] = fence
     return found
 
 
@@ -357,7 +361,7 @@ def tangle(runbook: Runbook, graph: Graph) -> TangleResult:
     for name in sorted(unused):
         block = found.blocks[name][0]
         problems.append(warning(block.card.rel, block.fence.line, f"chunk #{name} is not used by any file"))
-    return TangleResult(files, found.fences, problems)
+    return TangleResult(files, found.fences, problems, found.keyed)
 
 
 def _assemble(
@@ -369,7 +373,7 @@ def _assemble(
     texts: list[str] = []
     sources: list[Source | None] = []
     if style is not None:
-        head = header_lines(style, cards)
+        head = header_lines(style, ", ".join(card.rel for card in cards), path)
         # A shebang must stay the first line of a script.
         if lines and lines[0][1] is None and len(lines) > 1 and lines[1][0].startswith("#!"):
             texts.append(lines[1][0])

@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 
 from cardbook.core.cards import Runbook
 from cardbook.core.graph import Graph
-from cardbook.core.markers import HEADER_MARK, block_hash, body_marker, comment_style, marker
+from cardbook.core.markers import block_hash, body_marker, comment_style, header_lines
 from cardbook.core.problems import Problem, error
 from cardbook.core.settings import Settings
 from cardbook.core.tangle import OutputFile, Source, check_target
@@ -88,11 +88,7 @@ def build_aggregator(
     ]
     body = [*preamble, *attributes, "}"]
     digest = block_hash(body)
-    head = [
-        marker(style, f"{HEADER_MARK} from the `build:` keys of the cards."),
-        marker(style, "Do not edit: change the cards, then run `cardbook tangle` (or `mkdocs build`)."),
-        body_marker(style, digest),
-    ]
+    head = [*header_lines(style, "the `build:` keys of the cards", path), body_marker(style, digest)]
     line_sources: list[Source | None] = [None] * (len(head) + len(preamble)) + sources + [None]
     text = "\n".join(head + body) + "\n"
     return OutputFile(path, text, [card.stem for card in builders], line_sources, [])

@@ -29,7 +29,7 @@ from mkdocs.structure.pages import Page
 
 from cardbook.core.cards import Card
 from cardbook.core.check import CheckResult
-from cardbook.core.disk import LockTimeout
+from cardbook.core.disk import LockError
 from cardbook.core.layout import layout_problems, raise_first
 from cardbook.core.problems import ConfigError, Problem, plural
 from cardbook.core.settings import Settings, load_settings
@@ -168,7 +168,7 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
         assert self.settings is not None
         try:
             report = write_outputs(self.settings, tangled)
-        except LockTimeout as exc:  # another cardbook run holds the runbook's lock
+        except LockError as exc:  # another cardbook run holds the runbook's lock, or it cannot be made
             self._refuse(str(exc))
             return
         refusals = [problem for problem in report.problems if problem.severity == "error"]
