@@ -9,10 +9,31 @@ test or a program that calls the click group keeps its collector as it was.
 from __future__ import annotations
 
 import gc
+import os
+import sys
+
+GONE = "cardbook: the working directory no longer exists (deleted or moved): cd into the runbook again"
+
+
+def _working_directory_gone() -> bool:
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        return True
+    return False
 
 
 def main() -> None:
     gc.disable()
+    if _working_directory_gone():
+        print(GONE, file=sys.stderr)
+        sys.exit(2)
     from .main import main as cardbook
 
-    cardbook()
+    try:
+        cardbook()
+    except OSError:
+        if not _working_directory_gone():
+            raise
+        print(GONE, file=sys.stderr)  # deleted under the run: the writes are all or nothing
+        sys.exit(2)

@@ -63,6 +63,9 @@ def to_mermaid(graph: Graph) -> str:
     return "\n".join(lines) + "\n"
 
 
+MAX_INDENT = 12  # levels of a chain shown by indentation in `cardbook next`
+
+
 def next_report(graph: Graph) -> str:
     """What a person runs each morning: goals, leaves and each goal's chain."""
     out: list[str] = []
@@ -78,10 +81,14 @@ def next_report(graph: Graph) -> str:
     out.append("")
     out.append(f"Leaves, ready to work on ({len(leaves)}):")
     out.extend(f"  {label(stem)}" for stem in leaves) if leaves else out.append("  none")
+    shown: set[str] = set()  # every card is expanded once, in the first chain that reaches it
     for goal in goals:
         out.append("")
         out.append(f"Chain of {goal}:")
-        for depth, stem, repeat in graph.chain(goal):
+        for depth, stem, repeat in graph.chain(goal, shown):
             suffix = " (see above)" if repeat and graph.requires[stem] else ""
-            out.append("  " + "    " * depth + label(stem) + suffix)
+            # Deep chains stop indenting and give the depth instead: 3000 levels of indent
+            # would print gigabytes.
+            deeper = f"[{depth}] " if depth > MAX_INDENT else ""
+            out.append("  " + "    " * min(depth, MAX_INDENT) + deeper + label(stem) + suffix)
     return "\n".join(out) + "\n"

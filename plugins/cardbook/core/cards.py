@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -69,6 +70,10 @@ class Runbook:
     problems: list[Problem]
 
 
+MAX_CARD_BYTES = 64 * 1024 * 1024
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _walk_markdown(root: Path, project: Path, problems: list[Problem]) -> Iterable[tuple[Path, str]]:
     """(path, posix path relative to the project) of the Markdown files below root, sorted,
     refusing symlinks that lead out of the project."""
@@ -84,6 +89,12 @@ def _walk_markdown(root: Path, project: Path, problems: list[Problem]) -> Iterab
                 continue
             path = Path(directory, name)
             rel = f"{relative_directory}/{name}"
+            if _CONTROL.search(rel):  # a newline in a name would break every line naming it
+                shown = rel.encode("unicode_escape").decode("ascii")
+                problems.append(
+                    error(shown, 1, "the file's path holds a control character (a newline, a tab): rename it")
+                )
+                continue
             if os.path.islink(path):
                 try:
                     target = path.resolve()
@@ -150,6 +161,11 @@ def read_card(
         if not path.is_file():  # reading a named pipe blocks forever, a device may never end
             problems.append(error(rel, 1, "not a regular file (a named pipe or a device): a card is a file"))
             return None
+        size = path.stat().st_size
+        if size > MAX_CARD_BYTES:  # refused before reading: a 2 GB file would exhaust memory
+            limit = f"cardbook reads cards of at most {MAX_CARD_BYTES:,}"
+            problems.append(error(rel, 1, f"the card is {size:,} bytes; {limit}"))
+            return None
         data = path.read_bytes()
     except OSError as exc:
         problems.append(error(rel, 1, f"cannot read the card: {exc.strerror}"))
@@ -199,7 +215,15 @@ def _type_name(value: Any) -> str:
         return "a number"
     if isinstance(value, dt.date):
         return "a date"
-    return "a string"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bytes):
+        return "binary data (!!binary)"
+    if isinstance(value, (set, frozenset)):
+        return "a set (!!set)"
+    if isinstance(value, tuple):
+        return "a pair"
+    return f"a value of YAML type {type(value).__name__}"
 
 
 def _apply_schema(

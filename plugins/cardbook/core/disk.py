@@ -97,7 +97,7 @@ def apply_changes(
     try:
         for path, text in writes.items():
             current = path
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _make_folders(path.parent, undo)
             temp = _temporary(path, journal)
             temps.append((temp, path))
             with open(temp, "w", encoding="utf-8", newline="") as stream:
@@ -136,10 +136,12 @@ def apply_changes(
             aside.append(old)
             undo.append(lambda path=path, old=old: os.replace(old, path))
     except BaseException as exc:
+        for temp, _ in temps:  # first, so that the folders made for them are empty again
+            _quietly_remove(temp)
         for step in reversed(undo):
             with contextlib.suppress(OSError):
                 step()
-        for leftover in [*(temp for temp, _ in temps), *aside]:
+        for leftover in aside:
             _quietly_remove(leftover)
         if isinstance(exc, OSError) and current is not None:
             raise DiskError(current, exc.strerror or str(exc)) from None
@@ -148,6 +150,17 @@ def apply_changes(
         _quietly_remove(old)
     if journal is not None:
         journal.clear()
+
+
+def _make_folders(folder: Path, undo: list[Callable[[], None]]) -> None:
+    """Make `folder` and its missing parents; undoing removes each one made (if still empty)."""
+    missing = []
+    while not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        made.mkdir()
+        undo.append(made.rmdir)
 
 
 def _keep_copy(path: Path, copy: Path) -> None:

@@ -55,12 +55,14 @@ class Graph:
             if self.cards[stem].is_open and not any(self.cards[need].is_open for need in self.requires[stem])
         ]
 
-    def chain(self, goal: str) -> list[tuple[int, str, bool]]:
+    def chain(self, goal: str, shown: set[str] | None = None) -> list[tuple[int, str, bool]]:
         """The goal's prerequisite tree as (depth, stem, already_shown) rows, depth first.
 
-        An explicit stack: requires chains can be thousands of cards deep."""
+        A card in `shown` (and each card once shown) is not expanded again: pass one set for
+        several goals and every card is expanded once in all their chains together. An explicit
+        stack: requires chains can be thousands of cards deep."""
         rows: list[tuple[int, str, bool]] = []
-        shown: set[str] = set()
+        shown = set() if shown is None else shown
         stack = [(goal, 0)]
         while stack:
             stem, depth = stack.pop()

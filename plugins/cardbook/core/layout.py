@@ -8,6 +8,7 @@ which would make tangling remove every generated file.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from .disk import inside
@@ -81,7 +82,63 @@ def layout_problems(settings: Settings) -> list[Problem]:
                     "would mix with the generated files; put the site elsewhere",
                 )
             )
+    problems.extend(_overlapping_roots(settings))
     return problems
+
+
+def _overlapping_roots(settings: Settings) -> list[Problem]:
+    """Output roots inside each other or around a card root, and output roots that are not
+    folders. A file under two output roots would be planned twice; a card under an output
+    root could be taken for a stale generated file."""
+    problems: list[Problem] = []
+    root = settings.root
+    real = {name: os.path.realpath(root / name) for name in settings.output_roots}
+    names = list(real)
+    for index, outer in enumerate(names):
+        for inner in names[index + 1 :]:
+            if inside(real[inner], real[outer]) or inside(real[outer], real[inner]):
+                problems.append(
+                    _at(
+                        settings,
+                        "output_roots",
+                        f"output roots {outer} and {inner} overlap: a file below both would be written "
+                        "and removed twice; list only the outer one",
+                    )
+                )
+        for card_root in settings.card_roots:
+            cards = os.path.realpath(root / card_root)
+            if inside(cards, real[outer]) or inside(real[outer], cards):
+                problems.append(
+                    _at(
+                        settings,
+                        "output_roots",
+                        f"output root {outer} and card root {card_root} overlap: cards and generated "
+                        "files must live in separate folders",
+                    )
+                )
+        if os.path.lexists(root / outer) and not os.path.isdir(root / outer):
+            problems.append(
+                _at(
+                    settings,
+                    "output_roots",
+                    f"output root {outer} is {_kind(root / outer)}, not a folder: move it away, or name "
+                    "another folder in output_roots",
+                )
+            )
+    return problems
+
+
+def _kind(path: Path) -> str:
+    """What is at a path, in words."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return "missing"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISLNK(mode):
+        return "a symlink to nothing"
+    return "a file" if stat.S_ISREG(mode) else "not a regular file"
 
 
 def fence_extension_problems(settings: Settings, needs_fences: bool) -> list[Problem]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import stat
 from dataclasses import dataclass, field, replace
 
 from .disk import DiskError, Journal, apply_changes, atomic_write, read_text, runbook_lock
@@ -68,8 +69,9 @@ def plan(settings: Settings, result: TangleResult, *, force: bool = False) -> Pl
     outcome = Plan()
     manifest = read_manifest(settings)
     resolved: dict[str, str] = {}
+    folders: dict[str, str | None] = {}
     for rel, output in sorted(result.files.items()):
-        reason = unsafe_target(settings, rel, resolved)
+        reason = unsafe_target(settings, rel, resolved) or _folder_obstacle(settings, rel, result, folders)
         if reason is not None:
             outcome.problems.append(_at_card(output, f"refusing to write: {reason}"))
             continue
@@ -112,6 +114,28 @@ def plan(settings: Settings, result: TangleResult, *, force: bool = False) -> Pl
     if not force and not outcome.refused:
         _refuse_mass_removal(outcome, produced=len(result.files))
     return outcome
+
+
+def _folder_obstacle(
+    settings: Settings, rel: str, result: TangleResult, cache: dict[str, str | None]
+) -> str | None:
+    """Why a folder on the way to `rel` cannot be made: a file this runbook writes, or
+    something on disk that is not a folder. `cache` holds the answer per folder."""
+    parts = rel.split("/")
+    for end in range(1, len(parts)):
+        folder = "/".join(parts[:end])
+        if folder not in cache:
+            path = os.path.join(settings.root, folder)
+            if folder in result.files:
+                cache[folder] = f"{folder} is also a file the cards write"
+            elif os.path.lexists(path) and not os.path.isdir(path):
+                kind = "a named pipe" if stat.S_ISFIFO(os.lstat(path).st_mode) else "a file"
+                cache[folder] = f"{folder} is {kind}, not a folder"
+            else:
+                cache[folder] = None
+        if cache[folder] is not None:
+            return cache[folder]
+    return None
 
 
 def _stale_problem(disk: OnDisk, result: TangleResult) -> Problem | None:

@@ -7,6 +7,7 @@ never disagree; the MkDocs plugin hands its validated config to `Settings.from_m
 from __future__ import annotations
 
 import os
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from .problems import ConfigError, error
 from .yamlsafe import MAX_DEPTH, SafeLoader, nesting_too_deep
 
 PLUGIN_NAME = "cardbook"
+MAX_CONFIG_BYTES = 1024 * 1024  # mkdocs.yml: read whole, so refused above this size
 OPEN, CLOSED = "open", "closed"
 
 DEFAULT_STATUSES: dict[str, bool] = {"active": True, "done": False}
@@ -163,7 +165,7 @@ def _relative_dirs(value: Any, key: str, fail: Any) -> tuple[str, ...]:
     for item in value:
         path = Path(item)
         if path.is_absolute() or ".." in path.parts or not path.parts:
-            raise fail(f"{key}: {item!r} must be a relative path inside the project")
+            raise fail(f"{key}: {shown(item)} must be a relative path inside the project")
         cleaned.append(path.as_posix())
     return tuple(cleaned)
 
@@ -174,7 +176,7 @@ def _statuses(value: Any, fail: Any) -> dict[str, bool]:
     statuses = {}
     for name, kind in value.items():
         if not isinstance(name, str) or kind not in (OPEN, CLOSED):
-            raise fail(f"statuses: {name!r} must be declared open or closed, not {kind!r}")
+            raise fail(f"statuses: {shown(name)} must be declared open or closed, not {shown(kind)}")
         statuses[name] = kind == OPEN
     return statuses
 
@@ -187,7 +189,7 @@ def _comment_styles(value: Any, fail: Any) -> dict[str, tuple[str, str]]:
         parts = style.split() if isinstance(style, str) else []
         if not isinstance(suffix, str) or not suffix.startswith(".") or len(parts) not in (1, 2):
             raise fail(
-                f"comment_styles: {suffix!r}: {style!r} must be a prefix like '#' "
+                f"comment_styles: {shown(suffix)}: {shown(style)} must be a prefix like '#' "
                 "or a start and end like '/* */'"
             )
         styles[suffix] = (parts[0], parts[1] if len(parts) == 2 else "")
@@ -225,6 +227,10 @@ def load_settings(config_file: Path | None = None, *, cwd: Path | None = None) -
     root = config_file.parent
     name = _relative_name(config_file, cwd) if config_file.is_relative_to(cwd) else str(config_file)
     try:
+        size = config_file.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            message = f"the config file is {size:,} bytes; cardbook reads at most {MAX_CONFIG_BYTES:,}"
+            raise ConfigError(error(name, 1, message))
         text = config_file.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(error(name, 1, f"cannot read the config file: {exc.strerror}")) from None
@@ -248,6 +254,7 @@ def load_settings(config_file: Path | None = None, *, cwd: Path | None = None) -
     if not isinstance(data, dict):
         raise ConfigError(error(name, 1, "the config file must be a mapping"))
     top_lines = _key_lines(node)
+    _refuse_duplicate_keys(name, node)
     docs_dir = data.get("docs_dir", "docs")
     if not isinstance(docs_dir, str):
         raise ConfigError(error(name, top_lines.get("docs_dir", 1), "docs_dir must be a path"))
@@ -261,6 +268,7 @@ def load_settings(config_file: Path | None = None, *, cwd: Path | None = None) -
         raise ConfigError(error(name, line, f"plugin {PLUGIN_NAME}: options must be a mapping"))
     options = {key: value for key, value in options.items() if key != "enabled"}
     lines = _key_lines(option_node)
+    _refuse_duplicate_keys(name, option_node)
     for key in ("markdown_extensions", "site_dir", "docs_dir"):
         if key in top_lines:
             lines[key] = top_lines[key]
@@ -286,6 +294,39 @@ def extension_names(value: Any) -> tuple[str, ...]:
         elif isinstance(entry, dict):
             names.extend(str(key) for key in entry)
     return tuple(names)
+
+
+def _refuse_duplicate_keys(name: str, node: Any) -> None:
+    """YAML keeps the last of two equal keys without a word; MkDocs does too. In mkdocs.yml
+    that hides a setting someone wrote: say so."""
+    if not isinstance(node, yaml.MappingNode):
+        return
+    first: dict[str, int] = {}
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode):
+            continue
+        line = key.start_mark.line + 1
+        if key.value in first:
+            raise ConfigError(
+                error(
+                    name,
+                    line,
+                    f"duplicate key {shown(key.value)} (first at line {first[key.value]}): YAML keeps "
+                    "only the last one; remove one of them",
+                )
+            )
+        first[key.value] = line
+
+
+_SHOWN = reprlib.Repr()
+_SHOWN.maxstring = _SHOWN.maxother = 60
+_SHOWN.maxlist = _SHOWN.maxdict = 4
+_SHOWN.maxlevel = 2
+
+
+def shown(value: Any) -> str:
+    """A value from the config, shortened for a message: an alias bomb must not be printed."""
+    return _SHOWN.repr(value)
 
 
 def _key_lines(node: Any) -> dict[str, int]:

@@ -25,6 +25,7 @@ from .settings import Settings
 
 _REFERENCE = re.compile(r"^(?P<indent>\s*)<<(?P<name>[\w-]+)>>\s*$")
 MAX_DEPTH = 1000  # deeper references are refused with an error (expansion is iterative)
+MAX_LINES = 1_000_000  # lines of one generated file: past this, expansion stops with an error
 
 
 class Source(NamedTuple):
@@ -251,6 +252,16 @@ class _Expander:
                 if reference is not None:
                     inner = reference["name"]
                     if not self.enter(inner, block, first + offset, frame.stack):
+                        return None
+                    if len(out) > MAX_LINES:
+                        self.problems.append(
+                            error(
+                                rel,
+                                first + offset,
+                                f"expanding <<{inner}>> here makes {stack[0]} longer than {MAX_LINES:,} "
+                                "lines: chunks referencing each other many times multiply",
+                            )
+                        )
                         return None
                     nested = _Frame(self.blocks[inner], (*frame.stack, inner), indent + reference["indent"])
                     frames.append(nested)

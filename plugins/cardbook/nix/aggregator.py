@@ -39,6 +39,17 @@ def build_aggregator(
     if check_target(settings, path) is None:
         problems.append(error(settings.config_name, 1, f"aggregator {path!r} is outside the output roots"))
         return None
+    if path in files:  # silently replacing a card's file would lose what the card says
+        rel, line = files[path].origin or (settings.config_name, settings.line_of("aggregator"))
+        problems.append(
+            error(
+                rel,
+                line,
+                f"{path} is the aggregator cardbook writes from the cards' `build:` keys: give this "
+                "block another file= target, or set the plugin's `aggregator:` to another path",
+            )
+        )
+        return None
     base = PurePosixPath(path).parent
     attributes: list[str] = []
     sources: list[Source | None] = []

@@ -22,7 +22,7 @@ from cardbook.core.problems import Problem, error, plural
 from cardbook.core.settings import Settings
 from cardbook.core.tangle import OutputFile, Source, TangleResult
 
-from .aggregator import NEEDS_CALL_PACKAGE
+from .aggregator import NEEDS_CALL_PACKAGE, nix_string
 from .environment import NixSetupError, missing_nix, nix_env, run_nix
 from .references import referenced_files
 
@@ -255,7 +255,8 @@ def _instantiate(
     its card by evaluating the attributes one by one."""
 
     def run(stems: list[str]) -> subprocess.CompletedProcess[str]:
-        attributes = [argument for stem in stems for argument in ("-A", stem)]
+        # Quoted: an attribute path splits at dots, and `py3.11-env` is one card.
+        attributes = [argument for stem in stems for argument in ("-A", nix_string(stem))]
         return run_nix(["nix-instantiate", aggregator, *attributes], cwd=settings.root)
 
     stems = [card.stem for card in cards]
