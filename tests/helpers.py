@@ -80,10 +80,15 @@ def card(
 
 
 def run_cardbook(
-    args: Sequence[str | os.PathLike[str]], cwd: Path, *, timeout: float = 60
+    args: Sequence[str | os.PathLike[str]],
+    cwd: Path,
+    *,
+    timeout: float = 60,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the installed `cardbook` command in cwd, capturing text output."""
-    env = {**os.environ, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    """Run the installed `cardbook` command in cwd, capturing text output; `env` adds to
+    the environment."""
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
     return subprocess.run(
         [str(CARDBOOK), *map(str, args)],
         cwd=cwd,

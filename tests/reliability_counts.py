@@ -16,6 +16,7 @@ MODULES = (
     "test_hostile_properties.py",
     "test_interruptions.py",
     "test_concurrency.py",
+    "test_work_kept.py",
 )
 
 HOSTILE = "hostile inputs tried"
