@@ -96,9 +96,14 @@ def test_unparsable_modified(tmp_path: Path, today: dt.date, written: str, shown
 
 
 def test_future_modified(tmp_path: Path, today: dt.date) -> None:
-    tomorrow = (today + dt.timedelta(days=1)).isoformat()
-    assert problems_of(tmp_path, today, {A: card(modified=tomorrow)}) == [
-        f"{A}:3: error: 'modified' is in the future: {tomorrow}"
+    """Two days of slack: a card written where it is already the day after tomorrow (UTC+14)
+    and checked where it is still yesterday (UTC-12) is not from the future (issue 14)."""
+    for days in (1, 2):
+        written = (today + dt.timedelta(days=days)).isoformat()
+        assert problems_of(tmp_path, today, {A: card(modified=written)}) == []
+    later = (today + dt.timedelta(days=3)).isoformat()
+    assert problems_of(tmp_path, today, {A: card(modified=later)}) == [
+        f"{A}:3: error: 'modified' is in the future: {later}"
     ]
 
 

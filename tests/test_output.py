@@ -27,6 +27,10 @@ OUTSIDE = (
     "stitch cannot place lines outside the blocks: move them into a block and run `cardbook stitch`, "
     "or run `cardbook tangle --force` to discard them"
 )
+MARKERS = (
+    "restore the marker lines (`cardbook check` shows the file as the cards produce it), then run "
+    "`cardbook stitch`; or run `cardbook tangle --force` to discard the edit"
+)
 OLD_NS = 1_000_000_000 * 1_000_000_000  # 2001-09-09: far from any clock tick of the test run
 
 
@@ -281,7 +285,7 @@ def test_force_discards_the_hand_edit(tmp_path: Path) -> None:
             "  # ~~ end",
             "  # ~~ ending",
             1,
-            f"its block markers were changed (line 9: end marker without its begin marker); {OUTSIDE}",
+            f"its block markers were changed (line 9: end marker without its begin marker); {MARKERS}",
         ),
         (
             f"# ~~ end {A}#nix/a.nix[0] ~~\n",

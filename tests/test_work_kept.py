@@ -245,8 +245,7 @@ def test_a_file_and_a_folder_of_the_same_name(book: Path) -> None:
     assert result.returncode == 1
     assert (
         "docs/how-to/x.md:8: error: nix/x.nix/y.nix: refusing to write: "
-        "nix/x.nix is also a file the cards write"
-        in (result.stdout.splitlines())
+        "nix/x.nix is also a file the cards write" in (result.stdout.splitlines())
     )
     assert snapshot(book) == before
     count()
@@ -440,8 +439,7 @@ def test_a_2_gb_card_is_refused_before_reading(book: Path) -> None:
     assert result.returncode == 1
     assert (
         "docs/how-to/huge.md:1: error: the card is 2,147,483,648 bytes; "
-        "cardbook reads cards of at most 67,108,864"
-        in result.stdout.splitlines()
+        "cardbook reads cards of at most 67,108,864" in result.stdout.splitlines()
     )
     count()
 
@@ -676,4 +674,239 @@ def test_duplicate_keys_in_mkdocs_yml(book: Path) -> None:
         "mkdocs.yml:6: error: duplicate key 'card_roots' (first at line 5): YAML keeps only the last one; "
         "remove one of them\n",
     )
+    count()
+
+
+# Found by this issue's own outside probe ---------------------------------------------------------
+
+
+PROBE_BASE = card(title="Base", body=fence("```nix {#opts}", "foo = 1;", "bar = 2;"))
+PROBE_HELLO = card(
+    title="Hello",
+    requires=["base"],
+    body=fence("```nix {file=nix/a.nix}", "{ pkgs }:", "{", "  <<opts>>", "  baz = 3;", "}")
+    + "\n"
+    + fence("```nix {file=nix/b.nix}", "{ x = 1; }"),
+)
+
+
+@pytest.fixture
+def probe(tmp_path: Path) -> Path:
+    root = tmp_path / "probe"
+    write_tree(
+        root,
+        {"mkdocs.yml": CONFIG, "docs/how-to/base.md": PROBE_BASE, "docs/how-to/hello.md": PROBE_HELLO},
+    )
+    assert cardbook(root, "tangle").returncode == 0
+    return root
+
+
+def edit_bytes(path: Path, change) -> None:  # type: ignore[no-untyped-def]
+    path.write_bytes(change(path.read_bytes()))
+
+
+STITCH_LOOPS = {
+    "crlf and an edit": lambda root: edit_bytes(
+        root / "nix/a.nix", lambda data: data.replace(b"bar = 2;", b"bar = 22;").replace(b"\n", b"\r\n")
+    ),
+    "a byte order mark and an edit": lambda root: edit_bytes(
+        root / "nix/a.nix", lambda data: b"\xef\xbb\xbf" + data.replace(b"bar = 2;", b"bar = 22;")
+    ),
+    "chunk lines dedented": lambda root: edit_bytes(
+        root / "nix/a.nix",
+        lambda data: data.replace(b"  foo = 1;", b"foo = 1;").replace(b"  bar = 2;", b" bar = 2;"),
+    ),
+    "the card changed too (a pull)": lambda root: (
+        edit(root / "nix/a.nix", "bar = 2;", "bar = 22;"),
+        edit(root / "docs/how-to/hello.md", "baz = 3;", "baz = 33;"),
+    ),
+    "a block copied with its markers": lambda root: edit_bytes(
+        root / "nix/a.nix",
+        lambda data: data.replace(
+            b"  baz = 3;\n",
+            data[data.index(b"  # ~~ begin docs/how-to/base.md") : data.index(b"  baz")].replace(
+                b"bar = 2;", b"bar = 99;"
+            )
+            + b"  baz = 3;\n",
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("situation", list(STITCH_LOOPS))
+def test_stitch_never_advises_itself_in_a_loop(probe: Path, situation: str) -> None:
+    """Stitch carried the edit, then said "run `cardbook stitch`" forever (probe rows 2, 5, 9,
+    22, 25): once the cards hold every edit, the files it read are written again."""
+    STITCH_LOOPS[situation](probe)
+    first = cardbook(probe, "stitch")
+    assert first.returncode == 0, first.stdout
+    again = cardbook(probe, "stitch")
+    assert (again.returncode, again.stdout) == (0, "0 blocks stitched into 0 cards\n")
+    assert cardbook(probe, "check").stdout == "2 cards checked: no problems\n"
+    count()
+
+
+def test_one_copy_of_a_chunk_used_twice_is_edited(tmp_path: Path) -> None:
+    root = tmp_path / "twice"
+    body = fence(
+        "```nix {file=nix/a.nix}",
+        "{",
+        "  one = {",
+        "    <<opts>>",
+        "  };",
+        "  two = {",
+        "    <<opts>>",
+        "  };",
+        "}",
+    )
+    write_tree(
+        root,
+        {
+            "mkdocs.yml": CONFIG,
+            "docs/how-to/base.md": PROBE_BASE,
+            "docs/how-to/hello.md": card(title="H", requires=["base"], body=body),
+        },
+    )
+    assert cardbook(root, "tangle").returncode == 0
+    text = (root / "nix/a.nix").read_text()
+    (root / "nix/a.nix").write_text(text.replace("bar = 2;", "bar = 10;", 1))
+    assert cardbook(root, "stitch").returncode == 0
+    assert "bar = 10;" in (root / "docs/how-to/base.md").read_text()
+    assert (root / "nix/a.nix").read_text().count("bar = 10;") == 2
+    assert cardbook(root, "check").stdout == "2 cards checked: no problems\n"
+    count()
+
+
+def test_mkdocs_build_into_an_output_root_is_refused(probe: Path) -> None:
+    """`mkdocs build -d nix` emptied nix/, a hand-written file with it (probe row 40)."""
+    (probe / "nix/handwritten.nix").write_text("{ mine = 1; }\n")
+    before = snapshot(probe / "nix")
+    mkdocs = Path(sys.executable).parent / "mkdocs"
+    result = subprocess.run([mkdocs, "build", "-q", "-d", "nix"], cwd=probe, capture_output=True, text=True)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "output root nix is inside site_dir" in result.stderr
+    assert snapshot(probe / "nix") == before
+    count()
+
+
+@pytest.mark.parametrize("length", [260, 248])
+def test_a_file_name_too_long(probe: Path, length: int) -> None:
+    """Probe rows 31 and 32: a traceback over 255 bytes; just under it, the temporary file's
+    longer name could never be made."""
+    name = "x" * length + ".nix"
+    (probe / "docs/how-to/long.md").write_text(
+        card(title="Long", body=fence(f"```nix {{file=nix/{name}}}", "{ }"))
+    )
+    result = cardbook(probe, "tangle")
+    if len(name) > 255:
+        assert result.returncode == 1
+        assert f"the name {'x' * 40}... is longer than 255 bytes" in result.stdout
+    else:
+        assert result.returncode == 0, result.stdout
+        assert (probe / "nix" / name).read_text().startswith("# Generated by cardbook")
+    count()
+
+
+def test_hidden_files_among_the_cards_are_not_cards(probe: Path) -> None:
+    """An Emacs lock file `.#hello.md` is a dangling symlink (probe row 13)."""
+    (probe / "docs/how-to/.#hello.md").symlink_to("user@host.1234:1700000000")
+    (probe / "docs/how-to/.hidden").mkdir()
+    (probe / "docs/how-to/.hidden/x.md").write_text("not a card\n")
+    assert cardbook(probe, "check").stdout == "2 cards checked: no problems\n"
+    count()
+
+
+CONFLICT = "<<<<<<< HEAD\nbar = 4;\n=======\nbar = 3;\n>>>>>>> A\n"
+
+
+def test_merge_conflicts_are_errors_and_never_stitched(probe: Path) -> None:
+    """Probe rows 16 to 18: conflict markers in a card passed `check`; in a generated file,
+    stitch wrote them into the card."""
+    edit(probe / "docs/how-to/base.md", "bar = 2;\n", CONFLICT)
+    result = cardbook(probe, "check")
+    assert result.returncode == 1
+    assert (
+        "docs/how-to/base.md:7: error: unresolved merge conflict (a <<<<<<< or >>>>>>> line): resolve it"
+        in (result.stdout.splitlines())
+    )
+    edit(probe / "docs/how-to/base.md", CONFLICT, "bar = 2;\n")
+    edit(
+        probe / "docs/how-to/base.md",
+        "title: Base",
+        "<<<<<<< HEAD\ntitle: Base\n=======\ntitle: Bass\n>>>>>>> A",
+    )
+    assert "docs/how-to/base.md:2: error: unresolved merge conflict" in cardbook(probe, "check").stdout
+    edit(
+        probe / "docs/how-to/base.md",
+        "<<<<<<< HEAD\ntitle: Base\n=======\ntitle: Bass\n>>>>>>> A",
+        "title: Base",
+    )
+    edit(probe / "nix/a.nix", "  bar = 2;\n", "".join(f"  {line}\n" for line in CONFLICT.splitlines()))
+    card_before = (probe / "docs/how-to/base.md").read_text()
+    stitched = cardbook(probe, "stitch")
+    assert stitched.returncode == 1
+    assert "cannot stitch: the block holds an unresolved merge conflict; resolve it first" in stitched.stdout
+    assert (probe / "docs/how-to/base.md").read_text() == card_before
+    count()
+
+
+def test_stitch_names_a_renamed_card(probe: Path) -> None:
+    edit(probe / "nix/a.nix", "baz = 3;", "baz = 4;")
+    (probe / "docs/how-to/hello.md").rename(probe / "docs/how-to/greet.md")
+    result = cardbook(probe, "stitch")
+    assert result.returncode == 1
+    assert (
+        "cannot stitch: the card docs/how-to/hello.md no longer exists (renamed or removed?)" in result.stdout
+    )
+    assert "baz = 4;" in (probe / "nix/a.nix").read_text()
+    count()
+
+
+def test_a_hand_written_file_where_the_aggregator_goes(probe: Path) -> None:
+    (probe / "nix/default.nix").write_text("{ mine = 1; }\n")
+    edit(probe / "docs/how-to/hello.md", "requires: [base]", "requires: [base]\nbuild: nix/a.nix")
+    result = cardbook(probe, "tangle")
+    assert result.returncode == 1
+    assert result.stdout.startswith(
+        "nix/default.nix:1: error: a file cardbook did not write is in the way of the aggregator"
+    )
+    assert (probe / "nix/default.nix").read_text() == "{ mine = 1; }\n"
+    count()
+
+
+def test_stitch_with_annotate_false_points_at_the_setting(probe: Path) -> None:
+    (probe / "mkdocs.yml").write_text(
+        CONFIG.replace(
+            "plugins: [search, cardbook]", "plugins:\n  - search\n  - cardbook:\n      annotate: false"
+        )
+    )
+    assert cardbook(probe, "tangle", "--force").returncode == 0
+    result = cardbook(probe, "stitch")
+    assert result.stdout.startswith("mkdocs.yml:6: error: stitch needs the block markers")
+    count()
+
+
+def test_a_fence_inside_a_quote_is_not_tangled_and_says_so(probe: Path) -> None:
+    (probe / "docs/how-to/q.md").write_text(
+        card(title="Q") + "\n> ```nix {file=nix/q.nix}\n> { q = 1; }\n> ```\n"
+    )
+    result = cardbook(probe, "check", "--strict")
+    assert result.returncode == 1
+    assert (
+        "docs/how-to/q.md:6: warning: a code block with file= or #id inside a quote (>) is not tangled: "
+        "take it out of the quote"
+    ) in result.stdout.splitlines()
+    count()
+
+
+def test_a_deleted_marker_line_gets_advice_that_works(probe: Path) -> None:
+    text = (probe / "nix/a.nix").read_text()
+    (probe / "nix/a.nix").write_text(text.replace("  # ~~ end docs/how-to/base.md#opts[0] ~~\n", ""))
+    result = cardbook(probe, "check")
+    assert (
+        "restore the marker lines (`cardbook check` shows the file as the cards produce it)" in result.stdout
+    )
+    (probe / "nix/a.nix").write_text(text.replace("bar = 2;", "bar = 5;"))  # restored, with the edit
+    assert cardbook(probe, "stitch").returncode == 0
+    assert "bar = 5;" in (probe / "docs/how-to/base.md").read_text()
     count()

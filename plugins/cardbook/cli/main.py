@@ -281,7 +281,7 @@ def stitch_command(config_file: Path | None) -> None:
         click.echo(f"stitched into {rel}")
     # The cards now hold the edits: tangle again so the markers record them.
     again = load_and_check(settings, layout=True)
-    written = write_outputs(settings, again.tangled)
+    written = write_outputs(settings, again.tangled, carried=report.carried)
     for problem in written.problems:
         click.echo(problem.format())
     click.echo(f"{plural(report.blocks, 'block')} stitched into {plural(len(report.cards_written), 'card')}")

@@ -72,6 +72,9 @@ class Runbook:
 
 MAX_CARD_BYTES = 64 * 1024 * 1024
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# The lines git writes around a conflict (`=======` alone is also a Markdown heading rule).
+CONFLICT_LINE = r"^(?:<{7}|>{7})(?: .*)?\r?$"
+_CONFLICT = re.compile(CONFLICT_LINE, re.MULTILINE)
 
 
 def _walk_markdown(root: Path, project: Path, problems: list[Problem]) -> Iterable[tuple[Path, str]]:
@@ -82,10 +85,12 @@ def _walk_markdown(root: Path, project: Path, problems: list[Problem]) -> Iterab
     project_resolved = project.resolve()
     prefix = len(str(project)) + 1
     for directory, dirnames, filenames in os.walk(root):
-        dirnames.sort()
+        # Hidden names are editors' and tools' (an Emacs lock `.#card.md` is a dangling
+        # symlink); MkDocs leaves them out of the site too.
+        dirnames[:] = sorted(name for name in dirnames if not name.startswith("."))
         relative_directory = directory[prefix:].replace(os.sep, "/")
         for name in sorted(filenames):
-            if not name.endswith(".md"):
+            if not name.endswith(".md") or name.startswith("."):
                 continue
             path = Path(directory, name)
             rel = f"{relative_directory}/{name}"
@@ -179,6 +184,12 @@ def read_card(
     if text.startswith("\ufeff"):  # editors on some systems add a byte order mark
         text = text[1:]
     card = Card(stem=path.stem, rel=rel, path=path, text=text)
+    conflict = _CONFLICT.search(text)
+    if conflict is not None:  # git left a merge half done: nothing below it can be trusted
+        line = text.count("\n", 0, conflict.start()) + 1
+        problems.append(error(rel, line, "unresolved merge conflict (a <<<<<<< or >>>>>>> line): resolve it"))
+        card.valid = False
+        return card
     if not text.strip():
         problems.append(error(rel, 1, "empty card: a card starts with YAML frontmatter between '---' lines"))
         card.valid = False
@@ -254,7 +265,7 @@ def _apply_schema(
         date = _as_date(modified)
         if date is None:
             report("modified", f"'modified' must be a date like 2026-01-31, not {modified!r}")
-        elif date > today:
+        elif date > today + dt.timedelta(days=2):  # zones 26 h apart can be two dates apart
             report("modified", f"'modified' is in the future: {date.isoformat()}")
         else:
             card.modified = date

@@ -56,6 +56,10 @@ def read_text(path: str | Path) -> str | None:
             return handle.read().decode("utf-8")
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            return None  # no such file can exist; writing it is refused with its own message
+        raise
     except (UnicodeDecodeError, IsADirectoryError, NotADirectoryError):
         return "\x00"  # not text we wrote
 
@@ -175,7 +179,9 @@ def _keep_copy(path: Path, copy: Path) -> None:
 def _temporary(path: Path, journal: Journal | None) -> Path:
     """A new, empty file beside `path` under a name of cardbook's, recorded before it exists."""
     while True:
-        temp = path.parent / f"{TEMP_PREFIX}{path.name}.{secrets.token_hex(4)}.tmp"
+        # The target's name, shortened so the whole name stays within 255 bytes.
+        hint = path.name.encode()[:200].decode(errors="ignore")
+        temp = path.parent / f"{TEMP_PREFIX}{hint}.{secrets.token_hex(4)}.tmp"
         if journal is not None:
             journal.record(temp)
         try:

@@ -98,6 +98,17 @@ def parse_info(
     return lang, chunk_id, attributes.get("file"), tuple(classes), attributes
 
 
+_QUOTED_FENCE = re.compile(r"^[ \t]*>[ \t>]*(?:`{3,}|~{3,})[^\n{]*\{[^}\n]*(?:file=|#)", re.MULTILINE)
+
+
+def quoted_tangle_fences(text: str, first_line: int) -> list[int]:
+    """File lines of fences with `file=` or `#id` inside a quote (`> ```nix {file=...}`):
+    they render as code but are not tangled, which a reader cannot tell from the page."""
+    if ">" not in text:
+        return []
+    return [first_line + text.count("\n", 0, match.start()) for match in _QUOTED_FENCE.finditer(text)]
+
+
 def repeated_attribute(info: str) -> str | None:
     """`#id` or `key=` when the fence's braces hold it twice (Entangled keeps the first)."""
     brace = info.find("{")

@@ -178,6 +178,6 @@ def parse_generated(text: str, style: tuple[str, str]) -> ParsedFile | None:
             current.body.append(line)
     if stack:
         return ParsedFile(blocks, stray, f"block {stack[-1].name} is never closed")
-    if cards is not None and cards != ", ".join(dict.fromkeys(block.rel for block in blocks)):
-        header_edited = header_edited or first + 1  # the cards it names are not the blocks' cards
+    if cards is not None and not all(name.endswith(".md") for name in cards.split(", ")):
+        header_edited = header_edited or first + 1  # words added among the cards it names
     return ParsedFile(blocks, stray, named_path=named_path, header_edited=header_edited)

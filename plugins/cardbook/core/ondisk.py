@@ -53,6 +53,10 @@ BODY_ADVICE = (
     "cardbook makes this file from the cards themselves (their `build:` keys): change the cards "
     "instead, or run `cardbook tangle --force` to discard the edit"
 )
+MARKERS_ADVICE = (
+    "restore the marker lines (`cardbook check` shows the file as the cards produce it), then run "
+    "`cardbook stitch`; or run `cardbook tangle --force` to discard the edit"
+)
 ENCODING_ADVICE = "run `cardbook tangle --force` to write it back as the cards produce it (no line is lost)"
 
 
@@ -98,6 +102,11 @@ def inspect(
     if not settings.annotate:
         recorded = manifest.get(rel)
         if recorded is None:
+            # Written before `annotate: false` was set: its markers still prove it is ours.
+            style = comment_style(settings, rel)
+            parsed = parse_generated(text, style) if style else None
+            if parsed is not None and parsed.named_path == rel and parsed.clean:
+                return OnDisk(rel, text, "generated", owned=True)
             return OnDisk(rel, text, "foreign")
         if _digest(text) not in recorded:
             detail = "it differs from what cardbook last wrote"
@@ -117,7 +126,7 @@ def inspect(
     )
     if parsed.malformed:
         found.detail = f"its block markers were changed ({parsed.malformed})"
-        found.advice = OUTSIDE_ADVICE
+        found.advice = MARKERS_ADVICE
     elif parsed.body_edited:
         found.detail, found.first_line = "it was changed after cardbook wrote it", 4
         found.advice = BODY_ADVICE
@@ -164,7 +173,16 @@ def edited_message(disk: OnDisk, expected: str | None = None) -> Problem:
     return error(disk.path, line, f"edited by hand: {disk.detail}; {disk.advice}")
 
 
-def foreign_message(disk: OnDisk, card_rel: str) -> Problem:
+def foreign_message(disk: OnDisk, card_rel: str | None) -> Problem:
+    """A file of a person's where cardbook would write; `card_rel` None: the aggregator's."""
+    if card_rel is None:
+        return error(
+            disk.path,
+            1,
+            "a file cardbook did not write is in the way of the aggregator (made from the cards' "
+            "`build:` keys): move it away, or set the plugin's `aggregator:` to another path "
+            "(it is never overwritten)",
+        )
     return error(
         disk.path,
         1,

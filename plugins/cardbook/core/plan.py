@@ -64,8 +64,14 @@ class Plan:
         return any(problem.severity == "error" for problem in self.problems)
 
 
-def plan(settings: Settings, result: TangleResult, *, force: bool = False) -> Plan:
-    """Decide every write and removal first; any refusal means nothing is written."""
+def plan(
+    settings: Settings, result: TangleResult, *, force: bool = False, carried: dict[str, str] | None = None
+) -> Plan:
+    """Decide every write and removal first; any refusal means nothing is written.
+
+    `carried`: files whose edits a stitch has just carried into the cards, with the text it
+    read; each may be replaced while it still holds exactly that text."""
+    carried = carried or {}
     outcome = Plan()
     manifest = read_manifest(settings)
     resolved: dict[str, str] = {}
@@ -86,9 +92,14 @@ def plan(settings: Settings, result: TangleResult, *, force: bool = False) -> Pl
             continue
         disk = inspect(settings, rel, manifest, text)
         if disk.state == "foreign":
-            first = output.segments[0].rel if output.segments else "a card"
+            first = output.origin[0] if output.origin else output.segments[0].rel if output.segments else None
             outcome.problems.append(foreign_message(disk, first))
-        elif disk.state == "edited" and not force and not same_but_digests(disk.text or "", output.text):
+        elif (
+            disk.state == "edited"
+            and not force
+            and not same_but_digests(disk.text or "", output.text)
+            and carried.get(rel) != disk.text
+        ):
             outcome.problems.append(edited_message(disk, output.text))
         elif disk.text is not None and same_text(disk.text, output.text):
             outcome.unchanged.append(rel)
@@ -101,7 +112,8 @@ def plan(settings: Settings, result: TangleResult, *, force: bool = False) -> Pl
         outcome.seen[rel] = disk.text
         if rel in manifest and disk.text is not None:
             outcome.on_disk[rel] = _digest(disk.text)
-        problem = _stale_problem(disk, result)
+        stitched = disk.owned and carried.get(rel) == disk.text  # a stitch carried every edit
+        problem = None if stitched else _stale_problem(disk, result)
         if problem is not None:
             outcome.problems.append(problem)
         elif unsafe_target(settings, rel, resolved) is None:
@@ -216,10 +228,12 @@ def _at_card(output: OutputFile, message: str) -> Problem:
     return error(output.path, 1, message)
 
 
-def write_outputs(settings: Settings, result: TangleResult, *, force: bool = False) -> WriteReport:
+def write_outputs(
+    settings: Settings, result: TangleResult, *, force: bool = False, carried: dict[str, str] | None = None
+) -> WriteReport:
     report = WriteReport()
     with runbook_lock(settings) as journal:
-        outcome = plan(settings, result, force=force)
+        outcome = plan(settings, result, force=force, carried=carried)
         report.unchanged = [rel for rel in outcome.unchanged if rel not in outcome.modes]
         report.problems = outcome.problems
         if outcome.refused:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cards import Card, Runbook
+from .cards import CONFLICT_LINE, Card, Runbook
 from .disk import DiskError, apply_changes, read_text, runbook_lock
 from .fences import FENCE_LINE, Fence
 from .generated import ParsedBlock, parse_generated
@@ -16,12 +17,17 @@ from .problems import Problem, error
 from .settings import Settings
 from .tangle import TangleResult
 
+_CONFLICT = re.compile(CONFLICT_LINE)
+
 
 @dataclass
 class StitchReport:
     cards_written: list[str] = field(default_factory=list)
     blocks: int = 0
     problems: list[Problem] = field(default_factory=list)
+    # The generated files the edits came from, with the text stitch read: once the cards
+    # hold every edit, the next write may replace exactly that text (see plan.write_outputs).
+    carried: dict[str, str] = field(default_factory=dict)
 
 
 def _edited_files(settings: Settings, result: TangleResult) -> list[str]:
@@ -32,11 +38,13 @@ def _edited_files(settings: Settings, result: TangleResult) -> list[str]:
 
 
 def collect_edits(
-    settings: Settings, result: TangleResult
+    settings: Settings, result: TangleResult, seen: dict[str, str] | None = None
 ) -> tuple[dict[tuple[str, str, int], tuple[ParsedBlock, str]], list[Problem]]:
-    """Edited blocks of every generated file, keyed by (card path, name, index)."""
+    """Edited blocks of every generated file, keyed by (card path, name, index); `seen` gets
+    the text of each file that has any."""
     edits: dict[tuple[str, str, int], tuple[ParsedBlock, str]] = {}
     problems: list[Problem] = []
+    seen = {} if seen is None else seen
     for rel in _edited_files(settings, result):
         style = comment_style(settings, rel)
         text = read_text(settings.root / rel)
@@ -46,7 +54,8 @@ def collect_edits(
         if parsed is None or (rel not in result.files and parsed.named_path != rel):
             continue  # not cardbook's, or a copy of a generated file under another name
         if parsed.malformed:
-            problems.append(error(rel, 1, f"cannot stitch: {parsed.malformed}"))
+            message = f"cannot stitch: {parsed.malformed}: restore the marker lines first"
+            problems.append(error(rel, 1, message))
             continue
         outside = parsed.header_edited or (parsed.stray_lines[0] if parsed.stray_lines else 0)
         if outside:
@@ -59,6 +68,10 @@ def collect_edits(
             )
             continue
         for block in parsed.edited_blocks:
+            if any(_CONFLICT.match(line) for line in block.body):
+                message = "cannot stitch: the block holds an unresolved merge conflict; resolve it first"
+                problems.append(error(rel, block.line, message))
+                continue
             previous = edits.get(block.key)
             if previous is not None and previous[0].body != block.body:
                 problems.append(
@@ -70,6 +83,7 @@ def collect_edits(
                 )
                 continue
             edits[block.key] = (block, rel)
+            seen[rel] = text
     return edits, problems
 
 
@@ -79,23 +93,27 @@ def stitch(settings: Settings, runbook: Runbook, result: TangleResult) -> Stitch
         report.problems.append(
             error(
                 settings.config_name,
-                1,
+                settings.line_of("annotate"),
                 "stitch needs the block markers: it does not work with annotate: false",
             )
         )
         return report
     cards_by_rel = {card.rel: card for card in runbook.cards.values()}
     with runbook_lock(settings) as journal:
-        edits, problems = collect_edits(settings, result)
+        edits, problems = collect_edits(settings, result, report.carried)
         report.problems.extend(problems)
         replacements: dict[str, list[tuple[Fence, list[str]]]] = {}
         for (rel, name, index), (block, file_rel) in sorted(edits.items()):
             card = cards_by_rel.get(rel)
             fence = result.keyed.get((rel, name, index)) if card is not None else None
             if card is None or fence is None:
-                report.problems.append(
-                    error(file_rel, block.line, f"cannot stitch: {rel} no longer has block {name}[{index}]")
+                message = (
+                    f"cannot stitch: {rel} no longer has block {name}[{index}]"
+                    if card is not None
+                    else f"cannot stitch: the card {rel} no longer exists (renamed or removed?): copy the "
+                    "edit into the card by hand"
                 )
+                report.problems.append(error(file_rel, block.line, message))
                 continue
             if block_hash(fence.body) == block_hash(block.body):
                 continue  # the card already holds this edit: a stitch interrupted before its tangle

@@ -17,7 +17,7 @@ from typing import NamedTuple
 from urllib.parse import unquote
 
 from .cards import Card, Runbook
-from .fences import Fence, parse_fences
+from .fences import Fence, parse_fences, quoted_tangle_fences
 from .graph import Graph
 from .markers import RESERVED_PREFIX, block_hash, comment_style, header_lines, marker
 from .problems import Problem, error, warning
@@ -25,7 +25,11 @@ from .settings import Settings
 
 _REFERENCE = re.compile(r"^(?P<indent>\s*)<<(?P<name>[\w-]+)>>\s*$")
 MAX_DEPTH = 1000  # deeper references are refused with an error (expansion is iterative)
+# Longest file or folder name the file systems in use take (NAME_MAX); a temporary file's
+# name is made to fit too.
+MAX_NAME = 255
 MAX_LINES = 1_000_000  # lines of one generated file: past this, expansion stops with an error
+QUOTED_FENCE = "a code block with file= or #id inside a quote (>) is not tangled: take it out of the quote"
 
 
 class Source(NamedTuple):
@@ -125,6 +129,8 @@ def collect_blocks(runbook: Runbook, graph: Graph, problems: list[Problem]) -> C
         card = runbook.cards[stem]
         body = card.text[card.body_offset :]
         card_fences = parse_fences(body, card.body_line, card.rel, problems)
+        for line in quoted_tangle_fences(body, card.body_line):
+            problems.append(warning(card.rel, line, QUOTED_FENCE))
         found.fences[stem] = card_fences
         counters: dict[str, int] = {}
         for fence in card_fences:
@@ -137,6 +143,11 @@ def collect_blocks(runbook: Runbook, graph: Graph, problems: list[Problem]) -> C
                     roots = ", ".join(r + "/" for r in settings.output_roots)
                     message = f"file target {fence.file!r} is outside the output roots ({roots})"
                     problems.append(error(card.rel, fence.line, message))
+                    continue
+                too_long = next((part for part in target.split("/") if len(part.encode()) > MAX_NAME), None)
+                if too_long is not None:
+                    message = f"file target {fence.file!r}: the name {too_long[:40]}... is longer than"
+                    problems.append(error(card.rel, fence.line, f"{message} {MAX_NAME} bytes"))
                     continue
                 parts = target.split("/") if RESERVED_PREFIX in target else ()
                 if any(part.startswith(RESERVED_PREFIX) for part in parts):

@@ -9,8 +9,10 @@ the raw generated files and the stylesheet are virtual files (`File.generated`).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import gc
+import os
 import re
 from collections.abc import Iterator
 from concurrent.futures import Future
@@ -126,6 +128,10 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
             # The same reading of mkdocs.yml as the `cardbook` command: one set of rules, and
             # every problem at its own line.
             self.settings = load_settings(Path(config.config_file_path))
+            written = os.path.realpath(self.settings.root / self.settings.site_dir)
+            if os.path.realpath(config.site_dir) != written:
+                # `mkdocs build -d DIR` overrides mkdocs.yml: check the folder MkDocs will empty
+                self.settings = dataclasses.replace(self.settings, site_dir=str(config.site_dir))
             raise_first(layout_problems(self.settings))
         except ConfigError as exc:
             raise PluginError("\n".join(problem.format() for problem in exc.problems)) from None
