@@ -178,7 +178,7 @@ def test_stitch_needs_annotations(tmp_path: Path) -> None:
     result = cardbook(tmp_path, "stitch")
     assert (result.returncode, result.stdout, result.stderr) == (
         1,
-        "mkdocs.yml:1: error: stitch needs the block markers: it does not work with annotate: false\n",
+        "mkdocs.yml:5: error: stitch needs the block markers: it does not work with annotate: false\n",
         "nothing stitched\n",
     )
 
