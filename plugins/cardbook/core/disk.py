@@ -7,7 +7,6 @@ import errno
 import fcntl
 import hashlib
 import os
-import secrets
 import shutil
 import stat
 import sys
@@ -181,7 +180,7 @@ def _temporary(path: Path, journal: Journal | None) -> Path:
     while True:
         # The target's name, shortened so the whole name stays within 255 bytes.
         hint = path.name.encode()[:200].decode(errors="ignore")
-        temp = path.parent / f"{TEMP_PREFIX}{hint}.{secrets.token_hex(4)}.tmp"
+        temp = path.parent / f"{TEMP_PREFIX}{hint}.{os.urandom(4).hex()}.tmp"
         if journal is not None:
             journal.record(temp)
         try:

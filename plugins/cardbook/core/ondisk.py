@@ -5,7 +5,6 @@ files carry no markers (annotate: false)."""
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 from collections.abc import Container
@@ -204,6 +203,8 @@ def read_manifest(settings: Settings) -> dict[str, tuple[str, ...]]:
         return {}
     try:
         text = read_text(_manifest_path(settings))
+        import json  # only with annotate: false: most runs never load it
+
         data = json.loads(text) if text is not None else {}
     except (OSError, ValueError):
         return {}

@@ -5,7 +5,6 @@ carry a plan out; `cardbook check` shows the same plan as drift, so the two cann
 from __future__ import annotations
 
 import difflib
-import json
 import os
 import stat
 from dataclasses import dataclass, field, replace
@@ -273,6 +272,8 @@ def _write_manifest(
     else:
         data["files"] = dict(sorted(pending.on_disk.items()))
         data["pending"] = {rel: _digest(text) for rel, text in sorted(pending.writes.items())}
+    import json  # only with annotate: false: most runs never load it
+
     text = json.dumps(data, indent=1, sort_keys=True) + "\n"
     path = _manifest_path(settings)
     if read_text(path) != text:
