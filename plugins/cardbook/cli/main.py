@@ -218,6 +218,8 @@ def next_command(config_file: Path | None) -> None:
     result = load_and_check(_settings(config_file), layout=True)
     click.echo(next_report(result.graph), nl=False)
     _problem_hint(result.problems)
+    if result.graph.cycles:
+        sys.exit(EXIT_PROBLEMS)
 
 
 def _problem_hint(problems: list[Problem]) -> None:
@@ -286,6 +288,75 @@ def stitch_command(config_file: Path | None) -> None:
         click.echo(problem.format())
     click.echo(f"{plural(report.blocks, 'block')} stitched into {plural(len(report.cards_written), 'card')}")
     sys.exit(EXIT_PROBLEMS if any(problem.severity == "error" for problem in written.problems) else EXIT_OK)
+
+
+@main.command("tags")
+@config_option
+@handles_config_errors
+def tags_command(config_file: Path | None) -> None:
+    """Tags in use with their page counts, tags used once, and tags that are probably one."""
+    from cardbook.core.cards import load_runbook
+    from cardbook.core.inventory import page_meta, tag_report
+
+    from .views import tags_text
+
+    settings = _settings(config_file)
+    runbook = load_runbook(settings)
+    click.echo(tags_text(tag_report(page_meta(runbook))), nl=False)
+
+
+@main.command("stale")
+@click.option("--days", type=click.IntRange(min=0), default=None, help="Only pages older than this.")
+@config_option
+@handles_config_errors
+def stale_command(days: int | None, config_file: Path | None) -> None:
+    """Pages by their `modified` date, oldest first, with the date of their last commit."""
+    import datetime as dt
+
+    from cardbook.core.cards import load_runbook
+    from cardbook.core.inventory import page_meta, stale_rows
+
+    from .views import committed_dates, stale_text
+
+    settings = _settings(config_file)
+    pages = page_meta(load_runbook(settings))
+    today = dt.date.today()
+    rows = stale_rows(pages, today, committed_dates(settings.root, [page.rel for page in pages]))
+    click.echo(stale_text(rows, days), nl=False)
+
+
+@main.command("mv")
+@click.argument("old")
+@click.argument("new")
+@config_option
+@handles_config_errors
+def mv_command(old: str, new: str, config_file: Path | None) -> None:
+    """Rename a card or page, and every `requires` entry and wiki-link naming it."""
+    from cardbook.core.plan import plan, write_outputs
+    from cardbook.pipeline import load_and_check
+    from cardbook.rename import rename
+
+    settings = _settings(config_file)
+    before = load_and_check(settings, layout=True)
+    shown = plan(settings, before.tangled)
+    if shown.edited:  # their markers name the card by its path: carry the edits over first
+        for problem in shown.problems:
+            if problem.path in shown.edited:
+                click.echo(problem.format())
+        click.echo("nothing moved: stitch or discard the hand edits first", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    done = rename(settings, old, new, Path.cwd())
+    click.echo(f"moved {done.old} -> {done.new}")
+    for change in done.changes:
+        click.echo(change)
+    after = load_and_check(settings, layout=True)
+    if after.errors:
+        click.echo("generated files not rewritten: run `cardbook check`", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    written = write_outputs(settings, after.tangled)
+    for problem in written.problems:
+        click.echo(problem.format())
+    click.echo(f"{plural(len(written.written), 'generated file')} rewritten for the new name")
 
 
 for _command in SCAFFOLD_COMMANDS:  # cardbook init, cardbook new

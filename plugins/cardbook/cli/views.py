@@ -1,11 +1,15 @@
-"""What `cardbook graph` and `cardbook next` print: the graph as Mermaid, DOT or JSON, and the
-Mikado report a person reads each morning."""
+"""What `cardbook graph`, `next`, `tags` and `stale` print: the graph as Mermaid, DOT or JSON,
+the Mikado report a person reads each morning, and the pages' tags and ages."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import subprocess
+from pathlib import Path
 
 from cardbook.core.graph import Graph
+from cardbook.core.inventory import StaleRow, TagReport
 from cardbook.site.dot import overview_dot
 from cardbook.site.layered import Edge, Node
 
@@ -75,12 +79,25 @@ def next_report(graph: Graph) -> str:
         mark = "[ ]" if card.is_open else "[x]"
         return f"{mark} {stem}: {card.title} ({card.status_label})"
 
+    if graph.cycles:  # goals and leaves are not defined on a cycle: say so, not a wrong list
+        out.append("The goals cannot be computed: the requires graph has a cycle.")
+        for cycle in graph.cycles:
+            out.append("  " + " -> ".join([*cycle, cycle[0]]))
+        out.append("Break it (`cardbook check` shows the line of each edge), then run `cardbook next`.")
+        return "\n".join(out) + "\n"
     goals, leaves = graph.goals(), graph.leaves()
     out.append(f"Goals ({len(goals)}):")
     out.extend(f"  {label(stem)}" for stem in goals) if goals else out.append("  none")
     out.append("")
     out.append(f"Leaves, ready to work on ({len(leaves)}):")
     out.extend(f"  {label(stem)}" for stem in leaves) if leaves else out.append("  none")
+    blocked = [stem for stem, card in sorted(graph.cards.items()) if card.is_open and card.missing]
+    if blocked:
+        out.append("")
+        out.append(f"Blocked by a prerequisite that does not exist ({len(blocked)}):")
+        for stem in blocked:
+            names = ", ".join(graph.cards[stem].missing)
+            out.append(f"  {label(stem)}: requires {names}")
     shown: set[str] = set()  # every card is expanded once, in the first chain that reaches it
     for goal in goals:
         out.append("")
@@ -92,3 +109,76 @@ def next_report(graph: Graph) -> str:
             deeper = f"[{depth}] " if depth > MAX_INDENT else ""
             out.append("  " + "    " * min(depth, MAX_INDENT) + deeper + label(stem) + suffix)
     return "\n".join(out) + "\n"
+
+
+def tags_text(report: TagReport) -> str:
+    """`cardbook tags`: most used first; then singletons and near duplicates."""
+    if not report.pages:
+        return "No page has tags.\n"
+    width = max(len(tag) for tag in report.pages)
+    ranked = sorted(report.pages.items(), key=lambda item: (-len(item[1]), item[0].casefold()))
+    out = [f"Tags ({len(ranked)}):"]
+    out.extend(f"  {tag.ljust(width)}  {len(pages)}" for tag, pages in ranked)
+    once = [(tag, pages[0]) for tag, pages in ranked if len(pages) == 1]
+    if once:
+        out += ["", f"Used on one page only ({len(once)}):"]
+        out.extend(f"  {tag}: {page}" for tag, page in once)
+    if report.near:
+        out += ["", f"Probably the same tag ({len(report.near)}):"]
+        out.extend(f"  {tag} / {other}: {why}" for tag, other, why in report.near)
+    return "\n".join(out) + "\n"
+
+
+def stale_text(rows: list[StaleRow], days: int | None) -> str:
+    """`cardbook stale`: oldest first; `days` keeps pages older than that (undated ones too)."""
+    shown = [row for row in rows if days is None or row.age_days is None or row.age_days > days]
+    heading = "Pages by modified date, oldest first" + (
+        f", older than {days} days" if days is not None else ""
+    )
+    out = [f"{heading} ({len(shown)} of {len(rows)}):"]
+    for row in shown:
+        date = row.modified.isoformat() if row.modified else "no date   "
+        age = f"{row.age_days:>5} days" if row.age_days is not None else "          "
+        note = ""
+        if row.committed is not None and row.modified is None:
+            note = f"  (last commit {row.committed.isoformat()})"
+        elif row.committed is not None and row.modified is not None and row.committed > row.modified:
+            note = f"  (last commit {row.committed.isoformat()}, after its modified date)"
+        out.append(f"  {date}  {age}  {row.rel}{note}")
+    return "\n".join(out) + "\n"
+
+
+def committed_dates(root: Path, rels: list[str]) -> dict[str, dt.date]:
+    """The date of the last commit touching each page, from one `git log`; {} without git."""
+    if not rels:
+        return {}
+    try:
+        done = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(root),
+                "log",
+                "--format=%x00%cs",
+                "--name-only",
+                "--no-renames",
+                "--",
+                *sorted({rel.split("/", 1)[0] for rel in rels}),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    if done.returncode != 0:
+        return {}
+    wanted, dates = set(rels), {}
+    current: dt.date | None = None
+    for line in done.stdout.splitlines():
+        if line.startswith("\x00"):
+            current = dt.date.fromisoformat(line[1:])
+        elif line in wanted and line not in dates and current is not None:
+            dates[line] = current
+    return dates

@@ -38,6 +38,7 @@ class Card:
     is_open: bool = False
     tags: list[str] = field(default_factory=list)
     requires: list[Requirement] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # requires entries that name no card
     build: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     key_lines: dict[str, int] = field(default_factory=dict)
@@ -262,7 +263,7 @@ def _apply_schema(
     if "modified" not in meta.key_lines:
         report("modified", "missing required key 'modified' (a date like 2026-01-31)")
     else:
-        date = _as_date(modified)
+        date = as_date(modified)
         if date is None:
             report("modified", f"'modified' must be a date like 2026-01-31, not {modified!r}")
         elif date > today + dt.timedelta(days=2):  # zones 26 h apart can be two dates apart
@@ -323,7 +324,8 @@ def _apply_schema(
     card.extra = values
 
 
-def _as_date(value: Any) -> dt.date | None:
+def as_date(value: Any) -> dt.date | None:
+    """A frontmatter date (a YAML date, a datetime, or an ISO string), or None."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -359,6 +361,7 @@ def _resolve_requires(cards: dict[str, Card], pages: dict[str, list[Page]], prob
                         f"requires {written!r}, which does not exist{did_you_mean(requirement.stem, cards)}"
                     )
                 problems.append(error(card.rel, requirement.line, message))
+                card.missing.append(written)
                 continue
             path = PurePosixPath(written.strip()).as_posix()  # ./foo.md is foo.md
             if "/" in path and not ("/" + target.rel).endswith(
@@ -367,6 +370,7 @@ def _resolve_requires(cards: dict[str, Card], pages: dict[str, list[Page]], prob
                 problems.append(
                     error(card.rel, requirement.line, f"requires {written!r}, but that card is {target.rel}")
                 )
+                card.missing.append(written)
                 continue
             kept.append(requirement)
         card.requires = kept

@@ -48,11 +48,13 @@ class Graph:
         ]
 
     def leaves(self) -> list[str]:
-        """Open cards whose prerequisites are all closed: work here next."""
+        """Open cards whose prerequisites are all closed and all exist: work here next."""
         return [
             stem
             for stem in sorted(self.cards)
-            if self.cards[stem].is_open and not any(self.cards[need].is_open for need in self.requires[stem])
+            if self.cards[stem].is_open
+            and not self.cards[stem].missing
+            and not any(self.cards[need].is_open for need in self.requires[stem])
         ]
 
     def chain(self, goal: str, shown: set[str] | None = None) -> list[tuple[int, str, bool]]:

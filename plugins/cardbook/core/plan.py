@@ -56,6 +56,7 @@ class Plan:
     seen: dict[str, str | None] = field(default_factory=dict)
     # Files to get a mode their card asks for (mode=0755), new ones and ones missing its bits.
     modes: dict[str, int] = field(default_factory=dict)
+    edited: list[str] = field(default_factory=list)  # files holding a hand edit
 
     @property
     def refused(self) -> bool:
@@ -100,6 +101,7 @@ def plan(
             and carried.get(rel) != disk.text
         ):
             outcome.problems.append(edited_message(disk, output.text))
+            outcome.edited.append(rel)
         elif disk.text is not None and same_text(disk.text, output.text):
             outcome.unchanged.append(rel)
         else:
@@ -115,6 +117,8 @@ def plan(
         problem = None if stitched else _stale_problem(disk, result)
         if problem is not None:
             outcome.problems.append(problem)
+            if disk.state == "edited":
+                outcome.edited.append(rel)
         elif unsafe_target(settings, rel, resolved) is None:
             outcome.removals.append(rel)
     for rel in [*outcome.writes, *outcome.unchanged]:  # not the refused ones
