@@ -19,6 +19,13 @@ from .suggest import did_you_mean
 SECTION_STEMS = frozenset({"index", "README"})
 
 
+def is_section_index(rel: str) -> bool:
+    """A folder's own page: `index.md`, `README.md`, or a page named like its folder
+    (`how-to/how-to.md`, as Obsidian's folder notes are). Never a card."""
+    path = PurePosixPath(rel)
+    return path.stem in SECTION_STEMS or path.stem == path.parent.name
+
+
 @dataclass(frozen=True, slots=True)
 class Requirement:
     written: str  # as in the frontmatter: a stem, `foo.md` or `dir/foo.md`
@@ -151,7 +158,7 @@ def load_runbook(settings: Settings, *, today: dt.date | None = None) -> Runbook
     today = today or dt.date.today()
     cards: dict[str, Card] = {}
     for page in card_pages:
-        if page.stem in SECTION_STEMS:
+        if is_section_index(page.rel):
             continue
         card = read_card(page.path, page.rel, settings, today, problems)
         if card is not None and len(pages[page.stem]) == 1:
