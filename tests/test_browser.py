@@ -145,7 +145,7 @@ def test_overview_and_card_pages(browser: object, site: str, scheme: str) -> Non
         shot(page, f"overview-{scheme}.png")
 
         page.locator("figure.cardbook-graph--overview svg g.node a", has_text="Build the app").click()
-        page.wait_for_url(site + "how-to/app/app/")
+        page.wait_for_url(site + "how-to/app/the-app/")
         assert page.locator(".cardbook-header").is_visible()
         assert page.locator(".cardbook-neighbourhood svg g.node").count() == 4
         assert page.locator(".highlight .filename", has_text="nix/app.nix").count() == 2  # title + chunk note
@@ -157,7 +157,7 @@ def test_overview_and_card_pages(browser: object, site: str, scheme: str) -> Non
         page.locator(".cardbook-neighbourhood svg g.node a", has_text="Deploy the app").click()
         page.wait_for_url(site + "how-to/app/deploy/")
         page.locator(".cardbook-header a", has_text="Build the app").click()
-        page.wait_for_url(site + "how-to/app/app/")
+        page.wait_for_url(site + "how-to/app/the-app/")
         page.locator(".cardbook-header a", has_text="nix/app.nix").click()
         page.wait_for_url(site + "generated-files/#file-nix-app-nix")
         shot(page, f"generated-files-{scheme}.png")

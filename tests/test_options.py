@@ -45,6 +45,9 @@ CASES: list[tuple[str, str | None, int]] = [
     ("      nix_sandbox: false\n", None, 0),
     ("      nix_sandbox_paths: [/bin, /usr]\n", None, 0),
     ("      nix_sandbox_paths: [bin]\n", "nix_sandbox_paths must be a list of absolute host", OPTION_LINE),
+    ("      links: {ignore: [CHANGELOG]}\n", None, 0),
+    ("      links: {ignore: CHANGELOG}\n", "links: ignore must be a list of wiki-link targets", OPTION_LINE),
+    ("      links: {skip: [x]}\n", "links must be a mapping with the key ignore", OPTION_LINE),
     ("      card_roots: [docs/how-to]\n      colour: red\n", "unknown option colour", OPTION_LINE + 1),
     ("      card_roots: [docs/how-to]\n      graphs: maybe\n", "graphs must be true or", OPTION_LINE + 1),
 ]

@@ -47,8 +47,10 @@ plugins:
 
 
 RUNBOOK = {
-    "docs/index.md": "# Home\n\nStart with [[app|the app]], or read [[ports#HTTP port]].\n",
-    "docs/reference/ports.md": "# Ports\n\n## HTTP port\n\n8080, see [[db]].\n\n## Also [[app]]\n\nMore.\n",
+    "docs/index.md": "# Home\n\nStart with [[the-app|the app]], or read [[ports#HTTP port]].\n",
+    "docs/reference/ports.md": (
+        "# Ports\n\n## HTTP port\n\n8080, see [[db]].\n\n## Also [[the-app]]\n\nMore.\n"
+    ),
     "docs/how-to/data/db.md": card(
         title="Set up the database",
         tags="[how-to, data]",
@@ -57,7 +59,7 @@ RUNBOOK = {
         + "\n"
         + fence("```nix {#settings}", 'db = "postgres";'),
     ),
-    "docs/how-to/app/app.md": card(
+    "docs/how-to/app/the-app.md": card(
         title="Build the app",
         status="active",
         requires="[db]",
@@ -68,7 +70,7 @@ RUNBOOK = {
         + fence("```nix {file=nix/app.nix}", "# the end", indent="    "),
     ),
     "docs/how-to/app/deploy.md": card(
-        title="Deploy the app", status="active", requires="[app]", body="Ship it.\n"
+        title="Deploy the app", status="active", requires="[the-app]", body="Ship it.\n"
     ),
 }
 
@@ -179,7 +181,7 @@ def test_the_site_and_the_nix_files(tmp_path: Path, site_url: str, directory_url
         r'<h2 id="also-build-the-app">Also <a href="[^"]*app(/|\.html)">Build the app</a>', ports
     )
 
-    app = article(page(site, "how-to/app/app.md", directory_urls))
+    app = article(page(site, "how-to/app/the-app.md", directory_urls))
     header = app[app.index('<aside class="cardbook-header"') : app.index("</aside>")]
     assert "cardbook-status-active open" in header and ">active<" in header
     assert '<time datetime="2026-01-01">' in header
@@ -200,7 +202,7 @@ def test_the_site_and_the_nix_files(tmp_path: Path, site_url: str, directory_url
     # The search index has the pages' words and resolved wiki-links, not headers or graphs.
     index = json.loads((site / "search/search_index.json").read_text())
     texts = {entry["location"]: entry["text"] for entry in index["docs"]}
-    app_text = next(text for location, text in texts.items() if "app" in location and "#" not in location)
+    app_text = next(text for location, text in texts.items() if "the-app" in location and "#" not in location)
     assert "Set up the database in prose" in app_text
     everything = " ".join(texts.values())
     assert "Required by" not in everything and "Neighbourhood" not in everything
@@ -360,7 +362,7 @@ def test_heading_links_follow_a_custom_slugify(tmp_path: Path) -> None:
     files = {
         **RUNBOOK,
         "docs/reference/ports.md": "# Ports\n\n## Über uns\n\nText.\n",
-        "docs/index.md": "# Home\n\nSee [[ports#Über uns]] and [[app]].\n",
+        "docs/index.md": "# Home\n\nSee [[ports#Über uns]] and [[the-app]].\n",
     }
     root = runbook(tmp_path, files)
     config = (root / "mkdocs.yml").read_text()

@@ -93,12 +93,12 @@ def test_serve_retangles_on_save_and_reports_hand_edits(server: tuple[Server, Pa
     assert "port = 8080;" in target.read_text()
     before = settled(running)
 
-    card = root / "docs/how-to/app/app.md"
+    card = root / "docs/how-to/app/the-app.md"
     card.write_text(card.read_text().replace("port = 8080;", "port = 8081;"))
     running.wait_for(lambda: "port = 8081;" in target.read_text(), "the re-tangle")
     # One build for the card, at most one more for the file it wrote: then quiet, no loop.
     assert settled(running) - before <= 2
-    page = urllib.request.urlopen(f"http://127.0.0.1:{running.port}/how-to/app/app/", timeout=10).read()
+    page = urllib.request.urlopen(f"http://127.0.0.1:{running.port}/how-to/app/the-app/", timeout=10).read()
     assert b"port" in page and b"8081" in page
 
     edited = target.read_text().replace("port = 8081;", "port = 9999;")

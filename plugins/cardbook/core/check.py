@@ -6,8 +6,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from .cards import Runbook, load_runbook
+from .disk import read_text
 from .graph import Graph, build_graph
 from .layout import fence_extension_problems, layout_problems, no_cards_problems, raise_first
+from .links import link_problems
 from .problems import Problem, warning
 from .settings import Settings
 from .tangle import TangleResult, tangle
@@ -55,8 +57,23 @@ def check_cards(
         if not runbook.cards and not pages_in_roots:  # pages that are no cards report themselves
             raise_first(no_cards_problems(settings))
     unchecked = _checks_without_build(tangled, runbook)
-    problems = [*runbook.problems, *graph_problems, *tangled.problems, *unchecked]
+    links = link_problems(runbook.pages, page_texts(runbook), settings.link_ignore)
+    problems = [*runbook.problems, *graph_problems, *tangled.problems, *unchecked, *links]
     return CheckResult(runbook, graph, tangled, problems)
+
+
+def page_texts(runbook: Runbook) -> dict[str, str]:
+    """The Markdown of every page: the cards as read already, the other pages read here."""
+    cards = {card.rel: card.text for card in runbook.cards.values()}
+    texts = {}
+    for group in runbook.pages.values():
+        for page in group:
+            text = cards.get(page.rel)
+            if text is None:
+                text = read_text(page.path)
+            if text is not None and text != "\x00":
+                texts[page.rel] = text
+    return texts
 
 
 def _checks_without_build(tangled: TangleResult, runbook: Runbook) -> list[Problem]:

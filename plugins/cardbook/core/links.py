@@ -5,7 +5,15 @@ check, `cardbook mv`); turning them into HTML links is the site's."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .problems import Problem, warning
+from .suggest import did_you_mean
+
+if TYPE_CHECKING:
+    from .cards import Page
 
 # One pass over the text, in C: each match is a whole fenced block, a whole code span, a run
 # of backticks that opens no span, a whole HTML comment, or a wiki-link; only the last kind is
@@ -69,3 +77,57 @@ def find_wikilinks(text: str) -> list[WikiLink]:
             )
         )
     return links
+
+
+def link_problems(
+    pages: Mapping[str, list[Page]], texts: Mapping[str, str], ignore: Iterable[str] = ()
+) -> list[Problem]:
+    """Every wiki-link of every page (`texts`: page path -> text) that resolves to no page, to
+    several, or is written in a way some tools do not follow; `ignore`: targets that exist
+    outside the site (a CHANGELOG at the project's root). Problems at `path:line`."""
+    skip = set(ignore)
+    problems: list[Problem] = []
+    for rel, text in sorted(texts.items()):
+        if "[[" not in text:
+            continue
+        for link in find_wikilinks(text):
+            if not link.target:
+                continue  # [[#Heading]], [[]]: on the page itself
+            written = text[link.start : link.end]
+            inner = written[2:].split("|", 1)[0].split("#", 1)[0].rstrip("]")
+            if inner != inner.strip():
+                problems.append(
+                    warning(
+                        rel,
+                        link.line,
+                        f"wiki-link {written} has spaces inside the brackets: write [[{link.target}]] "
+                        "(some tools do not resolve it)",
+                    )
+                )
+            found = resolve_target(link.target, pages)
+            if isinstance(found, str) and link.target not in skip and _stem(link.target) not in skip:
+                problems.append(warning(rel, link.line, f"wiki-link {written} {found}"))
+    return problems
+
+
+def _stem(target: str) -> str:
+    name = target.rpartition("/")[2]
+    return name[:-3] if name.endswith(".md") else name
+
+
+def resolve_target(target: str, pages: Mapping[str, list[Page]]) -> Page | str:
+    """The page a link's target names (`stem`, `stem.md`, `folder/stem`), or why none."""
+    stem = _stem(target)
+    candidates = pages.get(stem, [])
+    if "/" in target:  # a path link: the folders written must be the page's own
+        suffix = "/" + (target if target.endswith(".md") else target + ".md").lstrip("/")
+        matching = [page for page in candidates if ("/" + page.rel).endswith(suffix)]
+        if candidates and not matching:
+            return f"names a folder the page is not in (it is {candidates[0].rel})"
+        candidates = matching
+    if len(candidates) > 1:
+        shared = ", ".join(page.rel for page in candidates)
+        return f"is ambiguous: {shared} share the stem {stem!r}"
+    if not candidates:
+        return f"matches no page{did_you_mean(stem, pages)}"
+    return candidates[0]

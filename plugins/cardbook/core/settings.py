@@ -39,6 +39,7 @@ KNOWN_KEYS = (
     "graphs",
     "nix_sandbox",
     "nix_sandbox_paths",
+    "links",
 )
 # Host paths visible inside the Nix sandbox: enough for /bin/sh builders and a host Python.
 DEFAULT_SANDBOX_PATHS = ("/bin", "/lib", "/lib64", "/usr", "/etc/ssl")
@@ -63,6 +64,8 @@ class Settings:
     graphs: bool = True
     nix_sandbox: bool = True
     nix_sandbox_paths: tuple[str, ...] = DEFAULT_SANDBOX_PATHS
+    # Wiki-link targets that exist outside the site (`links: {ignore: [CHANGELOG]}`).
+    link_ignore: tuple[str, ...] = ()
     # From the rest of mkdocs.yml, for the layout checks (layout.py); None: no mkdocs.yml read.
     site_dir: str = "site"
     markdown_extensions: tuple[str, ...] | None = None
@@ -138,6 +141,8 @@ class Settings:
                 if not isinstance(values[key], bool):
                     raise failing(key)(f"{key} must be true or false")
                 kwargs[key] = values[key]
+        if "links" in values:
+            kwargs["link_ignore"] = _links(values["links"], failing("links"))
         if "comment_styles" in values:
             kwargs["comment_styles"] = _comment_styles(values["comment_styles"], failing("comment_styles"))
         if "aggregator" in values:
@@ -179,6 +184,15 @@ def _statuses(value: Any, fail: Any) -> dict[str, bool]:
             raise fail(f"statuses: {shown(name)} must be declared open or closed, not {shown(kind)}")
         statuses[name] = kind == OPEN
     return statuses
+
+
+def _links(value: Any, fail: Any) -> tuple[str, ...]:
+    if not isinstance(value, dict) or set(value) - {"ignore"}:
+        raise fail("links must be a mapping with the key ignore (a list of wiki-link targets)")
+    ignore = value.get("ignore") or []
+    if not isinstance(ignore, list) or not all(isinstance(name, str) and name for name in ignore):
+        raise fail("links: ignore must be a list of wiki-link targets, like [CHANGELOG]")
+    return tuple(ignore)
 
 
 def _comment_styles(value: Any, fail: Any) -> dict[str, tuple[str, str]]:

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -283,7 +283,7 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
         original = markdown  # line numbers refer to this text; wiki-links keep the line count
         if "[[" in markdown:
             links: list[ResolvedLink] = []
-            markdown, problems = rewrite_wikilinks(
+            markdown, _problems = rewrite_wikilinks(
                 markdown,
                 page_src=src,
                 index=self.page_index,
@@ -293,9 +293,7 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
             )
             if links:
                 self.wikilinks[src] = links
-            if problems:  # only now pay for the path and the frontmatter's line count
-                rel, offset = self._rel(page), self._line_offset(page, original, card)
-                self._warn([replace(problem, path=rel, line=problem.line + offset) for problem in problems])
+            # A link that resolves nowhere is reported by the check (core.links), for every page.
         if card is not None and self.fence_index is not None:
             markdown = captions.title_fences(
                 markdown, self._line_offset(page, original, card), card, self.fence_index
