@@ -52,6 +52,7 @@ class Card:
     body_line: int = 1
     body_offset: int = 0
     valid: bool = True  # False when the frontmatter could not be read at all
+    broken: bool = False  # True when it could not be read because it is broken (not missing)
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, 1)
@@ -76,6 +77,14 @@ class Runbook:
     cards: dict[str, Card]  # by stem, only cards that have a unique stem
     pages: dict[str, list[Page]]  # by stem, every Markdown page of the docs tree
     problems: list[Problem]
+    # Pages under the card roots that are not cards (evergreen how-tos): their code blocks
+    # still tangle, but they are not counted, not in the graph and get no card header.
+    plain: dict[str, Card] = field(default_factory=dict)
+
+    @property
+    def sources(self) -> dict[str, Card]:
+        """Every page whose code blocks tangle: the cards and the plain pages, by stem."""
+        return {**self.cards, **self.plain} if self.plain else self.cards
 
 
 MAX_CARD_BYTES = 64 * 1024 * 1024
@@ -157,19 +166,64 @@ def load_runbook(settings: Settings, *, today: dt.date | None = None) -> Runbook
                 )
     today = today or dt.date.today()
     cards: dict[str, Card] = {}
+    candidates: dict[str, Card] = {}
+    schema_problems: dict[str, list[Problem]] = {}
     for page in card_pages:
         if is_section_index(page.rel):
             continue
-        card = read_card(page.path, page.rel, settings, today, problems)
-        if card is not None and len(pages[page.stem]) == 1:
-            cards[card.stem] = card
+        schema: list[Problem] = []
+        card = read_card(page.path, page.rel, settings, today, problems, schema)
+        if card is None:
+            continue
+        if len(pages[page.stem]) != 1:
+            problems.extend(schema)
+            continue
+        candidates[card.stem] = card
+        schema_problems[card.stem] = schema
+    chosen = set(candidates) if settings.cards == "all" else _marked_or_required(candidates)
+    plain: dict[str, Card] = {}
+    for stem, card in candidates.items():
+        if stem in chosen:
+            cards[stem] = card
+            problems.extend(schema_problems[stem])
+        else:
+            plain[stem] = card
     _resolve_requires(cards, pages, problems)
-    return Runbook(settings, cards, pages, problems)
+    return Runbook(settings, cards, pages, problems, plain)
+
+
+CARD_KEYS = ("status", "requires", "build")
+
+
+def _marked_or_required(candidates: dict[str, Card]) -> set[str]:
+    """The pages that are cards: those with `status`, `requires` or `build` (or frontmatter too
+    broken to tell), and those another card requires. An evergreen how-to is none of these."""
+    marked = {
+        stem
+        for stem, card in candidates.items()
+        if card.broken or any(key in card.key_lines for key in CARD_KEYS)
+    }
+    required = {
+        requirement.stem
+        for stem in marked
+        for requirement in candidates[stem].requires
+        if requirement.stem in candidates
+    }
+    return marked | required
 
 
 def read_card(
-    path: Path, rel: str, settings: Settings, today: dt.date, problems: list[Problem]
+    path: Path,
+    rel: str,
+    settings: Settings,
+    today: dt.date,
+    problems: list[Problem],
+    schema: list[Problem] | None = None,
 ) -> Card | None:
+    """The card at `path`. What makes it unreadable goes to `problems`; what a card must have
+    (frontmatter, its keys and their values) to `schema` (default: `problems` too), which the
+    caller keeps only if the page turns out to be a card."""
+    schema = problems if schema is None else schema
     try:
         if not path.is_file():  # reading a named pipe blocks forever, a device may never end
             problems.append(error(rel, 1, "not a regular file (a named pipe or a device): a card is a file"))
@@ -196,10 +250,11 @@ def read_card(
     if conflict is not None:  # git left a merge half done: nothing below it can be trusted
         line = text.count("\n", 0, conflict.start()) + 1
         problems.append(error(rel, line, "unresolved merge conflict (a <<<<<<< or >>>>>>> line): resolve it"))
+        card.broken = True
         card.valid = False
         return card
     if not text.strip():
-        problems.append(error(rel, 1, "empty card: a card starts with YAML frontmatter between '---' lines"))
+        schema.append(error(rel, 1, "empty card: a card starts with YAML frontmatter between '---' lines"))
         card.valid = False
         return card
     try:
@@ -207,15 +262,16 @@ def read_card(
     except frontmatter.FrontmatterError as exc:
         problems.append(error(rel, exc.line, exc.message))
         card.valid = False
+        card.broken = True
         return card
     if meta is None:
-        problems.append(error(rel, 1, "no frontmatter: a card starts with YAML between '---' lines"))
+        schema.append(error(rel, 1, "no frontmatter: a card starts with YAML between '---' lines"))
         card.valid = False
         return card
     card.key_lines = meta.key_lines
     card.body_line = meta.body_line
     card.body_offset = meta.body_offset
-    _apply_schema(card, meta, settings, today, problems)
+    _apply_schema(card, meta, settings, today, schema)
     return card
 
 

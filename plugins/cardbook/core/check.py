@@ -64,7 +64,7 @@ def check_cards(
 
 def page_texts(runbook: Runbook) -> dict[str, str]:
     """The Markdown of every page: the cards as read already, the other pages read here."""
-    cards = {card.rel: card.text for card in runbook.cards.values()}
+    cards = {card.rel: card.text for card in runbook.sources.values()}
     texts = {}
     for group in runbook.pages.values():
         for page in group:
@@ -86,7 +86,7 @@ def _checks_without_build(tangled: TangleResult, runbook: Runbook) -> list[Probl
             "(cardbook check --nix); add `build:` to the card, or drop .check",
         )
         for stem, fences in tangled.fences.items()
-        if not (card := runbook.cards[stem]).build
+        if not (card := runbook.sources[stem]).build
         for fence in fences
         if fence.is_check
     ]

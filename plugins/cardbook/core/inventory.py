@@ -24,7 +24,7 @@ class PageMeta:
 def page_meta(runbook: Runbook) -> list[PageMeta]:
     """Title, `modified` and tags of every page of the docs tree (cards as read already; other
     pages' frontmatter read here; a page whose frontmatter cannot be read has none)."""
-    cards = {card.rel: card for card in runbook.cards.values()}
+    cards = {card.rel: card for card in runbook.sources.values()}
     found = []
     for page in sorted((page for group in runbook.pages.values() for page in group), key=lambda p: p.rel):
         card = cards.get(page.rel)

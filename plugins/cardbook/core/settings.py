@@ -40,6 +40,7 @@ KNOWN_KEYS = (
     "nix_sandbox",
     "nix_sandbox_paths",
     "links",
+    "cards",
 )
 # Host paths visible inside the Nix sandbox: enough for /bin/sh builders and a host Python.
 DEFAULT_SANDBOX_PATHS = ("/bin", "/lib", "/lib64", "/usr", "/etc/ssl")
@@ -66,6 +67,9 @@ class Settings:
     nix_sandbox_paths: tuple[str, ...] = DEFAULT_SANDBOX_PATHS
     # Wiki-link targets that exist outside the site (`links: {ignore: [CHANGELOG]}`).
     link_ignore: tuple[str, ...] = ()
+    # Which pages under the card roots are cards: "marked" (status, requires or build, or
+    # required by a card) or "all" (every page, as before).
+    cards: str = "marked"
     # From the rest of mkdocs.yml, for the layout checks (layout.py); None: no mkdocs.yml read.
     site_dir: str = "site"
     markdown_extensions: tuple[str, ...] | None = None
@@ -141,6 +145,10 @@ class Settings:
                 if not isinstance(values[key], bool):
                     raise failing(key)(f"{key} must be true or false")
                 kwargs[key] = values[key]
+        if "cards" in values:
+            if values["cards"] not in ("marked", "all"):
+                raise failing("cards")(f"cards must be marked or all, not {shown(values['cards'])}")
+            kwargs["cards"] = values["cards"]
         if "links" in values:
             kwargs["link_ignore"] = _links(values["links"], failing("links"))
         if "comment_styles" in values:

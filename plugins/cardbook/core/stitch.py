@@ -98,7 +98,7 @@ def stitch(settings: Settings, runbook: Runbook, result: TangleResult) -> Stitch
             )
         )
         return report
-    cards_by_rel = {card.rel: card for card in runbook.cards.values()}
+    cards_by_rel = {card.rel: card for card in runbook.sources.values()}
     with runbook_lock(settings) as journal:
         edits, problems = collect_edits(settings, result, report.carried)
         report.problems.extend(problems)

@@ -125,8 +125,9 @@ def collect_blocks(runbook: Runbook, graph: Graph, problems: list[Problem]) -> C
     """
     found = Collected()
     settings = runbook.settings
-    for stem in graph.order:
-        card = runbook.cards[stem]
+    sources = runbook.sources
+    for stem in [*graph.order, *sorted(runbook.plain)]:  # cards in requires order, then plain pages
+        card = sources[stem]
         body = card.text[card.body_offset :]
         card_fences = parse_fences(body, card.body_line, card.rel, problems)
         for line in quoted_tangle_fences(body, card.body_line):
