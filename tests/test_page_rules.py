@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 from helpers import card, run_cardbook, write_tree
@@ -54,3 +55,42 @@ def test_the_runbook_shaped_fixture_checks_clean(tmp_path: Path) -> None:
     warned = [line for line in result.stdout.splitlines() if ": warning: " in line]
     # every link resolves; the two written with spaces are the only warnings
     assert sorted(line.split("wiki-link ")[1].split(" has spaces")[0] for line in warned) == sorted(spaced)
+
+
+def _shaped(tmp_path: Path, options: str = "") -> Path:
+    shutil.copytree(Path(__file__).parent / "fixtures/runbook-shaped/docs", tmp_path / "docs")
+    plugin = "  - cardbook:\n" + options if options else "  - cardbook\n"
+    (tmp_path / "mkdocs.yml").write_text("site_name: t\nplugins:\n  - search\n" + plugin)
+    return tmp_path
+
+
+def test_with_cards_marked_only_the_chain_is_cards(tmp_path: Path) -> None:
+    """Evergreen how-tos and section indexes are pages; the six cards of the open chain are
+    cards (four with status, two done ones because a card requires them)."""
+    facts = json.loads((Path(__file__).parent / "fixtures/runbook-shaped/facts.json").read_text())
+    root = _shaped(tmp_path, "      cards: marked\n")
+    result = run_cardbook(["check"], root)
+    assert result.stdout.splitlines()[-1] == "6 cards checked: 0 errors, 2 warnings"
+    graph = json.loads(run_cardbook(["graph", "--format", "json"], root).stdout)
+    stems = sorted(node["id"] for node in graph["cards"])
+    assert stems == sorted(facts["chain"])
+    ready = run_cardbook(["next"], root).stdout
+    for stem in facts["ready"]:
+        assert f"  [ ] {stem}: " in ready.split("Leaves, ready to work on")[1].split("\n\n")[0]
+    # the old behaviour, on request: every page under the card roots is a card
+    every = run_cardbook(["check"], _shaped(tmp_path / "all", "      cards: all\n"))
+    assert every.stdout.splitlines()[-1].startswith(f"{facts['howtos']} cards checked")  # no section index
+
+
+def test_a_chain_stripped_of_its_frontmatter_leaves_no_cards(tmp_path: Path) -> None:
+    """After the chain closes the team strips status and requires: no card is left, nothing
+    is an error, and the pages still check their links."""
+    sys.path.insert(0, str(Path(__file__).parent / "fixtures/runbook-shaped"))
+    from strip import strip_chain
+
+    root = _shaped(tmp_path, "      cards: marked\n")
+    for path in (root / "docs").rglob("*.md"):
+        path.write_text(strip_chain(path.read_text()))
+    result = run_cardbook(["check"], root)
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.splitlines()[-1] == "0 cards checked: 0 errors, 2 warnings"

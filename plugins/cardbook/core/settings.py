@@ -67,9 +67,9 @@ class Settings:
     nix_sandbox_paths: tuple[str, ...] = DEFAULT_SANDBOX_PATHS
     # Wiki-link targets that exist outside the site (`links: {ignore: [CHANGELOG]}`).
     link_ignore: tuple[str, ...] = ()
-    # Which pages under the card roots are cards: "marked" (status, requires or build, or
-    # required by a card) or "all" (every page, as before).
-    cards: str = "marked"
+    # Which pages under the card roots are cards: "all" (every page) or "marked" (those with
+    # status, requires or build, and those a card requires; evergreen how-tos stay pages).
+    cards: str = "all"
     # From the rest of mkdocs.yml, for the layout checks (layout.py); None: no mkdocs.yml read.
     site_dir: str = "site"
     markdown_extensions: tuple[str, ...] | None = None
