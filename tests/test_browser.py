@@ -70,7 +70,7 @@ CARDS = {
     "docs/how-to/app/secrets.md": card(title="Store the secrets", tags="[how-to]"),
     "docs/how-to/app/tls.md": card(title="Issue TLS certificates", requires="[secrets]"),
 }
-CARDS["docs/how-to/app/deploy.md"] = card(title="Deploy the app", status="active", requires="[app, tls]")
+CARDS["docs/how-to/app/deploy.md"] = card(title="Deploy the app", status="active", requires="[the-app, tls]")
 SUB_PATH = "/team/runbook/"
 
 

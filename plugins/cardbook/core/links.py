@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from . import frontmatter
 from .problems import Problem, warning
 from .suggest import did_you_mean
 
@@ -90,6 +91,7 @@ def link_problems(
     for rel, text in sorted(texts.items()):
         if "[[" not in text:
             continue
+        text = _body_only(text)
         for link in find_wikilinks(text):
             if not link.target:
                 continue  # [[#Heading]], [[]]: on the page itself
@@ -108,6 +110,18 @@ def link_problems(
             if isinstance(found, str) and link.target not in skip and _stem(link.target) not in skip:
                 problems.append(warning(rel, link.line, f"wiki-link {written} {found}"))
     return problems
+
+
+def _body_only(text: str) -> str:
+    """The text with its frontmatter blanked (line numbers kept): `[[...]]` there is YAML."""
+    try:
+        parts = frontmatter.split(text)
+    except frontmatter.FrontmatterError:
+        return text
+    if parts is None:
+        return text
+    _, body_line, body_offset = parts
+    return "\n" * (body_line - 1) + text[body_offset:]
 
 
 def _stem(target: str) -> str:
