@@ -75,6 +75,13 @@ def book(tmp_path: Path) -> Path:
     return root
 
 
+def buildable(title: str, target: str) -> str:
+    """A card whose `file=` block is a derivation, built as its `build:`."""
+    return card(
+        title=title, body=fence(f"```nix {{file={target}}}", *HELLO_DERIVATION), extra=f"build: {target}"
+    )
+
+
 def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, text
@@ -562,11 +569,7 @@ def test_a_card_writing_the_aggregators_path_is_an_error_at_its_fence(book: Path
     write_tree(
         book,
         {
-            "docs/how-to/hello.md": card(
-                title="Hello",
-                body=fence("```nix {file=nix/hello.nix}", *HELLO_DERIVATION),
-                extra="build: nix/hello.nix",
-            ),
+            "docs/how-to/hello.md": buildable("Hello", "nix/hello.nix"),
             "docs/how-to/own.md": card(
                 title="Own", body=fence("```nix {file=nix/default.nix}", "{ mine = 1; }")
             ),
@@ -587,13 +590,7 @@ def test_a_stem_with_dots_is_one_nix_attribute(book: Path) -> None:
         pytest.skip("nix-instantiate is not installed (the Nix tier installs it: scripts/setup-nix)")
     write_tree(
         book,
-        {
-            "docs/how-to/py3.11-env.md": card(
-                title="Env",
-                body=fence("```nix {file=nix/env.nix}", *HELLO_DERIVATION),
-                extra="build: nix/env.nix",
-            )
-        },
+        {"docs/how-to/py3.11-env.md": buildable("Env", "nix/env.nix")},
     )
     assert cardbook(book, "tangle").returncode == 0
     result = cardbook(book, "check", "--nix", timeout=300)
@@ -618,13 +615,7 @@ def test_a_newline_in_a_card_file_name_is_an_error(book: Path) -> None:
 def test_advice_for_a_hand_edit_in_naked_mode_and_in_the_aggregator(book: Path, tmp_path: Path) -> None:
     write_tree(
         book,
-        {
-            "docs/how-to/hello.md": card(
-                title="Hello",
-                body=fence("```nix {file=nix/hello.nix}", *HELLO_DERIVATION),
-                extra="build: nix/hello.nix",
-            )
-        },
+        {"docs/how-to/hello.md": buildable("Hello", "nix/hello.nix")},
     )
     assert cardbook(book, "tangle").returncode == 0
     edit(book / "nix/default.nix", "in\n{", "in\n{\n  extra = 1;")
