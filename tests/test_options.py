@@ -47,6 +47,8 @@ CASES: list[tuple[str, str | None, int]] = [
     ("      nix_sandbox_paths: [bin]\n", "nix_sandbox_paths must be a list of absolute host", OPTION_LINE),
     ("      links: {ignore: [CHANGELOG]}\n", None, 0),
     ("      cards: all\n", None, 0),
+    ("      frontmatter: {required: {how-to: [title]}, card_only: [status]}\n", None, 0),
+    ("      frontmatter: {required: [title]}\n", "frontmatter: required must map a folder", OPTION_LINE),
     ("      cards: marked\n", None, 0),
     ("      cards: some\n", "cards must be marked or all, not 'some'", OPTION_LINE),
     ("      links: {ignore: CHANGELOG}\n", "links: ignore must be a list of wiki-link targets", OPTION_LINE),

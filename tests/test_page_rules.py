@@ -94,3 +94,47 @@ def test_a_chain_stripped_of_its_frontmatter_leaves_no_cards(tmp_path: Path) -> 
     result = run_cardbook(["check"], root)
     assert result.returncode == 0, result.stdout
     assert result.stdout.splitlines()[-1] == "0 cards checked: 0 errors, 2 warnings"
+
+
+def test_required_frontmatter_per_folder_and_card_only_keys(tmp_path: Path) -> None:
+    config = (
+        "site_name: t\nplugins:\n  - search\n  - cardbook:\n      cards: marked\n"
+        "      frontmatter:\n"
+        "        required: {'*': [title, modified], how-to: [tags]}\n"
+    )
+    write_tree(
+        tmp_path,
+        {
+            "mkdocs.yml": config,
+            "docs/index.md": "---\ntitle: Home\nmodified: 2026-01-01\n---\n# Home\n",
+            "docs/how-to/how-to.md": "---\ntitle: How-to\nmodified: 2026-01-01\ntags: [how-to]\n---\n",
+            "docs/how-to/evergreen.md": "---\ntitle: Rotate logs\nmodified: 2026-01-01\n---\nSteps.\n",
+            "docs/how-to/chain.md": card(title="Chain", status="active", tags=["how-to"]),
+            "docs/reference/ports.md": "# Ports\n",
+            "docs/reference/dns.md": "---\ntitle: DNS\nmodified: 2026-01-01\nstatus: active\n---\n",
+        },
+    )
+    result = run_cardbook(["check"], tmp_path)
+    assert result.stdout.splitlines() == [
+        "docs/how-to/chain.md:4: warning: open card is required by nothing and requires nothing",
+        "docs/how-to/evergreen.md:1: error: missing key 'tags', required on this page (its frontmatter)",
+        "docs/reference/dns.md:4: warning: 'status' means something only on a card, and this page is "
+        "outside the card roots: it is ignored here",
+        "docs/reference/ports.md:1: error: missing key 'modified', required on this page (it has no "
+        "frontmatter)",
+        "docs/reference/ports.md:1: error: missing key 'title', required on this page (it has no "
+        "frontmatter)",
+        "1 card checked: 3 errors, 2 warnings",
+    ]
+    assert result.returncode == 1
+
+
+def test_a_bad_frontmatter_option_is_a_configuration_error(tmp_path: Path) -> None:
+    config = "site_name: t\nplugins:\n  - cardbook:\n      frontmatter: {required: [title]}\n"
+    write_tree(tmp_path, {"mkdocs.yml": config, "docs/how-to/a.md": card(title="A")})
+    result = run_cardbook(["check"], tmp_path)
+    assert (result.returncode, result.stderr) == (
+        2,
+        'mkdocs.yml:4: error: plugin cardbook: frontmatter: required must map a folder (or "*") to a '
+        "list of keys\n",
+    )

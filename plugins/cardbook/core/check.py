@@ -10,6 +10,7 @@ from .disk import read_text
 from .graph import Graph, build_graph
 from .layout import fence_extension_problems, layout_problems, no_cards_problems, raise_first
 from .links import link_problems
+from .pagerules import frontmatter_problems
 from .problems import Problem, warning
 from .settings import Settings
 from .tangle import TangleResult, tangle
@@ -57,8 +58,10 @@ def check_cards(
         if not runbook.cards and not pages_in_roots:  # pages that are no cards report themselves
             raise_first(no_cards_problems(settings))
     unchecked = _checks_without_build(tangled, runbook)
-    links = link_problems(runbook.pages, page_texts(runbook), settings.link_ignore)
-    problems = [*runbook.problems, *graph_problems, *tangled.problems, *unchecked, *links]
+    texts = page_texts(runbook)
+    links = link_problems(runbook.pages, texts, settings.link_ignore)
+    pages = frontmatter_problems(runbook, texts)
+    problems = [*runbook.problems, *graph_problems, *tangled.problems, *unchecked, *links, *pages]
     return CheckResult(runbook, graph, tangled, problems)
 
 

@@ -41,6 +41,7 @@ KNOWN_KEYS = (
     "nix_sandbox_paths",
     "links",
     "cards",
+    "frontmatter",
 )
 # Host paths visible inside the Nix sandbox: enough for /bin/sh builders and a host Python.
 DEFAULT_SANDBOX_PATHS = ("/bin", "/lib", "/lib64", "/usr", "/etc/ssl")
@@ -70,6 +71,9 @@ class Settings:
     # Which pages under the card roots are cards: "all" (every page) or "marked" (those with
     # status, requires or build, and those a card requires; evergreen how-tos stay pages).
     cards: str = "all"
+    # `frontmatter: {required: {"*": [title], how-to: [tags]}, card_only: [status, requires]}`
+    frontmatter_required: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    card_only_keys: tuple[str, ...] = ("status", "requires", "build")
     # From the rest of mkdocs.yml, for the layout checks (layout.py); None: no mkdocs.yml read.
     site_dir: str = "site"
     markdown_extensions: tuple[str, ...] | None = None
@@ -149,6 +153,9 @@ class Settings:
             if values["cards"] not in ("marked", "all"):
                 raise failing("cards")(f"cards must be marked or all, not {shown(values['cards'])}")
             kwargs["cards"] = values["cards"]
+        if "frontmatter" in values:
+            required, card_only = _frontmatter(values["frontmatter"], failing("frontmatter"))
+            kwargs["frontmatter_required"], kwargs["card_only_keys"] = required, card_only
         if "links" in values:
             kwargs["link_ignore"] = _links(values["links"], failing("links"))
         if "comment_styles" in values:
@@ -192,6 +199,22 @@ def _statuses(value: Any, fail: Any) -> dict[str, bool]:
             raise fail(f"statuses: {shown(name)} must be declared open or closed, not {shown(kind)}")
         statuses[name] = kind == OPEN
     return statuses
+
+
+def _frontmatter(value: Any, fail: Any) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
+    usage = "frontmatter must be a mapping with required (folder: [keys]) and card_only ([keys])"
+    if not isinstance(value, dict) or set(value) - {"required", "card_only"}:
+        raise fail(usage)
+    required = value.get("required") or {}
+    if not isinstance(required, dict) or not all(
+        isinstance(folder, str) and isinstance(keys, list) and all(isinstance(k, str) for k in keys)
+        for folder, keys in required.items()
+    ):
+        raise fail("frontmatter: required must map a folder (or \"*\") to a list of keys")
+    card_only = value.get("card_only", ["status", "requires", "build"])
+    if not isinstance(card_only, list) or not all(isinstance(key, str) for key in card_only):
+        raise fail("frontmatter: card_only must be a list of keys")
+    return {folder: tuple(keys) for folder, keys in required.items()}, tuple(card_only)
 
 
 def _links(value: Any, fail: Any) -> tuple[str, ...]:

@@ -1,0 +1,61 @@
+"""Rules on the frontmatter of every page under docs_dir, card or not: the keys a team
+requires per folder, and the keys that only mean something on a card."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from . import frontmatter
+from .cards import Runbook, is_section_index
+from .problems import Problem, error, warning
+
+# Keys the card schema checks on every card already: not reported twice.
+CARD_SCHEMA_KEYS = frozenset({"title", "modified"})
+
+
+def required_keys(required: Mapping[str, tuple[str, ...]], docs_rel: str) -> list[str]:
+    """The keys a page at `docs_rel` (relative to docs_dir) must have: those of "*" and of
+    every folder it is in."""
+    keys: list[str] = []
+    for folder, names in required.items():
+        if folder == "*" or docs_rel.startswith(folder.strip("/") + "/"):
+            keys.extend(name for name in names if name not in keys)
+    return keys
+
+
+def frontmatter_problems(runbook: Runbook, texts: Mapping[str, str]) -> list[Problem]:
+    settings = runbook.settings
+    required, card_only = settings.frontmatter_required, settings.card_only_keys
+    if not required and not card_only:
+        return []
+    prefix = "" if settings.docs_dir in ("", ".") else settings.docs_dir.rstrip("/") + "/"
+    card_prefixes = tuple(root.rstrip("/") + "/" for root in settings.card_roots)
+    cards = {card.rel for card in runbook.cards.values()}
+    problems: list[Problem] = []
+    for rel, text in sorted(texts.items()):
+        if not rel.startswith(prefix):
+            continue
+        try:
+            parsed = frontmatter.parse(text)
+        except frontmatter.FrontmatterError:
+            continue  # reported as the card's error, or not a page's to judge here
+        keys = parsed.key_lines if parsed is not None else {}
+        wanted = required_keys(required, rel[len(prefix) :])
+        for key in wanted:
+            if key in keys or (rel in cards and key in CARD_SCHEMA_KEYS):
+                continue
+            where = "its frontmatter" if parsed is not None else "it has no frontmatter"
+            problems.append(error(rel, 1, f"missing key {key!r}, required on this page ({where})"))
+        if not rel.startswith(card_prefixes) and not is_section_index(rel):
+            for key in card_only:
+                if key in keys:
+                    problems.append(
+                        warning(
+                            rel,
+                            keys[key],
+                            f"{key!r} means something only on a card, and this page is outside the card "
+                            "roots: it is ignored here",
+                        )
+                    )
+    return problems
+
