@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import subprocess
 from pathlib import Path
@@ -29,6 +30,19 @@ def without_digests(text: str) -> str:
     return DIGEST.sub(r"\1 ~~", text)
 
 
+TODAY = dt.date.today().isoformat()
+
+
+def undated(path: Path) -> str:
+    """A card as stitch left it, with the `modified` date it set to today put back to the
+    fixtures' date: these tests look at the fences (test_stitch_sets_modified_to_today at it)."""
+    return path.read_text().replace(f"modified: {TODAY}", "modified: 2026-01-01")
+
+
+def undated_bytes(path: Path) -> bytes:
+    return path.read_bytes().replace(f"modified: {TODAY}".encode(), b"modified: 2026-01-01")
+
+
 def digests(text: str) -> list[str]:
     return re.findall(r" ~~ begin \S+\[\d+\] ([0-9a-f]{10}) ~~", text)
 
@@ -47,7 +61,7 @@ def stitched(root: Path, blocks: int = 1, cards: tuple[str, ...] = (A,)) -> None
     block_word = "block" if blocks == 1 else "blocks"
     assert (result.returncode, result.stdout, result.stderr) == (
         0,
-        "".join(f"stitched into {rel}\n" for rel in cards)
+        "".join(f"stitched into {rel} (modified: {TODAY})\n" for rel in cards)
         + f"{blocks} {block_word} stitched into {len(cards)} {card_word}\n",
         "",
     )
@@ -87,7 +101,7 @@ def test_an_edit_goes_into_exactly_that_fence(tmp_path: Path) -> None:
     before = (tmp_path / "nix/a.nix").read_text()
     edited = hand_edit(tmp_path / "nix/a.nix", "  baz = 1;\n", "  baz = 3;\n  added = true;\n")
     stitched(tmp_path)
-    card_bytes = (tmp_path / A).read_bytes()
+    card_bytes = undated_bytes(tmp_path / A)
     assert card_bytes == CARD_A.replace("baz = 1;\n", "baz = 3;\nadded = true;\n").encode()
     after = (tmp_path / "nix/a.nix").read_text()
     assert after != edited  # the hash of the edited block is new
@@ -101,7 +115,7 @@ def test_an_edit_of_the_outer_block_keeps_the_reference(tmp_path: Path) -> None:
     tangled(tmp_path, {A: CARD_A})
     edited = hand_edit(tmp_path / "nix/a.nix", "{ pkgs }:\n", "{ pkgs, lib }:\n# a comment\n")
     stitched(tmp_path)
-    assert (tmp_path / A).read_text() == CARD_A.replace("{ pkgs }:\n", "{ pkgs, lib }:\n# a comment\n")
+    assert undated(tmp_path / A) == CARD_A.replace("{ pkgs }:\n", "{ pkgs, lib }:\n# a comment\n")
     assert_in_sync(tmp_path, {"nix/a.nix": edited})
 
 
@@ -109,7 +123,7 @@ def test_removing_lines_and_blank_lines(tmp_path: Path) -> None:
     tangled(tmp_path, {A: CARD_A})
     edited = hand_edit(tmp_path / "nix/a.nix", "  baz = 1;\n\n  \tqux = 2;\n", "  \tqux = 2;\n")
     stitched(tmp_path)
-    assert (tmp_path / A).read_text() == CARD_A.replace("baz = 1;\n\n\tqux", "\tqux")
+    assert undated(tmp_path / A) == CARD_A.replace("baz = 1;\n\n\tqux", "\tqux")
     assert_in_sync(tmp_path, {"nix/a.nix": edited})
 
 
@@ -117,7 +131,7 @@ def test_no_edit_changes_nothing(tmp_path: Path) -> None:
     tangled(tmp_path, {A: CARD_A})
     before = (tmp_path / "nix/a.nix").read_bytes()
     stitched(tmp_path, blocks=0, cards=())
-    assert (tmp_path / A).read_text() == CARD_A
+    assert undated(tmp_path / A) == CARD_A
     assert (tmp_path / "nix/a.nix").read_bytes() == before
 
 
@@ -137,7 +151,7 @@ def test_both_changed_refuses_and_writes_nothing(tmp_path: Path) -> None:
         "merge the two edits by hand\n",
         "nothing stitched\n",
     )
-    assert (tmp_path / A).read_text() == card_text
+    assert undated(tmp_path / A) == card_text
     assert (tmp_path / "nix/a.nix").read_text() == file_text
 
 
@@ -166,7 +180,7 @@ def test_lines_outside_every_block_cannot_be_stitched(tmp_path: Path) -> None:
         "nix/a.nix:13: error: cannot stitch: lines outside every block belong to no card; "
         "move them inside a block\n",
     )
-    assert (tmp_path / A).read_text() == CARD_A
+    assert undated(tmp_path / A) == CARD_A
 
 
 def test_stitch_needs_annotations(tmp_path: Path) -> None:
@@ -197,8 +211,8 @@ def test_a_nested_chunk_edit_goes_to_the_chunks_card(tmp_path: Path) -> None:
     tangled(tmp_path, {A: card_a, B: card_b})
     edited = hand_edit(tmp_path / "nix/a.nix", "    d = 1;\n", "    d = 2;\n    e = 3;\n")
     stitched(tmp_path, cards=(B,))
-    assert (tmp_path / A).read_text() == card_a
-    assert (tmp_path / B).read_text() == card_b.replace("d = 1;\n", "d = 2;\ne = 3;\n")
+    assert undated(tmp_path / A) == card_a
+    assert undated(tmp_path / B) == card_b.replace("d = 1;\n", "d = 2;\ne = 3;\n")
     assert_in_sync(tmp_path, {"nix/a.nix": edited})
 
 
@@ -209,8 +223,8 @@ def test_edits_in_two_cards_at_once(tmp_path: Path) -> None:
     edited = hand_edit(tmp_path / "nix/a.nix", "a = 1;\n", "a = 2;\n")
     edited = hand_edit(tmp_path / "nix/a.nix", "b = 1;\n", "b = 2;\n")
     stitched(tmp_path, blocks=2, cards=(A, B))
-    assert (tmp_path / A).read_text() == card_a.replace("a = 1;", "a = 2;")
-    assert (tmp_path / B).read_text() == card_b.replace("b = 1;", "b = 2;")
+    assert undated(tmp_path / A) == card_a.replace("a = 1;", "a = 2;")
+    assert undated(tmp_path / B) == card_b.replace("b = 1;", "b = 2;")
     assert_in_sync(tmp_path, {"nix/a.nix": edited})
 
 
@@ -219,10 +233,10 @@ def test_the_same_chunk_referenced_on_consecutive_lines(tmp_path: Path) -> None:
     text = card(body=body)
     tangled(tmp_path, {A: text})
     stitched(tmp_path, blocks=0, cards=())
-    assert (tmp_path / A).read_text() == text
+    assert undated(tmp_path / A) == text
     edited = hand_edit(tmp_path / "nix/a.nix", "[\n", "[\n  0\n")
     stitched(tmp_path)
-    assert (tmp_path / A).read_text() == text.replace("[\n", "[\n  0\n")
+    assert undated(tmp_path / A) == text.replace("[\n", "[\n  0\n")
     assert_in_sync(tmp_path, {"nix/a.nix": edited})
 
 
@@ -234,7 +248,7 @@ def test_whitespace_only_lines_survive_a_stitch(tmp_path: Path) -> None:
     tangled(tmp_path, {A: text})
     edited = hand_edit(tmp_path / "nix/a.nix", "    a\n", "    a2\n")
     stitched(tmp_path)
-    assert (tmp_path / A).read_text() == text.replace("\na\n", "\na2\n")
+    assert undated(tmp_path / A) == text.replace("\na\n", "\na2\n")
     assert_in_sync(tmp_path, {"nix/a.nix": edited})
 
 
@@ -243,7 +257,7 @@ def test_an_id_with_a_file(tmp_path: Path) -> None:
     tangled(tmp_path, {A: text})
     edited = hand_edit(tmp_path / "nix/a.nix", "m1\n", "m1-edited\n")
     stitched(tmp_path)
-    assert (tmp_path / A).read_text() == text.replace("m1\n", "m1-edited\n")
+    assert undated(tmp_path / A) == text.replace("m1\n", "m1-edited\n")
     assert_in_sync(tmp_path, {"nix/a.nix": edited})
 
 
@@ -252,7 +266,7 @@ def test_a_shebang_script(tmp_path: Path) -> None:
     tangled(tmp_path, {A: text})
     edited = hand_edit(tmp_path / "nix/run.sh", "echo hi\n", "echo hello\n")
     stitched(tmp_path)
-    assert (tmp_path / A).read_text() == text.replace("echo hi", "echo hello")
+    assert undated(tmp_path / A) == text.replace("echo hi", "echo hello")
     assert_in_sync(tmp_path, {"nix/run.sh": edited})
 
 
@@ -266,7 +280,7 @@ def test_a_crlf_card_stays_crlf(tmp_path: Path) -> None:
     assert b"\r" not in generated
     edited = hand_edit(tmp_path / "nix/a.nix", "  baz = 1;\n", "  baz = 3;\n  added = true;\n")
     stitched(tmp_path)
-    assert (tmp_path / A).read_bytes() == crlf.replace(b"baz = 1;\r\n", b"baz = 3;\r\nadded = true;\r\n")
+    assert undated_bytes(tmp_path / A) == crlf.replace(b"baz = 1;\r\n", b"baz = 3;\r\nadded = true;\r\n")
     assert_in_sync(tmp_path, {"nix/a.nix": edited})
 
 
@@ -275,7 +289,7 @@ def test_a_card_with_a_byte_order_mark_keeps_it(tmp_path: Path) -> None:
     tangled(tmp_path, {A: text})
     hand_edit(tmp_path / "nix/a.nix", "\na\n", "\nb\n")
     stitched(tmp_path)
-    assert (tmp_path / A).read_bytes() == text.replace("\na\n", "\nb\n").encode()
+    assert undated_bytes(tmp_path / A) == text.replace("\na\n", "\nb\n").encode()
 
 
 @pytest.mark.parametrize("indent", ["    ", "   ", "\t"])
@@ -287,7 +301,17 @@ def test_a_fence_in_a_list_item_keeps_its_indentation(tmp_path: Path, indent: st
     assert "\n{\n\n  a = 1;\n}\n" in (tmp_path / "nix/a.nix").read_text()
     edited = hand_edit(tmp_path / "nix/a.nix", "  a = 1;\n", "  a = 1;\n  b = 2;\n")
     stitched(tmp_path)
-    assert (tmp_path / A).read_text() == text.replace(
+    assert undated(tmp_path / A) == text.replace(
         f"{indent}  a = 1;\n", f"{indent}  a = 1;\n{indent}  b = 2;\n"
     )
     assert_in_sync(tmp_path, {"nix/a.nix": edited})
+
+
+def test_stitch_sets_modified_to_today(tmp_path: Path) -> None:
+    """A card a stitch changed was modified today: its date says so, and stitch tells."""
+    tangled(tmp_path, {A: CARD_A})
+    hand_edit(tmp_path / "nix/a.nix", "  baz = 1;", "  baz = 2;")
+    stitched(tmp_path)
+    lines = (tmp_path / A).read_text().splitlines()
+    assert lines[2] == f"modified: {TODAY}"
+    assert cardbook(tmp_path, "check").returncode == 0

@@ -267,6 +267,8 @@ def tangle_command(force: bool, config_file: Path | None) -> None:
 @handles_config_errors
 def stitch_command(config_file: Path | None) -> None:
     """Carry hand edits in generated files back into the cards, then tangle again."""
+    import datetime as dt
+
     from cardbook.core.plan import write_outputs
     from cardbook.core.stitch import stitch
     from cardbook.pipeline import load_and_check
@@ -279,8 +281,9 @@ def stitch_command(config_file: Path | None) -> None:
     if report.problems:
         click.echo("nothing stitched", err=True)
         sys.exit(EXIT_PROBLEMS)
+    today = dt.date.today().isoformat()
     for rel in report.cards_written:
-        click.echo(f"stitched into {rel}")
+        click.echo(f"stitched into {rel}" + (f" (modified: {today})" if rel in report.dated else ""))
     # The cards now hold the edits: tangle again so the markers record them.
     again = load_and_check(settings, layout=True)
     written = write_outputs(settings, again.tangled, carried=report.carried)

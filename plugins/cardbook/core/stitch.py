@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ class StitchReport:
     # The generated files the edits came from, with the text stitch read: once the cards
     # hold every edit, the next write may replace exactly that text (see plan.write_outputs).
     carried: dict[str, str] = field(default_factory=dict)
+    dated: list[str] = field(default_factory=list)  # cards whose `modified` became today
 
 
 def _edited_files(settings: Settings, result: TangleResult) -> list[str]:
@@ -87,8 +89,12 @@ def collect_edits(
     return edits, problems
 
 
-def stitch(settings: Settings, runbook: Runbook, result: TangleResult) -> StitchReport:
+def stitch(
+    settings: Settings, runbook: Runbook, result: TangleResult, today: dt.date | None = None
+) -> StitchReport:
+    """Carry every edited block into its card; a card's `modified` date becomes today."""
     report = StitchReport()
+    today = today or dt.date.today()
     if not settings.annotate:
         report.problems.append(
             error(
@@ -134,7 +140,12 @@ def stitch(settings: Settings, runbook: Runbook, result: TangleResult) -> Stitch
         for rel, changes in sorted(replacements.items()):
             card = cards_by_rel[rel]
             # Through a symlinked card to the file it points at: the link stays a link.
-            writes[Path(os.path.realpath(card.path))] = _replace_fences(card, changes)
+            text = _replace_fences(card, changes)
+            dated = _dated(text, card.key_lines.get("modified"), today)
+            if dated is not None:
+                text = dated
+                report.dated.append(rel)
+            writes[Path(os.path.realpath(card.path))] = text
         try:
             apply_changes(writes, journal=journal)  # every card or none
         except DiskError as exc:
@@ -160,6 +171,25 @@ def _replace_fences(card: Card, changes: list[tuple[Fence, list[str]]]) -> str:
         closing = first + len(fence.body)
         _lengthen(lines, fence.line - 1, closing if closing < len(lines) else None, body)
         lines[first:closing] = new
+    return bom + "\n".join(lines)
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _dated(text: str, line: int | None, today: dt.date) -> str | None:
+    """The card text with the date on its `modified:` line (1-based `line`) set to today, or
+    None when there is no such date or it is today already."""
+    if line is None:
+        return None
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
+    lines = text[len(bom) :].split("\n")
+    if line > len(lines) or not lines[line - 1].lstrip().startswith("modified"):
+        return None
+    found = _DATE.search(lines[line - 1])
+    if found is None or found.group() == today.isoformat():
+        return None
+    lines[line - 1] = lines[line - 1][: found.start()] + today.isoformat() + lines[line - 1][found.end() :]
     return bom + "\n".join(lines)
 
 
