@@ -138,3 +138,28 @@ def test_a_bad_frontmatter_option_is_a_configuration_error(tmp_path: Path) -> No
         'mkdocs.yml:4: error: plugin cardbook: frontmatter: required must map a folder (or "*") to a '
         "list of keys\n",
     )
+
+
+def test_every_page_of_a_section_is_linked_from_its_index_when_asked(tmp_path: Path) -> None:
+    files = {
+        "mkdocs.yml": "site_name: t\nplugins:\n  - search\n  - cardbook:\n      links: {index: true}\n",
+        "docs/index.md": "# Home\n\n[[how-to]] and [Zot](how-to/zot/zot.md)\n",
+        "docs/how-to/how-to.md": "# How-to\n\n- [[listed]]\n- [Also listed](also.md#steps)\n",
+        "docs/how-to/listed.md": card(title="Listed"),
+        "docs/how-to/also.md": card(title="Also"),
+        "docs/how-to/forgotten.md": card(title="Forgotten"),
+        "docs/how-to/zot/zot.md": "# Zot\n\n`[[zot-push]]` in code is no link\n",
+        "docs/how-to/zot/zot-push.md": card(title="Push"),
+        "docs/reference/ports.md": "# Ports\n",  # a folder without an index page: no rule
+    }
+    write_tree(tmp_path, files)
+    result = run_cardbook(["check"], tmp_path)
+    assert [line for line in result.stdout.splitlines() if "index page" in line] == [
+        "docs/how-to/forgotten.md:1: warning: not linked from its section's index page "
+        "docs/how-to/how-to.md: add [[forgotten]] there",
+        "docs/how-to/zot/zot-push.md:1: warning: not linked from its section's index page "
+        "docs/how-to/zot/zot.md: add [[zot-push]] there",
+    ]
+    # off by default
+    (tmp_path / "mkdocs.yml").write_text("site_name: t\nplugins: [search, cardbook]\n")
+    assert "index page" not in run_cardbook(["check"], tmp_path).stdout

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from .cards import Runbook, load_runbook
+from .cards import Runbook, is_section_index, load_runbook
 from .disk import read_text
 from .graph import Graph, build_graph
 from .layout import fence_extension_problems, layout_problems, no_cards_problems, raise_first
-from .links import link_problems
+from .links import index_link_problems, link_problems
 from .pagerules import frontmatter_problems
 from .problems import Problem, warning
 from .settings import Settings
@@ -61,6 +61,8 @@ def check_cards(
     texts = page_texts(runbook)
     links = link_problems(runbook.pages, texts, settings.link_ignore)
     pages = frontmatter_problems(runbook, texts)
+    if settings.index_links:
+        pages += index_link_problems(runbook.pages, texts, is_section_index)
     problems = [*runbook.problems, *graph_problems, *tangled.problems, *unchecked, *links, *pages]
     return CheckResult(runbook, graph, tangled, problems)
 

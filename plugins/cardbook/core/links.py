@@ -5,7 +5,7 @@ check, `cardbook mv`); turning them into HTML links is the site's."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -145,3 +145,46 @@ def resolve_target(target: str, pages: Mapping[str, list[Page]]) -> Page | str:
     if not candidates:
         return f"matches no page{did_you_mean(stem, pages)}"
     return candidates[0]
+
+
+_MARKDOWN_LINK = re.compile(r"\]\((?P<target>[^)\s#]+\.md)(?:#[^)]*)?\)")
+
+
+def linked_stems(text: str) -> set[str]:
+    """Stems of the pages a text links to: wiki-links, and Markdown links to `.md` files."""
+    body = _body_only(text)
+    stems = {_stem(link.target) for link in find_wikilinks(body) if link.target}
+    stems.update(_stem(found["target"]) for found in _MARKDOWN_LINK.finditer(body))
+    return stems
+
+
+def index_link_problems(
+    pages: Mapping[str, list[Page]], texts: Mapping[str, str], is_index: Callable[[str], bool]
+) -> list[Problem]:
+    """Each page of a folder that has an index page (`index.md`, `README.md` or one named like
+    the folder) and is not linked from it: a reader browsing the section never finds it."""
+    indexes = {
+        page.rel.rpartition("/")[0]: page.rel
+        for group in pages.values()
+        for page in group
+        if is_index(page.rel)
+    }
+    problems: list[Problem] = []
+    linked: dict[str, set[str]] = {}
+    for group in pages.values():
+        for page in group:
+            folder = page.rel.rpartition("/")[0]
+            index = indexes.get(folder)
+            if index is None or index == page.rel or is_index(page.rel):
+                continue
+            if index not in linked:
+                linked[index] = linked_stems(texts.get(index, ""))
+            if page.stem not in linked[index]:
+                problems.append(
+                    warning(
+                        page.rel,
+                        1,
+                        f"not linked from its section's index page {index}: add [[{page.stem}]] there",
+                    )
+                )
+    return sorted(problems, key=lambda problem: problem.path)

@@ -68,6 +68,8 @@ class Settings:
     nix_sandbox_paths: tuple[str, ...] = DEFAULT_SANDBOX_PATHS
     # Wiki-link targets that exist outside the site (`links: {ignore: [CHANGELOG]}`).
     link_ignore: tuple[str, ...] = ()
+    # `links: {index: true}`: every page of a section is linked from the section's index page.
+    index_links: bool = False
     # Which pages under the card roots are cards: "all" (every page) or "marked" (those with
     # status, requires or build, and those a card requires; evergreen how-tos stay pages).
     cards: str = "all"
@@ -157,7 +159,7 @@ class Settings:
             required, card_only = _frontmatter(values["frontmatter"], failing("frontmatter"))
             kwargs["frontmatter_required"], kwargs["card_only_keys"] = required, card_only
         if "links" in values:
-            kwargs["link_ignore"] = _links(values["links"], failing("links"))
+            kwargs["link_ignore"], kwargs["index_links"] = _links(values["links"], failing("links"))
         if "comment_styles" in values:
             kwargs["comment_styles"] = _comment_styles(values["comment_styles"], failing("comment_styles"))
         if "aggregator" in values:
@@ -217,13 +219,16 @@ def _frontmatter(value: Any, fail: Any) -> tuple[dict[str, tuple[str, ...]], tup
     return {folder: tuple(keys) for folder, keys in required.items()}, tuple(card_only)
 
 
-def _links(value: Any, fail: Any) -> tuple[str, ...]:
-    if not isinstance(value, dict) or set(value) - {"ignore"}:
-        raise fail("links must be a mapping with the key ignore (a list of wiki-link targets)")
+def _links(value: Any, fail: Any) -> tuple[tuple[str, ...], bool]:
+    if not isinstance(value, dict) or set(value) - {"ignore", "index"}:
+        raise fail("links must be a mapping with the keys ignore (a list of wiki-link targets) and index")
     ignore = value.get("ignore") or []
     if not isinstance(ignore, list) or not all(isinstance(name, str) and name for name in ignore):
         raise fail("links: ignore must be a list of wiki-link targets, like [CHANGELOG]")
-    return tuple(ignore)
+    index = value.get("index", False)
+    if not isinstance(index, bool):
+        raise fail("links: index must be true or false")
+    return tuple(ignore), index
 
 
 def _comment_styles(value: Any, fail: Any) -> dict[str, tuple[str, str]]:
