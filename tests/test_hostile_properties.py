@@ -366,7 +366,7 @@ def test_tangle_is_deterministic_idempotent_and_stitch_then_tangle_keeps_untouch
 
         # Stitch with no edit changes no card, and the tangle after it changes no file.
         cards_before = cards_of(root)
-        stitched = stitch(config, result.runbook, result.tangled)
+        stitched = stitch(config, result.runbook, result.tangled, today=TODAY)
         assert (stitched.problems, stitched.cards_written, stitched.blocks) == ([], [], 0)
         assert cards_of(root) == cards_before
         assert tangle_into(root) == generated
@@ -392,7 +392,7 @@ def test_tangle_is_deterministic_idempotent_and_stitch_then_tangle_keeps_untouch
         (root / rel).write_text(edited)
         os.utime(root / rel, ns=(10**18, 10**18))
         config, result = clean_check(root)
-        stitched = stitch(config, result.runbook, result.tangled)
+        stitched = stitch(config, result.runbook, result.tangled, today=TODAY)
         assert stitched.problems == []
         assert stitched.blocks == 1
         after = tangle_into(root)

@@ -192,7 +192,7 @@ def test_an_edit_then_stitch_then_tangle_gives_back_the_edited_file(tree: Tree, 
         cards_before = cards_of(root)
 
         config, result = checked(root)
-        report = stitch(config, result.runbook, result.tangled)
+        report = stitch(config, result.runbook, result.tangled, today=TODAY)
         assert report.problems == []
         assert (report.blocks, len(report.cards_written)) == (1, 1)
         # Only the card that owns the edited block changed.

@@ -13,12 +13,13 @@ from .problems import Problem, error, warning
 CARD_SCHEMA_KEYS = frozenset({"title", "modified"})
 
 
-def required_keys(required: Mapping[str, tuple[str, ...]], docs_rel: str) -> list[str]:
+def required_keys(required: Mapping[str, tuple[str, ...]], docs_rel: str, index: bool = False) -> list[str]:
     """The keys a page at `docs_rel` (relative to docs_dir) must have: those of "*" and of
-    every folder it is in."""
+    every folder it is in. A section's index page (`index`) answers to "*" only: a folder's
+    rule is for the pages in it."""
     keys: list[str] = []
     for folder, names in required.items():
-        if folder == "*" or docs_rel.startswith(folder.strip("/") + "/"):
+        if folder == "*" or (not index and docs_rel.startswith(folder.strip("/") + "/")):
             keys.extend(name for name in names if name not in keys)
     return keys
 
@@ -40,7 +41,7 @@ def frontmatter_problems(runbook: Runbook, texts: Mapping[str, str]) -> list[Pro
         except frontmatter.FrontmatterError:
             continue  # reported as the card's error, or not a page's to judge here
         keys = parsed.key_lines if parsed is not None else {}
-        wanted = required_keys(required, rel[len(prefix) :])
+        wanted = required_keys(required, rel[len(prefix) :], index=is_section_index(rel))
         for key in wanted:
             if key in keys or (rel in cards and key in CARD_SCHEMA_KEYS):
                 continue
@@ -58,4 +59,3 @@ def frontmatter_problems(runbook: Runbook, texts: Mapping[str, str]) -> list[Pro
                         )
                     )
     return problems
-
