@@ -377,3 +377,18 @@ def test_heading_links_follow_a_custom_slugify(tmp_path: Path) -> None:
     home = article(page(root / "site", "index.md"))
     assert 'href="reference/ports/#über-uns"' in home
     assert broken_links(root / "site") == []
+
+
+def test_a_runbook_that_tangles_nothing_gets_no_generated_files_page(tmp_path: Path) -> None:
+    """Issue 16: no empty "Generated files" page, and no nav entry for it."""
+    files = {
+        "docs/index.md": "# Home\n",
+        "docs/how-to/a.md": card(title="A", body="Prose and a plain block.\n"),
+    }
+    root = runbook(tmp_path, files)
+    done = mkdocs(root)
+    assert done.returncode == 0, done.stderr
+    site = root / "site"
+    assert not (site / "generated-files").exists()
+    assert "Generated files" not in (site / "index.html").read_text()
+    assert (site / "runbook/index.html").exists()  # the overview stays

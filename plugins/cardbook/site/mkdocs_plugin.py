@@ -216,8 +216,10 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
         if cards:
             self.overview_src = self._page(files, config, OVERVIEW_URI, "# Runbook overview\n\n")
             self.links.overview_url = files.get_file_from_path(self.overview_src).url
-            self.files_src = self._page(files, config, FILES_URI, "# Generated files\n\n")
-            self.links.files_page_url = files.get_file_from_path(self.files_src).url
+            # A runbook that tangles nothing gets no empty page (a page of the user's stays).
+            if self.tangled.files or files.get_file_from_path(FILES_URI) is not None:
+                self.files_src = self._page(files, config, FILES_URI, "# Generated files\n\n")
+                self.links.files_page_url = files.get_file_from_path(self.files_src).url
             self.links.file_anchors = file_anchors(self.tangled.files)
             for path, output in sorted(self.tangled.files.items()):
                 if files.get_file_from_path(path) is not None:
