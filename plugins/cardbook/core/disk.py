@@ -63,6 +63,19 @@ def read_text(path: str | Path) -> str | None:
         return "\x00"  # not text we wrote
 
 
+def kind_of(path: str | Path) -> str:
+    """What is at a path, in words (for messages about something in the way)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return "missing"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISLNK(mode):
+        return "a symlink to a file" if os.path.exists(path) else "a symlink to nothing"
+    return "a file" if stat.S_ISREG(mode) else "not a regular file"
+
+
 def regular_file(path: str) -> bool:
     """A regular file, not a symlink: never open a named pipe, whose read blocks forever."""
     try:

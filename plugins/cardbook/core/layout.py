@@ -8,10 +8,9 @@ which would make tangling remove every generated file.
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 
-from .disk import inside
+from .disk import inside, kind_of
 from .problems import ConfigError, Problem, error
 from .settings import Settings
 from .suggest import close_names
@@ -121,24 +120,13 @@ def _overlapping_roots(settings: Settings) -> list[Problem]:
                 _at(
                     settings,
                     "output_roots",
-                    f"output root {outer} is {_kind(root / outer)}, not a folder: move it away, or name "
+                    f"output root {outer} is {kind_of(root / outer)}, not a folder: move it away, or name "
                     "another folder in output_roots",
                 )
             )
     return problems
 
 
-def _kind(path: Path) -> str:
-    """What is at a path, in words."""
-    try:
-        mode = os.lstat(path).st_mode
-    except OSError:
-        return "missing"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe"
-    if stat.S_ISLNK(mode):
-        return "a symlink to nothing"
-    return "a file" if stat.S_ISREG(mode) else "not a regular file"
 
 
 def fence_extension_problems(settings: Settings, needs_fences: bool) -> list[Problem]:

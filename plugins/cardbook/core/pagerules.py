@@ -32,22 +32,32 @@ def frontmatter_problems(runbook: Runbook, texts: Mapping[str, str]) -> list[Pro
     prefix = "" if settings.docs_dir in ("", ".") else settings.docs_dir.rstrip("/") + "/"
     card_prefixes = tuple(root.rstrip("/") + "/" for root in settings.card_roots)
     cards = {card.rel for card in runbook.cards.values()}
+    read = {card.rel: card for card in runbook.sources.values()}  # frontmatter parsed already
     problems: list[Problem] = []
     for rel, text in sorted(texts.items()):
         if not rel.startswith(prefix):
             continue
-        try:
-            parsed = frontmatter.parse(text)
-        except frontmatter.FrontmatterError:
-            continue  # reported as the card's error, or not a page's to judge here
-        keys = parsed.key_lines if parsed is not None else {}
         wanted = required_keys(required, rel[len(prefix) :], index=is_section_index(rel))
+        outside = not rel.startswith(card_prefixes) and not is_section_index(rel)
+        if not wanted and not (outside and card_only):
+            continue  # nothing to ask of this page: its frontmatter is not even read
+        source = read.get(rel)
+        if source is not None and source.broken:
+            continue  # its YAML error is reported already; nothing more can be said
+        if source is not None:
+            keys, has_frontmatter = source.key_lines, source.body_offset > 0
+        else:
+            try:
+                parsed = frontmatter.parse(text)
+            except frontmatter.FrontmatterError:
+                continue  # not a page's to judge here: the site shows it as text
+            keys, has_frontmatter = (parsed.key_lines, True) if parsed is not None else ({}, False)
         for key in wanted:
             if key in keys or (rel in cards and key in CARD_SCHEMA_KEYS):
                 continue
-            where = "its frontmatter" if parsed is not None else "it has no frontmatter"
+            where = "its frontmatter" if has_frontmatter else "it has no frontmatter"
             problems.append(error(rel, 1, f"missing key {key!r}, required on this page ({where})"))
-        if not rel.startswith(card_prefixes) and not is_section_index(rel):
+        if outside:
             for key in card_only:
                 if key in keys:
                     problems.append(

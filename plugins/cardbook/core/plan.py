@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import difflib
 import os
-import stat
 from dataclasses import dataclass, field, replace
 
-from .disk import DiskError, Journal, apply_changes, atomic_write, read_text, runbook_lock
+from .disk import DiskError, Journal, apply_changes, atomic_write, kind_of, read_text, runbook_lock
 from .markers import block_hash
 from .ondisk import (
     _DIGEST,
@@ -144,8 +143,7 @@ def _folder_obstacle(
             if folder in result.files:
                 cache[folder] = f"{folder} is also a file the cards write"
             elif os.path.lexists(path) and not os.path.isdir(path):
-                kind = "a named pipe" if stat.S_ISFIFO(os.lstat(path).st_mode) else "a file"
-                cache[folder] = f"{folder} is {kind}, not a folder"
+                cache[folder] = f"{folder} is {kind_of(path)}, not a folder"
             else:
                 cache[folder] = None
         if cache[folder] is not None:
