@@ -22,8 +22,9 @@ SECTION_STEMS = frozenset({"index", "README"})
 def is_section_index(rel: str) -> bool:
     """A folder's own page: `index.md`, `README.md`, or a page named like its folder
     (`how-to/how-to.md`, as Obsidian's folder notes are). Never a card."""
-    path = PurePosixPath(rel)
-    return path.stem in SECTION_STEMS or path.stem == path.parent.name
+    folder, _, name = rel.rpartition("/")  # strings, not paths: called for every page
+    stem = name.rpartition(".")[0] or name
+    return stem in SECTION_STEMS or stem == folder.rpartition("/")[2]
 
 
 @dataclass(frozen=True, slots=True)
