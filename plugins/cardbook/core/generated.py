@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .markers import HEADER_MARK, block_hash
+from .markers import DO_NOT_EDIT, HEADER_MARK, block_hash, marker
 
 
 @dataclass
@@ -81,12 +81,13 @@ def is_generated(text: str, style: tuple[str, str]) -> bool:
 _NAMED = re.compile(rf"{HEADER_MARK} from (?P<cards>.+) into (?P<path>.+)\.$")
 
 
-def _header(lines: list[str], style: tuple[str, str], first: int) -> tuple[int, str | None, str | None, int]:
-    """Read the header at lines[first:]: (lines it takes, the cards it names, the path it
-    names, the first line a person changed or 0). cardbook writes exactly its two header
-    lines (three with a body marker); any other line there is a person's."""
-    from .markers import DO_NOT_EDIT, marker
+HEADER_LINES = 2  # cardbook writes exactly these, after a shebang (and before a body marker)
 
+
+def _header(lines: list[str], style: tuple[str, str], first: int) -> tuple[str | None, str | None, int]:
+    """Read the header at lines[first:]: (the cards it names, the path it names, the first
+    line a person changed or 0). cardbook writes exactly its HEADER_LINES lines (then a body
+    marker, for files without blocks); any other line there is a person's."""
     title = lines[first] if first < len(lines) else ""
     start, end = style
     inner = title.strip()
@@ -99,7 +100,7 @@ def _header(lines: list[str], style: tuple[str, str], first: int) -> tuple[int, 
     changed = 0 if HEADER_MARK in title else first + 1
     if first + 1 >= len(lines) or lines[first + 1] != marker(style, DO_NOT_EDIT):
         changed = changed or first + 2
-    return 2, cards, named["path"] if named else None, changed
+    return cards, named["path"] if named else None, changed
 
 
 def parse_generated(text: str, style: tuple[str, str]) -> ParsedFile | None:
@@ -112,7 +113,8 @@ def parse_generated(text: str, style: tuple[str, str]) -> ParsedFile | None:
         lines.pop()
     shebang: str | None = lines[0] if lines and lines[0].startswith("#!") else None
     first = 1 if shebang is not None else 0
-    taken, cards, named_path, header_edited = _header(lines, style, first)
+    cards, named_path, header_edited = _header(lines, style, first)
+    taken = HEADER_LINES
     body_mark = re.compile(rf"^{re.escape(style[0])} ~~ body (?P<digest>[0-9a-f]{{10}}) ~~")
     found = body_mark.match(lines[first + taken]) if first + taken < len(lines) else None
     if found is not None:
