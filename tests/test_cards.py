@@ -33,7 +33,7 @@ def test_a_valid_card_has_no_problems(tmp_path: Path, today: dt.date) -> None:
 
 def test_missing_title(tmp_path: Path, today: dt.date) -> None:
     assert problems_of(tmp_path, today, {A: card(title=None)}) == [
-        f"{A}:1: error: missing required key 'title'"
+        f"{A}:1: error: missing required key 'title' [required-key]"
     ]
 
 
@@ -51,14 +51,14 @@ def test_missing_title(tmp_path: Path, today: dt.date) -> None:
 )
 def test_title_must_be_a_non_empty_string(tmp_path: Path, today: dt.date, title: str, kind: str) -> None:
     assert problems_of(tmp_path, today, {A: card(title=title)}) == [
-        f"{A}:2: error: 'title' must be a non-empty string, not {kind}"
+        f"{A}:2: error: 'title' must be a non-empty string, not {kind} [bad-value]"
     ]
 
 
 def test_a_block_mapping_title_is_reported_at_the_key(tmp_path: Path, today: dt.date) -> None:
     text = "---\nmodified: 2026-01-01\ntitle:\n  en: Deploy\n  de: Ausrollen\n---\n"
     assert problems_of(tmp_path, today, {A: text}) == [
-        f"{A}:3: error: 'title' must be a non-empty string, not a mapping"
+        f"{A}:3: error: 'title' must be a non-empty string, not a mapping [bad-value]"
     ]
 
 
@@ -73,7 +73,7 @@ def test_title_is_stripped(tmp_path: Path, today: dt.date) -> None:
 
 def test_missing_modified(tmp_path: Path, today: dt.date) -> None:
     assert problems_of(tmp_path, today, {A: card(modified=None)}) == [
-        f"{A}:1: error: missing required key 'modified' (a date like 2026-01-31)"
+        f"{A}:1: error: missing required key 'modified' (a date like 2026-01-31) [required-key]"
     ]
 
 
@@ -91,7 +91,7 @@ def test_missing_modified(tmp_path: Path, today: dt.date) -> None:
 )
 def test_unparsable_modified(tmp_path: Path, today: dt.date, written: str, shown: str) -> None:
     assert problems_of(tmp_path, today, {A: card(modified=written)}) == [
-        f"{A}:3: error: 'modified' must be a date like 2026-01-31, not {shown}"
+        f"{A}:3: error: 'modified' must be a date like 2026-01-31, not {shown} [bad-value]"
     ]
 
 
@@ -103,7 +103,7 @@ def test_future_modified(tmp_path: Path, today: dt.date) -> None:
         assert problems_of(tmp_path, today, {A: card(modified=written)}) == []
     later = (today + dt.timedelta(days=3)).isoformat()
     assert problems_of(tmp_path, today, {A: card(modified=later)}) == [
-        f"{A}:3: error: 'modified' is in the future: {later}"
+        f"{A}:3: error: 'modified' is in the future: {later} [bad-value]"
     ]
 
 
@@ -121,14 +121,14 @@ def test_accepted_dates(tmp_path: Path, today: dt.date, written: str) -> None:
 
 def test_tags_not_a_list(tmp_path: Path, today: dt.date) -> None:
     assert problems_of(tmp_path, today, {A: card(tags="nix")}) == [
-        f"{A}:4: error: 'tags' must be a list of strings, not a string"
+        f"{A}:4: error: 'tags' must be a list of strings, not a string [bad-value]"
     ]
 
 
 def test_tags_entries_must_be_strings(tmp_path: Path, today: dt.date) -> None:
     text = card(extra="tags:\n  - nix\n  - 3\n")
     assert problems_of(tmp_path, today, {A: text}) == [
-        f"{A}:6: error: 'tags' entries must be strings, not a number"
+        f"{A}:6: error: 'tags' entries must be strings, not a number [bad-value]"
     ]
 
 
@@ -143,7 +143,7 @@ def test_tags_are_kept(tmp_path: Path, today: dt.date) -> None:
 def test_requires_a_string_instead_of_a_list(tmp_path: Path, today: dt.date) -> None:
     files = {A: card(requires="b"), "docs/how-to/b.md": card()}
     assert problems_of(tmp_path, today, files) == [
-        f"{A}:4: error: 'requires' must be a list of card stems, not a string"
+        f"{A}:4: error: 'requires' must be a list of card stems, not a string [bad-value]"
     ]
 
 
@@ -151,8 +151,8 @@ def test_requires_entries_must_be_stems(tmp_path: Path, today: dt.date) -> None:
     text = card(extra="requires:\n  - b\n  - 7\n  - ''\n")
     files = {A: text, "docs/how-to/b.md": card()}
     assert problems_of(tmp_path, today, files) == [
-        f"{A}:6: error: 'requires' entries must be card stems, not a number",
-        f"{A}:7: error: 'requires' entries must be card stems, not an empty string",
+        f"{A}:6: error: 'requires' entries must be card stems, not a number [bad-value]",
+        f"{A}:7: error: 'requires' entries must be card stems, not an empty string [bad-value]",
     ]
 
 
@@ -185,20 +185,22 @@ def test_every_form_of_a_requires_resolves_to_the_card(tmp_path: Path, today: dt
 
 def test_requires_lines_are_the_lines_of_the_items(tmp_path: Path, today: dt.date) -> None:
     files = {A: card(extra="requires:\n  - b\n  - ghost\n"), "docs/how-to/b.md": card()}
-    assert problems_of(tmp_path, today, files) == [f"{A}:6: error: requires 'ghost', which does not exist"]
+    assert problems_of(tmp_path, today, files) == [
+        f"{A}:6: error: requires 'ghost', which does not exist [missing-requirement]"
+    ]
 
 
 def test_a_path_form_in_the_wrong_directory(tmp_path: Path, today: dt.date) -> None:
     files = {A: card(requires=["other/d.md"]), "docs/how-to/sub/d.md": card()}
     assert problems_of(tmp_path, today, files) == [
-        f"{A}:4: error: requires 'other/d.md', but that card is docs/how-to/sub/d.md"
+        f"{A}:4: error: requires 'other/d.md', but that card is docs/how-to/sub/d.md [missing-requirement]"
     ]
 
 
 def test_a_path_form_must_match_whole_directory_names(tmp_path: Path, today: dt.date) -> None:
     files = {A: card(requires=["b/d.md"]), "docs/how-to/sub/d.md": card()}
     assert problems_of(tmp_path, today, files) == [
-        f"{A}:4: error: requires 'b/d.md', but that card is docs/how-to/sub/d.md"
+        f"{A}:4: error: requires 'b/d.md', but that card is docs/how-to/sub/d.md [missing-requirement]"
     ]
 
 
@@ -209,7 +211,8 @@ def test_unknown_requires_with_did_you_mean(tmp_path: Path, today: dt.date) -> N
         "docs/how-to/unrelated.md": card(),
     }
     assert problems_of(tmp_path, today, files) == [
-        f"{A}:4: error: requires 'postgres-bakup', which does not exist (did you mean 'postgres-backup'?)"
+        f"{A}:4: error: requires 'postgres-bakup', which does not exist (did you mean 'postgres-backup'?) "
+        "[missing-requirement]"
     ]
 
 
@@ -220,19 +223,23 @@ def test_did_you_mean_lists_the_closest_stems(tmp_path: Path, today: dt.date) ->
         "docs/how-to/deploys.md": card(),
     }
     assert problems_of(tmp_path, today, files) == [
-        f"{A}:4: error: requires 'deploy.md', which does not exist (did you mean 'deploys' or 'deploy-a'?)"
+        f"{A}:4: error: requires 'deploy.md', which does not exist (did you mean 'deploys' or 'deploy-a'?) "
+        "[missing-requirement]"
     ]
 
 
 def test_unknown_requires_without_a_near_stem(tmp_path: Path, today: dt.date) -> None:
     files = {A: card(requires=["zzz"]), "docs/how-to/postgres-backup.md": card()}
-    assert problems_of(tmp_path, today, files) == [f"{A}:4: error: requires 'zzz', which does not exist"]
+    assert problems_of(tmp_path, today, files) == [
+        f"{A}:4: error: requires 'zzz', which does not exist [missing-requirement]"
+    ]
 
 
 def test_requires_a_page_that_is_not_a_card(tmp_path: Path, today: dt.date) -> None:
     files = {A: card(requires=["schema"]), "docs/reference/schema.md": "# The schema\n"}
     assert problems_of(tmp_path, today, files) == [
-        f"{A}:4: error: requires 'schema', which is a page (docs/reference/schema.md), not a card"
+        f"{A}:4: error: requires 'schema', which is a page (docs/reference/schema.md), not a card "
+        "[missing-requirement]"
     ]
 
 
@@ -246,19 +253,19 @@ def test_duplicate_stems_name_both_files(tmp_path: Path, today: dt.date) -> None
         A: card(requires=["setup"]),
     }
     assert problems_of(tmp_path, today, files) == [
-        f"{A}:4: error: requires 'setup', whose stem is not unique",
+        f"{A}:4: error: requires 'setup', whose stem is not unique [missing-requirement]",
         "docs/how-to/x/setup.md:1: error: duplicate stem 'setup': also docs/how-to/y/setup.md "
-        "(stems must be unique)",
+        "(stems must be unique) [duplicate-stem]",
         "docs/how-to/y/setup.md:1: error: duplicate stem 'setup': also docs/how-to/x/setup.md "
-        "(stems must be unique)",
+        "(stems must be unique) [duplicate-stem]",
     ]
 
 
 def test_stems_are_unique_across_the_docs_tree(tmp_path: Path, today: dt.date) -> None:
     files = {A: card(), "docs/reference/a.md": "# Not a card\n"}
     assert problems_of(tmp_path, today, files) == [
-        f"{A}:1: error: duplicate stem 'a': also docs/reference/a.md (stems must be unique)",
-        f"docs/reference/a.md:1: error: duplicate stem 'a': also {A} (stems must be unique)",
+        f"{A}:1: error: duplicate stem 'a': also docs/reference/a.md (stems must be unique) [duplicate-stem]",
+        f"docs/reference/a.md:1: error: duplicate stem 'a': also {A} (stems must be unique) [duplicate-stem]",
     ]
 
 
@@ -299,19 +306,20 @@ def test_card_roots_come_from_mkdocs_yml(tmp_path: Path, today: dt.date) -> None
 
 def test_empty_status(tmp_path: Path, today: dt.date) -> None:
     assert problems_of(tmp_path, today, {A: card(status="")}) == [
-        f"{A}:4: error: empty 'status': write one of active, done, or remove the key to mark the card done"
+        f"{A}:4: error: empty 'status': write one of active, done, or remove the key to mark the card done "
+        "[empty-status]"
     ]
 
 
 def test_unknown_status_lists_the_allowed_ones(tmp_path: Path, today: dt.date) -> None:
     assert problems_of(tmp_path, today, {A: card(status="wip")}) == [
-        f"{A}:4: error: unknown status 'wip': allowed are active, done"
+        f"{A}:4: error: unknown status 'wip': allowed are active, done [bad-value]"
     ]
 
 
 def test_a_status_that_is_not_a_string(tmp_path: Path, today: dt.date) -> None:
     assert problems_of(tmp_path, today, {A: card(status="[active]")}) == [
-        f"{A}:4: error: 'status' must be one of active, done, not a list"
+        f"{A}:4: error: 'status' must be one of active, done, not a list [bad-value]"
     ]
 
 
@@ -350,7 +358,7 @@ def test_custom_status_vocabulary_from_mkdocs_yml(tmp_path: Path, today: dt.date
         "docs/how-to/e.md": card(status="dropped"),
     }
     assert problems_of(tmp_path, today, files) == [
-        f"{A}:4: error: unknown status 'active': allowed are doing, dropped, shipped, todo"
+        f"{A}:4: error: unknown status 'active': allowed are doing, dropped, shipped, todo [bad-value]"
     ]
     cards = load_runbook(load_settings(cwd=tmp_path), today=today).cards
     assert {stem: c.is_open for stem, c in cards.items()} == {
@@ -367,7 +375,7 @@ def test_custom_vocabulary_without_done_still_closes_cards_without_status(
 ) -> None:
     files = {"mkdocs.yml": CUSTOM, A: card(status="done")}
     assert problems_of(tmp_path, today, files) == [
-        f"{A}:4: error: unknown status 'done': allowed are doing, dropped, shipped, todo"
+        f"{A}:4: error: unknown status 'done': allowed are doing, dropped, shipped, todo [bad-value]"
     ]
 
 
@@ -392,35 +400,36 @@ def test_extra_keys_are_passed_through(tmp_path: Path, today: dt.date) -> None:
 # the files themselves --------------------------------------------------------------------
 
 
-NO_FRONTMATTER = "no frontmatter: a card starts with YAML between '---' lines"
-EMPTY = "empty card: a card starts with YAML frontmatter between '---' lines"
+NO_FRONTMATTER = "no frontmatter: a card starts with YAML between '---' lines [frontmatter-yaml]"
+EMPTY = "empty card: a card starts with YAML frontmatter between '---' lines [frontmatter-yaml]"
 BAD_FILES = [
     pytest.param("# Title\n\nJust text.\n", f"1: error: {NO_FRONTMATTER}", id="no-frontmatter"),
     pytest.param(
         "---\ntitle: T\nmodified: 2026-01-01\n\nbody\n",
-        "1: error: frontmatter opened with '---' is never closed",
+        "1: error: frontmatter opened with '---' is never closed [frontmatter-yaml]",
         id="unclosed",
     ),
     pytest.param(
         "---\ntitle: T\nmodified: [2026\n---\n",
-        "4: error: invalid YAML in frontmatter: did not find expected ',' or ']'",
+        "4: error: invalid YAML in frontmatter: did not find expected ',' or ']' [frontmatter-yaml]",
         id="invalid-yaml",
     ),
     pytest.param(
         "---\n- title\n- modified\n---\n",
-        "2: error: frontmatter must be a mapping of keys to values, found a list",
+        "2: error: frontmatter must be a mapping of keys to values, found a list [frontmatter-yaml]",
         id="a-list",
     ),
     pytest.param(
         b"---\ntitle: caf\xe9\nmodified: 2026-01-01\n---\n",
-        "2: error: not valid UTF-8 (byte 0xe9)",
+        "2: error: not valid UTF-8 (byte 0xe9) [unreadable-page]",
         id="non-utf8",
     ),
     pytest.param("", f"1: error: {EMPTY}", id="empty"),
     pytest.param("\n  \n", f"1: error: {EMPTY}", id="blank"),
     pytest.param(
         "---\ntitle: T\n\tmodified: 2026-01-01\n---\n",
-        "3: error: invalid YAML in frontmatter: found a tab character that violates indentation",
+        "3: error: invalid YAML in frontmatter: found a tab character that violates indentation "
+        "[frontmatter-yaml]",
         id="tabs",
     ),
 ]
@@ -442,14 +451,15 @@ def test_a_byte_order_mark_is_accepted(tmp_path: Path, today: dt.date) -> None:
 def test_crlf_line_endings(tmp_path: Path, today: dt.date) -> None:
     write_tree(tmp_path, {A: card(title="A", status="wip").replace("\n", "\r\n").encode()})
     assert check_problems(tmp_path, today=today) == [
-        f"{A}:4: error: unknown status 'wip': allowed are active, done"
+        f"{A}:4: error: unknown status 'wip': allowed are active, done [bad-value]"
     ]
 
 
 def test_an_unreadable_card_can_still_be_required(tmp_path: Path, today: dt.date) -> None:
     files = {A: card(requires=["b"]), "docs/how-to/b.md": "no frontmatter\n"}
     assert problems_of(tmp_path, today, files) == [
-        "docs/how-to/b.md:1: error: no frontmatter: a card starts with YAML between '---' lines"
+        "docs/how-to/b.md:1: error: no frontmatter: a card starts with YAML between '---' lines "
+        "[frontmatter-yaml]"
     ]
 
 
@@ -460,7 +470,7 @@ def test_a_symlink_leading_outside_the_project(tmp_path: Path, today: dt.date) -
     (project / "docs/how-to/leak.md").symlink_to(outside / "secret.md")
     assert check_problems(project, today=today) == [
         "docs/how-to/leak.md:1: error: symlink leads outside the project to "
-        f"{(outside / 'secret.md').resolve()}"
+        f"{(outside / 'secret.md').resolve()} [unreadable-page]"
     ]
 
 
@@ -479,9 +489,9 @@ def test_broken_and_looping_symlinks(tmp_path: Path, today: dt.date) -> None:
     (how_to / "loop1.md").symlink_to(how_to / "loop2.md")
     (how_to / "loop2.md").symlink_to(how_to / "loop1.md")
     assert check_problems(tmp_path, today=today) == [
-        "docs/how-to/broken.md:1: error: broken symlink",
-        "docs/how-to/loop1.md:1: error: symlink loop",
-        "docs/how-to/loop2.md:1: error: symlink loop",
+        "docs/how-to/broken.md:1: error: broken symlink [unreadable-page]",
+        "docs/how-to/loop1.md:1: error: symlink loop [unreadable-page]",
+        "docs/how-to/loop2.md:1: error: symlink loop [unreadable-page]",
     ]
 
 
@@ -495,7 +505,9 @@ def test_an_unreadable_file(tmp_path: Path, today: dt.date, monkeypatch: pytest.
         return read_bytes(path)
 
     monkeypatch.setattr(Path, "read_bytes", refuse)
-    assert check_problems(tmp_path, today=today) == [f"{A}:1: error: cannot read the card: Permission denied"]
+    assert check_problems(tmp_path, today=today) == [
+        f"{A}:1: error: cannot read the card: Permission denied [unreadable-page]"
+    ]
 
 
 def test_problems_are_sorted_and_every_card_is_reported(tmp_path: Path, today: dt.date) -> None:
@@ -505,11 +517,11 @@ def test_problems_are_sorted_and_every_card_is_reported(tmp_path: Path, today: d
         A: card(title=None, modified=None),
     }
     assert problems_of(tmp_path, today, files) == [
-        f"{A}:1: error: missing required key 'modified' (a date like 2026-01-31)",
-        f"{A}:1: error: missing required key 'title'",
-        "docs/how-to/m.md:3: error: 'modified' must be a date like 2026-01-31, not 'soon'",
-        "docs/how-to/m.md:4: error: unknown status 'wip': allowed are active, done",
-        "docs/how-to/z.md:1: error: missing required key 'title'",
+        f"{A}:1: error: missing required key 'modified' (a date like 2026-01-31) [required-key]",
+        f"{A}:1: error: missing required key 'title' [required-key]",
+        "docs/how-to/m.md:3: error: 'modified' must be a date like 2026-01-31, not 'soon' [bad-value]",
+        "docs/how-to/m.md:4: error: unknown status 'wip': allowed are active, done [bad-value]",
+        "docs/how-to/z.md:1: error: missing required key 'title' [required-key]",
     ]
 
 

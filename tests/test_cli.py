@@ -15,7 +15,7 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 CLOSED_REQUIRES_OPEN = (
     "docs/how-to/b.md:4: error: done card requires 'c', which is still open (active): "
-    "its prerequisites are not satisfied"
+    "its prerequisites are not satisfied [unfinished-prerequisite]"
 )
 
 
@@ -86,9 +86,9 @@ def test_problems_sorted_then_a_summary(tmp_path: Path) -> None:
     assert result.returncode == EXIT_PROBLEMS
     assert result.stderr == ""
     assert result.stdout.splitlines() == [
-        "docs/how-to/a.md:5: warning: requires 'c', which is already required through 'b'",
+        "docs/how-to/a.md:5: info: requires 'c', which is already required through 'b' [redundant-requires]",
         CLOSED_REQUIRES_OPEN,
-        "3 cards checked: 1 error, 1 warning",
+        "3 cards checked: 1 error, 0 warnings, 1 info",
     ]
 
 
@@ -106,10 +106,10 @@ def test_output_is_stable_whatever_the_creation_order(tmp_path: Path) -> None:
         outputs.append(run_cardbook(["check"], tmp_path / name).stdout)
     assert outputs[0] == outputs[1]
     assert outputs[0].splitlines() == [
-        "docs/how-to/b.md:4: error: dependency cycle: b -> x -> m -> b",
-        "docs/how-to/lonely.md:4: warning: open card is required by nothing and requires nothing",
-        "docs/how-to/m.md:4: error: unknown status 'wip': allowed are active, done",
-        "4 cards checked: 2 errors, 1 warning",
+        "docs/how-to/b.md:4: error: dependency cycle: b -> x -> m -> b [cycle]",
+        "docs/how-to/lonely.md:4: info: open card is required by nothing and requires nothing [lone-card]",
+        "docs/how-to/m.md:4: error: unknown status 'wip': allowed are active, done [bad-value]",
+        "4 cards checked: 2 errors, 0 warnings, 1 info",
     ]
 
 
@@ -118,7 +118,7 @@ def test_a_future_date_by_the_real_clock(tmp_path: Path) -> None:
     result = run_cardbook(["check"], tmp_path)
     assert result.returncode == EXIT_PROBLEMS
     assert result.stdout.splitlines() == [
-        "docs/how-to/a.md:3: error: 'modified' is in the future: 2999-01-01",
+        "docs/how-to/a.md:3: error: 'modified' is in the future: 2999-01-01 [bad-value]",
         "1 card checked: 1 error, 0 warnings",
     ]
 
@@ -129,14 +129,16 @@ def test_json_report(tmp_path: Path) -> None:
     assert json.loads(result.stdout) == {
         "cards": 3,
         "errors": 1,
-        "warnings": 1,
+        "warnings": 0,
+        "info": 1,
         "problems": [
             {
                 "path": "docs/how-to/a.md",
                 "line": 5,
-                "severity": "warning",
+                "severity": "info",
                 "message": "requires 'c', which is already required through 'b'",
                 "detail": "",
+                "rule": "redundant-requires",
             },
             {
                 "path": "docs/how-to/b.md",
@@ -145,6 +147,7 @@ def test_json_report(tmp_path: Path) -> None:
                 "message": "done card requires 'c', which is still open (active): "
                 "its prerequisites are not satisfied",
                 "detail": "",
+                "rule": "unfinished-prerequisite",
             },
         ],
         "drift": [],
@@ -159,15 +162,22 @@ def test_json_report_when_clean(tmp_path: Path) -> None:
         "cards": 1,
         "errors": 0,
         "warnings": 0,
+        "info": 0,
         "problems": [],
         "drift": [],
     }
 
 
 def test_strict_makes_warnings_fail(tmp_path: Path) -> None:
-    write_tree(tmp_path, {"docs/how-to/lonely.md": card(status="active")})
+    write_tree(
+        tmp_path,
+        {
+            "mkdocs.yml": "site_name: t\nplugins:\n  - cardbook:\n      rules: {lone-card: warning}\n",
+            "docs/how-to/lonely.md": card(status="active"),
+        },
+    )
     lines = [
-        "docs/how-to/lonely.md:4: warning: open card is required by nothing and requires nothing",
+        "docs/how-to/lonely.md:4: warning: open card is required by nothing and requires nothing [lone-card]",
         "1 card checked: 0 errors, 1 warning",
     ]
     relaxed = run_cardbook(["check"], tmp_path)
@@ -186,13 +196,13 @@ def test_check_paths_restricts_the_report(tmp_path: Path) -> None:
     assert only_b.stdout.splitlines()[-1].endswith(" checked: 1 error, 0 warnings")
 
     only_a = run_cardbook(["check", "docs/how-to/a.md"], tmp_path)
-    assert only_a.returncode == EXIT_OK  # its problem is a warning
-    assert only_a.stdout.splitlines()[0].startswith("docs/how-to/a.md:5: warning: ")
+    assert only_a.returncode == EXIT_OK  # its problem is information
+    assert only_a.stdout.splitlines()[0].startswith("docs/how-to/a.md:5: info: ")
 
     sub = run_cardbook(["check", "docs/how-to/sub", "docs/how-to/b.md"], tmp_path)
     assert sub.stdout.splitlines()[:-1] == [
         CLOSED_REQUIRES_OPEN,
-        "docs/how-to/sub/d.md:1: error: missing required key 'title'",
+        "docs/how-to/sub/d.md:1: error: missing required key 'title' [required-key]",
     ]
     assert sub.stdout.splitlines()[-1].endswith(" checked: 2 errors, 0 warnings")
 
@@ -221,7 +231,7 @@ def test_custom_statuses_from_mkdocs_yml(tmp_path: Path) -> None:
     result = run_cardbook(["check"], tmp_path)
     assert result.returncode == EXIT_PROBLEMS
     assert result.stdout.splitlines() == [
-        "docs/how-to/c.md:4: error: unknown status 'active': allowed are shipped, todo",
+        "docs/how-to/c.md:4: error: unknown status 'active': allowed are shipped, todo [bad-value]",
         "3 cards checked: 1 error, 0 warnings",
     ]
 
@@ -303,14 +313,14 @@ def test_a_broken_mkdocs_yml(tmp_path: Path, config: str, message: str) -> None:
     for command in (["check"], ["graph"], ["next"]):
         result = run_cardbook(command, tmp_path)
         assert_no_crash(result)
-        assert (result.returncode, result.stdout, result.stderr) == (EXIT_USAGE, "", message + "\n")
+        assert (result.returncode, result.stdout, result.stderr) == (EXIT_USAGE, "", message + " [config]\n")
 
 
 def test_a_missing_config_file(tmp_path: Path) -> None:
     result = run_cardbook(["check", "--config-file", "missing.yml"], tmp_path)
     assert (result.returncode, result.stderr) == (
         EXIT_USAGE,
-        "missing.yml:1: error: config file does not exist\n",
+        "missing.yml:1: error: config file does not exist [usage]\n",
     )
 
 
@@ -336,7 +346,7 @@ def test_a_path_outside_the_project(tmp_path: Path) -> None:
     result = run_cardbook(["check", tmp_path], project)
     assert (result.returncode, result.stderr) == (
         EXIT_USAGE,
-        f"{tmp_path}:1: error: path is outside the project\n",
+        f"{tmp_path}:1: error: path is outside the project [usage]\n",
     )
 
 
@@ -436,64 +446,65 @@ DEPTH = 100_000
 BAD_INPUT = [
     pytest.param(
         "# Title\n\nNo frontmatter here.\n",
-        "1: error: no frontmatter: a card starts with YAML between '---' lines",
+        "1: error: no frontmatter: a card starts with YAML between '---' lines [frontmatter-yaml]",
         id="no-frontmatter",
     ),
     pytest.param(
         "---\ntitle: T\nmodified: 2026-01-01\n\n# Body\n",
-        "1: error: frontmatter opened with '---' is never closed",
+        "1: error: frontmatter opened with '---' is never closed [frontmatter-yaml]",
         id="unclosed",
     ),
     pytest.param(
         "---\ntitle: [T\nmodified: 2026-01-01\n---\n",
-        "3: error: invalid YAML in frontmatter: did not find expected ',' or ']'",
+        "3: error: invalid YAML in frontmatter: did not find expected ',' or ']' [frontmatter-yaml]",
         id="invalid-yaml",
     ),
     pytest.param(
         "---\n- title: T\n- modified: 2026-01-01\n---\n",
-        "2: error: frontmatter must be a mapping of keys to values, found a list",
+        "2: error: frontmatter must be a mapping of keys to values, found a list [frontmatter-yaml]",
         id="yaml-list",
     ),
     pytest.param(
         b"---\ntitle: T\nmodified: 2026-01-01\n---\n\nStra\xdfe\n",
-        "6: error: not valid UTF-8 (byte 0xdf)",
+        "6: error: not valid UTF-8 (byte 0xdf) [unreadable-page]",
         id="non-utf8",
     ),
     pytest.param(
         b"",
-        "1: error: empty card: a card starts with YAML frontmatter between '---' lines",
+        "1: error: empty card: a card starts with YAML frontmatter between '---' lines [frontmatter-yaml]",
         id="empty",
     ),
     pytest.param(
         "---\ntitle: T\nmodified: 2026-01-01\nrequires:\n\t- x\n---\n",
-        "5: error: invalid YAML in frontmatter: found character that cannot start any token",
+        "5: error: invalid YAML in frontmatter: found character that cannot start any token "
+        "[frontmatter-yaml]",
         id="tabs",
     ),
     pytest.param(
         '---\ntitle: !!python/object/apply:os.system ["touch pwned"]\nmodified: 2026-01-01\n---\n',
         "2: error: invalid YAML in frontmatter: could not determine a constructor for the tag "
-        "'tag:yaml.org,2002:python/object/apply:os.system'",
+        "'tag:yaml.org,2002:python/object/apply:os.system' [frontmatter-yaml]",
         id="python-tag",
     ),
     pytest.param(
         billion_laughs(),
-        "2: error: YAML anchors and aliases are not allowed in card frontmatter",
+        "2: error: YAML anchors and aliases are not allowed in card frontmatter [frontmatter-yaml]",
         id="billion-laughs",
     ),
     pytest.param(
         "---\ntitle: " + "[" * DEPTH + "]" * DEPTH + "\nmodified: 2026-01-01\n---\n",
-        "2: error: frontmatter nests deeper than 1000 levels",
+        "2: error: frontmatter nests deeper than 1000 levels [frontmatter-yaml]",
         id="deep-nesting",
     ),
     pytest.param(
         card(modified="2026-02-30"),
-        "3: error: 'modified' must be a date like 2026-01-31, not '2026-02-30'",
+        "3: error: 'modified' must be a date like 2026-01-31, not '2026-02-30' [bad-value]",
         id="impossible-date",
     ),
     pytest.param(
         card(extra="count: !!int many"),
         "4: error: invalid YAML in frontmatter: cannot read 'many' as tag:yaml.org,2002:int: "
-        "invalid literal for int() with base 10: 'many'",
+        "invalid literal for int() with base 10: 'many' [frontmatter-yaml]",
         id="bad-int-tag",
     ),
 ]
@@ -525,7 +536,8 @@ def test_a_symlinked_card_pointing_outside_the_tree(tmp_path: Path) -> None:
     assert_no_crash(result)
     assert result.returncode == EXIT_PROBLEMS
     assert result.stdout.splitlines() == [
-        f"docs/how-to/secret.md:1: error: symlink leads outside the project to {secret.resolve()}",
+        f"docs/how-to/secret.md:1: error: symlink leads outside the project to {secret.resolve()} "
+        "[unreadable-page]",
         "1 card checked: 1 error, 0 warnings",
     ]
 
@@ -535,7 +547,7 @@ def test_a_symlink_loop(tmp_path: Path) -> None:
     (how_to / "loop.md").symlink_to(how_to / "loop.md")
     result = run_cardbook(["check"], tmp_path)
     assert_no_crash(result)
-    assert result.stdout.splitlines()[0] == "docs/how-to/loop.md:1: error: symlink loop"
+    assert result.stdout.splitlines()[0] == "docs/how-to/loop.md:1: error: symlink loop [unreadable-page]"
 
 
 def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:

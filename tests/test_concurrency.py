@@ -163,7 +163,7 @@ def test_a_waiting_run_plans_against_the_files_it_finds_once_it_holds_the_lock(t
         # line 5: the edited line itself, not the block's first line
         "nix/gen/c0001.nix:5: error: edited by hand: block docs/how-to/c0001.md#nix/gen/c0001.nix was "
         "changed; run `cardbook stitch` to carry the edit into the cards, "
-        "or `cardbook tangle --force` to discard it"
+        "or `cardbook tangle --force` to discard it [edited-generated]"
     ]
     assert outputs(root) == before
 

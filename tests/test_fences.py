@@ -109,13 +109,13 @@ def test_an_inline_code_span_at_the_start_of_a_line_is_not_a_fence() -> None:
 def test_malformed_braces_are_an_error() -> None:
     fences, problems = fences_of("``` {.nix file=}\nx\n```\n")
     assert fences == []
-    assert problems == [f"{A}:1: error: cannot read the fence attributes '{{.nix file=}}'"]
+    assert problems == [f"{A}:1: error: cannot read the fence attributes '{{.nix file=}}' [fence-attributes]"]
 
 
 def test_an_unclosed_brace_is_an_error() -> None:
     fences, problems = fences_of("```nix {file=nix/a.nix\nx\n```\n")
     assert fences == []
-    assert problems == [f"{A}:1: error: cannot read the fence attributes 'nix {{file=nix/a.nix'"]
+    assert problems == [f"{A}:1: error: cannot read the fence attributes 'nix {{file=nix/a.nix' [fence-attributes]"]
 
 
 # comments and nesting ----------------------------------------------------------------------
@@ -189,19 +189,19 @@ def test_an_indented_fence_loses_its_indentation() -> None:
 def test_an_unclosed_tangling_fence_is_an_error(opening: str) -> None:
     fences, problems = fences_of(f"prose\n{opening}\nx\n")
     assert fences == []
-    assert problems == [f"{A}:2: error: code fence is never closed"]
+    assert problems == [f"{A}:2: error: code fence is never closed [unclosed-fence]"]
 
 
 def test_an_unclosed_prose_fence_is_a_warning() -> None:
     fences, problems = fences_of("prose\n```nix\nx\n")
     assert [(f.line, f.body) for f in fences] == [(2, ("x", ""))]  # up to the end of the card
-    assert problems == [f"{A}:2: warning: code fence is never closed"]
+    assert problems == [f"{A}:2: warning: code fence is never closed [unclosed-code]"]
 
 
 def test_an_unclosed_fence_in_a_card_is_reported_at_the_card_line(tmp_path: Path, today: dt.date) -> None:
     write_tree(tmp_path, {A: card(body="\n```nix {file=nix/a.nix}\nx\n")})
     result = load_and_check(Settings(root=tmp_path), today=today)
-    assert [p.format() for p in result.problems] == [f"{A}:6: error: code fence is never closed"]
+    assert [p.format() for p in result.problems] == [f"{A}:6: error: code fence is never closed [unclosed-fence]"]
     assert result.tangled.files == {}
 
 
@@ -216,7 +216,7 @@ def test_a_braceless_file_is_a_warning_and_not_tangled(opening: str, lang: str) 
     assert [(f.lang, f.file, f.tangles) for f in fences] == [(lang, None, False)]
     assert problems == [
         f"{A}:1: warning: file= outside braces is not tangled and breaks rendering: "
-        f"write ```{lang} {{file=...}}"
+        f"write ```{lang} {{file=...}} [braceless-file]"
     ]
 
 

@@ -76,7 +76,7 @@ def test_a_card_root_with_a_typo_is_a_configuration_error(tmp_path: Path, comman
     line = line_of(root, "      card_roots: [docs/howto]")
     assert (result.returncode, result.stdout) == (EXIT_USAGE, "")
     assert result.stderr == (
-        f"mkdocs.yml:{line}: error: card root docs/howto does not exist (did you mean docs/how-to?)\n"
+        f"mkdocs.yml:{line}: error: card root docs/howto does not exist (did you mean docs/how-to?) [config]\n"
     )
     assert snapshot(root) == before
 
@@ -219,10 +219,10 @@ def test_github_format_prints_workflow_annotations(tmp_path: Path) -> None:
     assert result.returncode == EXIT_PROBLEMS
     annotations = [line for line in result.stdout.splitlines() if line.startswith("::")]
     assert annotations == [
-        "::error file=docs/how-to/hello.md,line=6,title=cardbook::nix/hello.nix:4 is out of date with this "
-        "card; run `cardbook tangle`",
-        "::warning file=docs/how-to/lonely.md,line=4,title=cardbook::open card is required by nothing and "
-        "requires nothing",
+        "::error file=docs/how-to/hello.md,line=6,title=cardbook drift::nix/hello.nix:4 is out of date with "
+        "this card; run `cardbook tangle`",
+        "::notice file=docs/how-to/lonely.md,line=4,title=cardbook lone-card::open card is required by nothing "
+        "and requires nothing",
     ]
     assert "+++ nix/hello.nix (from the cards)" in result.stdout  # the diff stays in the log
 
@@ -239,8 +239,8 @@ def test_github_annotations_escape_what_would_end_the_command(tmp_path: Path) ->
     from cardbook.cli.main import github_annotation
     from cardbook.core.problems import error
 
-    line = github_annotation(error("docs/a,b:c.md", 3, "50% done", "first\nsecond"))
-    assert line == "::error file=docs/a%2Cb%3Ac.md,line=3,title=cardbook::50%25 done%0Afirst%0Asecond"
+    line = github_annotation(error("docs/a,b:c.md", 3, "50% done", "first\nsecond", rule="drift"))
+    assert line == "::error file=docs/a%2Cb%3Ac.md,line=3,title=cardbook drift::50%25 done%0Afirst%0Asecond"
 
 
 def test_json_carries_each_drift_diff(tmp_path: Path) -> None:
@@ -365,7 +365,8 @@ def test_nix_messages_name_the_generated_file_not_a_temporary_copy(tmp_path: Pat
     result = nix_run(root)
     assert result.returncode == EXIT_PROBLEMS
     assert (
-        "docs/how-to/hello.md:6: error: nix/a.nix:4: nix: attribute 'a' already defined at nix/a.nix:4:3"
+        "docs/how-to/hello.md:6: error: nix/a.nix:4: nix: attribute 'a' already defined at nix/a.nix:4:3 "
+        "[nix-parse]"
         in (result.stdout.splitlines())
     )
     assert "cardbook-parse-" not in result.stdout + result.stderr
@@ -414,7 +415,7 @@ def test_no_skip_makes_a_card_that_cannot_be_built_here_fail(tmp_path: Path) -> 
     assert strict.returncode == EXIT_PROBLEMS
     assert (
         "docs/how-to/hello.md:4: error: not built: needs <nixpkgs>, which is not in the Nix search path "
-        "(--no-skip makes this an error)"
+        "(--no-skip makes this an error) [not-built]"
     ) in strict.stdout.splitlines()
 
 
@@ -447,7 +448,9 @@ def test_new_refuses_a_card_root_with_a_typo(tmp_path: Path) -> None:
     (root / "mkdocs.yml").write_text(config)
     before = snapshot(root)
     result = run_cardbook(["new", "x"], root)
-    assert result.returncode == EXIT_USAGE and "card root runbooks/ops does not exist" in result.stderr
+    assert (
+        result.returncode == EXIT_USAGE and "card root runbooks/ops does not exist [config]" in result.stderr
+    )
     assert snapshot(root) == before
 
 
@@ -489,7 +492,9 @@ def test_build_needs_every_writer_of_its_file_not_only_a_chunk_author(tmp_path: 
         "docs/how-to/unit.md": card(title="Unit", requires=["port"], extra="build: nix/b.nix"),
     }
     result = run_cardbook(["check"], project(tmp_path, files=files))
-    assert "build: nix/b.nix is written by backup, which this card does not require" in result.stdout
+    assert (
+        "build: nix/b.nix is written by backup, which this card does not require [build-key]" in result.stdout
+    )
     # a problem about the file is at the fence that names it, not at the chunk it starts with
     assert "docs/how-to/backup.md:6: error: nix/b.nix: missing: the cards produce it" in result.stdout
 

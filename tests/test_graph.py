@@ -36,7 +36,7 @@ def problems_of(root: Path, today: dt.date, files: dict[str, str | bytes]) -> li
 def test_a_cycle_is_printed_as_its_full_path(tmp_path: Path, today: dt.date) -> None:
     files = how_to(a=card(requires=["c"]), c=card(requires=["b"]), b=card(requires=["a"]))
     assert problems_of(tmp_path, today, files) == [
-        "docs/how-to/a.md:4: error: dependency cycle: a -> c -> b -> a"
+        "docs/how-to/a.md:4: error: dependency cycle: a -> c -> b -> a [cycle]"
     ]
 
 
@@ -48,7 +48,7 @@ def test_cycle_output_does_not_depend_on_file_creation_order(
     for stem in order:  # one file at a time, in this order
         write_tree(tmp_path, {f"docs/how-to/{stem}.md": texts[stem]})
     assert check_problems(tmp_path, today=today) == [
-        "docs/how-to/b.md:4: error: dependency cycle: b -> x -> m -> b"
+        "docs/how-to/b.md:4: error: dependency cycle: b -> x -> m -> b [cycle]"
     ]
 
 
@@ -59,7 +59,7 @@ def test_cycles_across_directories_start_at_the_smallest_stem(tmp_path: Path, to
         "docs/how-to/gamma.md": card(requires=["z/alpha.md"]),
     }
     assert problems_of(tmp_path, today, files) == [
-        "docs/how-to/z/alpha.md:5: error: dependency cycle: alpha -> beta -> gamma -> alpha"
+        "docs/how-to/z/alpha.md:5: error: dependency cycle: alpha -> beta -> gamma -> alpha [cycle]"
     ]
 
 
@@ -73,8 +73,8 @@ def test_two_cycles_are_both_reported(tmp_path: Path, today: dt.date) -> None:
     )
     result = checked(tmp_path, today, files)
     assert [p.format() for p in result.problems] == [
-        "docs/how-to/a.md:4: error: dependency cycle: a -> b -> a",
-        "docs/how-to/c.md:4: error: dependency cycle: c -> d -> e -> c",
+        "docs/how-to/a.md:4: error: dependency cycle: a -> b -> a [cycle]",
+        "docs/how-to/c.md:4: error: dependency cycle: c -> d -> e -> c [cycle]",
     ]
     assert sorted(result.graph.cycles) == [["a", "b"], ["c", "d", "e"]]
 
@@ -82,8 +82,8 @@ def test_two_cycles_are_both_reported(tmp_path: Path, today: dt.date) -> None:
 def test_cycles_sharing_a_card(tmp_path: Path, today: dt.date) -> None:
     files = how_to(hub=card(requires=["p", "q"]), p=card(requires=["hub"]), q=card(requires=["hub"]))
     assert problems_of(tmp_path, today, files) == [
-        "docs/how-to/hub.md:4: error: dependency cycle: hub -> p -> hub",
-        "docs/how-to/hub.md:4: error: dependency cycle: hub -> q -> hub",
+        "docs/how-to/hub.md:4: error: dependency cycle: hub -> p -> hub [cycle]",
+        "docs/how-to/hub.md:4: error: dependency cycle: hub -> q -> hub [cycle]",
     ]
 
 
@@ -100,7 +100,7 @@ def test_many_cycles_are_capped(tmp_path: Path, today: dt.date) -> None:
 def test_self_requirement(tmp_path: Path, today: dt.date) -> None:
     files = how_to(a=card(requires=["b", "a.md"]), b=card())
     result = checked(tmp_path, today, files)
-    assert [p.format() for p in result.problems] == ["docs/how-to/a.md:4: error: a requires itself"]
+    assert [p.format() for p in result.problems] == ["docs/how-to/a.md:4: error: a requires itself [cycle]"]
     assert result.graph.cycles == []
     assert result.graph.requires["a"] == ["b"]
 
@@ -116,11 +116,11 @@ def test_a_closed_card_requiring_an_open_card(tmp_path: Path, today: dt.date) ->
         d=card(status="done", requires=["c"]),
     )
     assert problems_of(tmp_path, today, files) == [
-        "docs/how-to/a.md:5: warning: requires 'c', which is already required through 'b'",
+        "docs/how-to/a.md:5: info: requires 'c', which is already required through 'b' [redundant-requires]",
         "docs/how-to/b.md:4: error: done card requires 'c', which is still open (active): "
-        "its prerequisites are not satisfied",
+        "its prerequisites are not satisfied [unfinished-prerequisite]",
         "docs/how-to/d.md:5: error: done card requires 'c', which is still open (active): "
-        "its prerequisites are not satisfied",
+        "its prerequisites are not satisfied [unfinished-prerequisite]",
     ]
 
 
@@ -129,7 +129,7 @@ def test_the_invariant_with_a_custom_vocabulary(tmp_path: Path, today: dt.date) 
     files = {"mkdocs.yml": config, **how_to(a=card(status="shipped", requires=["b"]), b=card(status="doing"))}
     assert problems_of(tmp_path, today, files) == [
         "docs/how-to/a.md:5: error: shipped card requires 'b', which is still open (doing): "
-        "its prerequisites are not satisfied"
+        "its prerequisites are not satisfied [unfinished-prerequisite]"
     ]
 
 
@@ -150,9 +150,9 @@ def test_a_refused_status_is_not_taken_for_closed(tmp_path: Path, today: dt.date
         c=card(status="active"),
     )
     assert problems_of(tmp_path, today, files) == [
-        "docs/how-to/a.md:4: error: unknown status 'wip': allowed are active, done",
+        "docs/how-to/a.md:4: error: unknown status 'wip': allowed are active, done [bad-value]",
         "docs/how-to/b.md:4: error: empty 'status': write one of active, done, "
-        "or remove the key to mark the card done",
+        "or remove the key to mark the card done [empty-status]",
     ]
 
 
@@ -167,19 +167,21 @@ def test_a_transitively_redundant_edge(tmp_path: Path, today: dt.date) -> None:
         d=card(),
     )
     assert problems_of(tmp_path, today, files) == [
-        "docs/how-to/a.md:5: warning: requires 'd', which is already required through 'b'"
+        "docs/how-to/a.md:5: info: requires 'd', which is already required through 'b' [redundant-requires]"
     ]
 
 
 def test_a_requires_written_twice(tmp_path: Path, today: dt.date) -> None:
     files = how_to(a=card(extra="requires:\n  - b\n  - sub/b.md\n"), **{"sub/b": card()})
-    assert problems_of(tmp_path, today, files) == ["docs/how-to/a.md:6: warning: requires 'b' twice"]
+    assert problems_of(tmp_path, today, files) == [
+        "docs/how-to/a.md:6: warning: requires 'b' twice [duplicate-requires]"
+    ]
 
 
 def test_an_open_orphan(tmp_path: Path, today: dt.date) -> None:
     files = how_to(lonely=card(status="active"), closed=card(), done=card(status="done"))
     assert problems_of(tmp_path, today, files) == [
-        "docs/how-to/lonely.md:4: warning: open card is required by nothing and requires nothing"
+        "docs/how-to/lonely.md:4: info: open card is required by nothing and requires nothing [lone-card]"
     ]
 
 

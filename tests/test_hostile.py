@@ -36,7 +36,8 @@ HAND = b"# written by a person\n{ precious = true; }\n"
 PRECIOUS = b"# outside the project: never touched\n"
 WAITING = "nothing written: fix the errors above first\n"
 EDIT_ADVICE = (
-    "run `cardbook stitch` to carry the edit into the cards, or `cardbook tangle --force` to discard it"
+    "run `cardbook stitch` to carry the edit into the cards, or `cardbook tangle --force` to discard it "
+    "[edited-generated]"
 )
 EDITED_BASE = f"nix/base.nix:6: error: edited by hand: block {BASE}#base-attrs was changed; {EDIT_ADVICE}"
 MiB = 1024 * 1024
@@ -267,7 +268,7 @@ def test_path_traversal_in_file_targets(project: Project, written: str) -> None:
     refused(
         project,
         {EVIL: card(body=body)},
-        [f"{EVIL}:5: error: file target {target!r} is outside the output roots (nix/)"],
+        [f"{EVIL}:5: error: file target {target!r} is outside the output roots (nix/) [file-target]"],
     )
     assert not (project.root.parent / "escape.nix").exists()
     assert not (project.home / "escape.nix").exists()
@@ -283,7 +284,7 @@ def test_a_symlinked_directory_inside_nix_pointing_out(project: Project) -> None
         [
             EDITED_BASE,
             f"{EVIL}:8: error: nix/link/precious.nix: refusing to write: a symlinked directory leads "
-            f"nix/link/precious.nix outside nix/ (to {project.outside.resolve()})",
+            f"nix/link/precious.nix outside nix/ (to {project.outside.resolve()}) [unsafe-target]",
         ],
         planned=True,
         prepare=lambda book: (book.root / "nix/link").symlink_to(book.outside, target_is_directory=True),
@@ -298,7 +299,7 @@ def test_a_symlinked_directory_further_up_would_create_directories_outside(proje
         [
             EDITED_BASE,
             f"{EVIL}:5: error: nix/deep/er/x.nix: refusing to write: a symlinked directory leads "
-            f"nix/deep/er/x.nix outside nix/ (to {project.outside.resolve()}/er)",
+            f"nix/deep/er/x.nix outside nix/ (to {project.outside.resolve()}/er) [unsafe-target]",
         ],
         planned=True,
         prepare=lambda book: (book.root / "nix/deep").symlink_to(book.outside, target_is_directory=True),
@@ -311,7 +312,10 @@ def test_a_symlinked_target_file_pointing_out(project: Project) -> None:
     refused(
         project,
         {EVIL: card(body=body)},
-        [EDITED_BASE, f"{EVIL}:5: error: nix/evil.nix: refusing to write: nix/evil.nix is a symlink"],
+        [
+            EDITED_BASE,
+            f"{EVIL}:5: error: nix/evil.nix: refusing to write: nix/evil.nix is a symlink [unsafe-target]",
+        ],
         planned=True,
         prepare=lambda book: (book.root / "nix/evil.nix").symlink_to(book.outside / "precious.nix"),
     )
@@ -323,7 +327,10 @@ def test_a_symlink_to_a_device_where_a_card_writes(project: Project) -> None:
     refused(
         project,
         {EVIL: card(body=body)},
-        [EDITED_BASE, f"{EVIL}:5: error: nix/evil.nix: refusing to write: nix/evil.nix is a symlink"],
+        [
+            EDITED_BASE,
+            f"{EVIL}:5: error: nix/evil.nix: refusing to write: nix/evil.nix is a symlink [unsafe-target]",
+        ],
         planned=True,
         prepare=lambda book: (book.root / "nix/evil.nix").symlink_to("/dev/zero"),
     )
@@ -335,7 +342,10 @@ def test_cardbooks_own_file_names_are_not_targets(project: Project, name: str) -
     refused(
         project,
         {EVIL: card(body=body)},
-        [f"{EVIL}:5: error: file target 'nix/{name}' uses a name reserved for cardbook (.cardbook-*)"],
+        [
+            f"{EVIL}:5: error: file target 'nix/{name}' uses a name reserved for cardbook (.cardbook-*) "
+            "[file-target]"
+        ],
     )
 
 
@@ -347,7 +357,7 @@ def test_a_hand_written_file_where_a_card_writes(project: Project) -> None:
         [
             EDITED_BASE,
             f"nix/hand.nix:1: error: a file cardbook did not write is in the way of {EVIL}: move it away "
-            "or change the card's file= target (it is never overwritten)",
+            "or change the card's file= target (it is never overwritten) [not-generated]",
         ],
         planned=True,
     )
@@ -361,7 +371,7 @@ def test_a_directory_where_a_card_writes(project: Project) -> None:
         [
             EDITED_BASE,
             f"nix/dir.nix:1: error: a file cardbook did not write is in the way of {EVIL}: move it away "
-            "or change the card's file= target (it is never overwritten)",
+            "or change the card's file= target (it is never overwritten) [not-generated]",
         ],
         planned=True,
     )
@@ -370,8 +380,12 @@ def test_a_directory_where_a_card_writes(project: Project) -> None:
 @pytest.mark.parametrize(
     ("extra", "line", "message"),
     [
-        ("requires: [../../../etc/passwd]", 4, "requires '../../../etc/passwd', which does not exist"),
-        ("build: ../../etc/passwd", 4, "build: ../../etc/passwd is not a file any card writes"),
+        (
+            "requires: [../../../etc/passwd]",
+            4,
+            "requires '../../../etc/passwd', which does not exist [missing-requirement]",
+        ),
+        ("build: ../../etc/passwd", 4, "build: ../../etc/passwd is not a file any card writes [build-key]"),
     ],
 )
 def test_paths_in_the_frontmatter(project: Project, extra: str, line: int, message: str) -> None:
@@ -388,7 +402,11 @@ def test_a_chunk_reference_cycle(project: Project, length: int) -> None:
     )
     path = " -> ".join(f"<<c{i}>>" for i in [*range(length), 0])
     line = 8 + 3 * (length - 1) + 1  # the reference that closes the cycle, in the last chunk
-    refused(project, {EVIL: card(body=body)}, [f"{EVIL}:{line}: error: chunk references itself: {path}"])
+    refused(
+        project,
+        {EVIL: card(body=body)},
+        [f"{EVIL}:{line}: error: chunk references itself: {path} [chunk-cycle]"],
+    )
 
 
 def nested(depth: int) -> str:
@@ -419,9 +437,9 @@ def test_a_reference_nested_deeper_than_the_limit_is_a_clear_error(project: Proj
         project,
         {EVIL: card(body=nested(depth))},
         [
-            f"{EVIL}:3003: error: chunk references nest deeper than 1000",
-            f"{EVIL}:3005: warning: chunk #c999 is not used by any file",
-            f"{EVIL}:3008: warning: chunk #c1000 is not used by any file",
+            f"{EVIL}:3003: error: chunk references nest deeper than 1000 [chunk-cycle]",
+            f"{EVIL}:3005: warning: chunk #c999 is not used by any file [unused-chunk]",
+            f"{EVIL}:3008: warning: chunk #c1000 is not used by any file [unused-chunk]",
         ],
     )
 
@@ -481,7 +499,7 @@ def test_nul_bytes_in_the_frontmatter(project: Project) -> None:
         {EVIL: card(title="A\x00B")},
         [
             f"{EVIL}:2: error: invalid YAML in frontmatter: unacceptable character #x0000: "
-            "control characters are not allowed"
+            "control characters are not allowed [frontmatter-yaml]"
         ],
     )
 
@@ -492,7 +510,7 @@ def test_a_control_character_deep_in_the_frontmatter_is_reported_at_its_line(pro
         {EVIL: card(extra="notes: |\n  é fine\n  bell \x07 here")},
         [
             f"{EVIL}:6: error: invalid YAML in frontmatter: unacceptable character #x0007: "
-            "control characters are not allowed"
+            "control characters are not allowed [frontmatter-yaml]"
         ],
     )
 
@@ -501,7 +519,7 @@ def test_a_nul_byte_in_a_file_target(project: Project) -> None:
     refused(
         project,
         {EVIL: card(body=fence("```nix {file=nix/a\x00.nix}", "x"))},
-        [f"{EVIL}:5: error: file target 'nix/a\\x00.nix' is outside the output roots (nix/)"],
+        [f"{EVIL}:5: error: file target 'nix/a\\x00.nix' is outside the output roots (nix/) [file-target]"],
     )
 
 
@@ -536,7 +554,9 @@ def test_a_byte_order_mark(project: Project) -> None:
 
 def test_non_utf8_bytes(project: Project) -> None:
     text = card(body=fence("```nix {file=nix/latin1.nix}", "caf\udce9")).encode("utf-8", "surrogateescape")
-    refused(project, {EVIL: text}, [f"{EVIL}:6: error: not valid UTF-8 (byte 0xe9)"], cards=1)
+    refused(
+        project, {EVIL: text}, [f"{EVIL}:6: error: not valid UTF-8 (byte 0xe9) [unreadable-page]"], cards=1
+    )
 
 
 # Fences -------------------------------------------------------------------------------------------------
@@ -563,12 +583,16 @@ def test_fences_inside_html_comments_and_inside_other_fences_are_not_tangled(pro
 
 def test_an_unclosed_fence(project: Project) -> None:
     body = fence("```nix {file=nix/ok.nix}", "ok") + "```nix {file=nix/open.nix}\nx = 1;\n\nMore prose.\n"
-    refused(project, {EVIL: card(body=body)}, [f"{EVIL}:8: error: code fence is never closed"])
+    refused(
+        project, {EVIL: card(body=body)}, [f"{EVIL}:8: error: code fence is never closed [unclosed-fence]"]
+    )
 
 
 def test_an_unclosed_longer_fence_swallows_the_rest(project: Project) -> None:
     body = "````nix {file=nix/open.nix}\nx = 1;\n```\n\n" + fence("```nix {file=nix/ok.nix}", "ok")
-    refused(project, {EVIL: card(body=body)}, [f"{EVIL}:5: error: code fence is never closed"])
+    refused(
+        project, {EVIL: card(body=body)}, [f"{EVIL}:5: error: code fence is never closed [unclosed-fence]"]
+    )
 
 
 # YAML --------------------------------------------------------------------------------------------------
@@ -585,7 +609,7 @@ def test_a_billion_laughs_yaml_bomb(project: Project) -> None:
     refused(
         project,
         {EVIL: card(extra=BOMB)},
-        [f"{EVIL}:4: error: YAML anchors and aliases are not allowed in card frontmatter"],
+        [f"{EVIL}:4: error: YAML anchors and aliases are not allowed in card frontmatter [frontmatter-yaml]"],
     )
     assert time.monotonic() - start < 10
 
@@ -595,7 +619,7 @@ def test_a_merge_key_bomb(project: Project) -> None:
     refused(
         project,
         {EVIL: card(extra=extra)},
-        [f"{EVIL}:4: error: YAML anchors and aliases are not allowed in card frontmatter"],
+        [f"{EVIL}:4: error: YAML anchors and aliases are not allowed in card frontmatter [frontmatter-yaml]"],
     )
 
 
@@ -603,7 +627,7 @@ def test_frontmatter_nested_too_deep(project: Project) -> None:
     refused(
         project,
         {EVIL: card(extra="x: " + "[" * 5000 + "]" * 5000)},
-        [f"{EVIL}:4: error: frontmatter nests deeper than 1000 levels"],
+        [f"{EVIL}:4: error: frontmatter nests deeper than 1000 levels [frontmatter-yaml]"],
     )
 
 
@@ -628,7 +652,7 @@ def test_yaml_tags_that_construct_python_objects_never_run(project: Project, val
         {EVIL: card(extra="x: " + value.format(pwned=pwned))},
         [
             f"{EVIL}:4: error: invalid YAML in frontmatter: could not determine a constructor for the tag "
-            f"'tag:yaml.org,2002:{tag}'"
+            f"'tag:yaml.org,2002:{tag}' [frontmatter-yaml]"
         ],
     )
     assert not pwned.exists()
@@ -644,8 +668,8 @@ def test_duplicate_stems(project: Project) -> None:
         project,
         {EVIL: card(body=body), other: card(body=body)},
         [
-            f"{EVIL}:1: error: duplicate stem 'evil': also {other} (stems must be unique)",
-            f"{other}:1: error: duplicate stem 'evil': also {EVIL} (stems must be unique)",
+            f"{EVIL}:1: error: duplicate stem 'evil': also {other} (stems must be unique) [duplicate-stem]",
+            f"{other}:1: error: duplicate stem 'evil': also {EVIL} (stems must be unique) [duplicate-stem]",
         ],
         cards=1,
     )
@@ -656,8 +680,10 @@ def test_a_card_sharing_its_stem_with_a_page(project: Project) -> None:
         project,
         {EVIL: card(), "docs/evil.md": "# Not a card\n"},
         [
-            f"docs/evil.md:1: error: duplicate stem 'evil': also {EVIL} (stems must be unique)",
-            f"{EVIL}:1: error: duplicate stem 'evil': also docs/evil.md (stems must be unique)",
+            f"docs/evil.md:1: error: duplicate stem 'evil': also {EVIL} (stems must be unique) "
+            "[duplicate-stem]",
+            f"{EVIL}:1: error: duplicate stem 'evil': also docs/evil.md (stems must be unique) "
+            "[duplicate-stem]",
         ],
         cards=1,
     )
@@ -672,7 +698,7 @@ def test_two_cards_writing_one_file_without_an_order(project: Project) -> None:
         },
         [
             "docs/how-to/two.md:5: error: one and two both add to nix/shared.nix, but neither requires the "
-            "other, so their order would be arbitrary: add one to the other's requires"
+            "other, so their order would be arbitrary: add one to the other's requires [block-order]"
         ],
         cards=3,
     )
@@ -685,7 +711,7 @@ def test_two_cards_writing_one_file_in_a_cyclic_order(project: Project) -> None:
             "docs/how-to/one.md": card(requires=["two"], body=fence("```nix {file=nix/shared.nix}", "one")),
             "docs/how-to/two.md": card(requires=["one"], body=fence("```nix {file=nix/shared.nix}", "two")),
         },
-        ["docs/how-to/one.md:4: error: dependency cycle: one -> two -> one"],
+        ["docs/how-to/one.md:4: error: dependency cycle: one -> two -> one [cycle]"],
         cards=3,
     )
 
@@ -701,7 +727,7 @@ def test_two_cards_adding_to_one_chunk_without_an_order(project: Project) -> Non
         },
         [
             "docs/how-to/two.md:5: error: one and two both add to shared, but neither requires the "
-            "other, so their order would be arbitrary: add one to the other's requires"
+            "other, so their order would be arbitrary: add one to the other's requires [block-order]"
         ],
         cards=3,
     )
@@ -715,7 +741,10 @@ def test_a_named_pipe_as_a_card(project: Project) -> None:
     refused(
         project,
         {},
-        ["docs/how-to/pipe.md:1: error: not a regular file (a named pipe or a device): a card is a file"],
+        [
+            "docs/how-to/pipe.md:1: error: not a regular file (a named pipe or a device): a card is a file "
+            "[unreadable-page]"
+        ],
         cards=1,
         prepare=lambda book: os.mkfifo(book.root / "docs/how-to/pipe.md"),
     )
@@ -728,7 +757,7 @@ def test_a_named_pipe_where_a_card_writes(project: Project) -> None:
         [
             EDITED_BASE,
             f"nix/pipe.nix:1: error: a file cardbook did not write is in the way of {EVIL}: move it away "
-            "or change the card's file= target (it is never overwritten)",
+            "or change the card's file= target (it is never overwritten) [not-generated]",
         ],
         planned=True,
         prepare=lambda book: os.mkfifo(book.root / "nix/pipe.nix"),

@@ -99,7 +99,7 @@ def test_a_syntax_error_is_reported_at_the_card_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     # Card: frontmatter lines 1-5, fence opens at 8, `b = ;` is card line 11, file line 6.
     assert problem_lines(result) == [
-        "docs/how-to/broken.md:11: error: nix/broken.nix:6: nix: syntax error, unexpected ';'"
+        "docs/how-to/broken.md:11: error: nix/broken.nix:6: nix: syntax error, unexpected ';' [nix-parse]"
     ]
 
 
@@ -115,8 +115,8 @@ def test_every_bad_file_is_listed_not_only_the_first(tmp_path: Path) -> None:
     )
     result = check_nix(root)
     assert problem_lines(result) == [
-        "docs/how-to/a.md:7: error: nix/a.nix:4: nix: undefined variable 'missingOne'",
-        "docs/how-to/b.md:7: error: nix/b.nix:4: nix: undefined variable 'missingTwo'",
+        "docs/how-to/a.md:7: error: nix/a.nix:4: nix: undefined variable 'missingOne' [nix-parse]",
+        "docs/how-to/b.md:7: error: nix/b.nix:4: nix: undefined variable 'missingTwo' [nix-parse]",
     ]
 
 
@@ -129,7 +129,7 @@ def test_a_typo_in_an_attribute_of_a_buildable_card(tmp_path: Path) -> None:
     assert result.returncode == 1
     # `name = names.helo;` is card line 8 (the fence opens at 6), line 5 of the generated file.
     assert problem_lines(result) == [
-        "docs/how-to/hello.md:8: error: nix/hello.nix:5: nix: attribute 'helo' missing"
+        "docs/how-to/hello.md:8: error: nix/hello.nix:5: nix: attribute 'helo' missing [nix-build]"
     ]
 
 
@@ -140,7 +140,10 @@ def test_a_failing_verification_is_reported_at_its_fence_with_its_output(tmp_pat
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     # The check fence opens at card line 15; the failing grep is card line 17.
-    failed = 'docs/how-to/hello.md:17: error: check failed: `grep -q goodbye "$out"` exited with status 1'
+    failed = (
+        'docs/how-to/hello.md:17: error: check failed: `grep -q goodbye "$out"` exited with status 1 '
+        "[nix-check]"
+    )
     assert failed in lines
     detail = lines[lines.index(failed) + 1]
     assert detail.startswith("    looking in /nix/store/") and detail.endswith("-hello")
@@ -161,7 +164,8 @@ def test_a_card_using_another_cards_file_must_require_it(tmp_path: Path) -> None
     assert result.returncode == 1
     # Nothing was tangled yet (tangle refuses while the graph is wrong): leave those out.
     assert [line for line in problem_lines(result) if "missing: the cards produce it" not in line] == [
-        "docs/how-to/app-card.md:7: error: uses nix/lib.nix from lib-card but does not require it"
+        "docs/how-to/app-card.md:7: error: uses nix/lib.nix from lib-card but does not require it "
+        "[undeclared-use]"
     ]
     fixed = card_text("App", app, requires=["lib-card"])
     write_tree(root, {"docs/how-to/app-card.md": fixed})

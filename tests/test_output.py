@@ -50,7 +50,7 @@ A_NIX = (
 )
 EDITED_A = (
     "nix/a.nix:6: error: edited by hand: block docs/how-to/a.md#x was changed; run `cardbook stitch` "
-    "to carry the edit into the cards, or `cardbook tangle --force` to discard it"
+    "to carry the edit into the cards, or `cardbook tangle --force` to discard it [edited-generated]"
 )
 
 
@@ -169,7 +169,7 @@ def test_an_interrupted_write_leaves_the_old_file_intact(
     if raised is disk.DiskError:  # the machine refused: reported, with nothing changed
         report = plan.write_outputs(settings, result.tangled)
         assert [p.format() for p in report.problems] == [
-            "nix/a.nix:1: error: cannot write: No space left on device; nothing was changed"
+            "nix/a.nix:1: error: cannot write: No space left on device; nothing was changed [cannot-write]"
         ]
     else:
         with pytest.raises(raised):
@@ -245,7 +245,7 @@ def test_a_stale_file_edited_by_hand_is_not_removed(tmp_path: Path) -> None:
     refusal = (
         "nix/b.nix:4: error: no card produces this file any more, and it holds a hand edit (block "
         "docs/how-to/b.md#nix/b.nix was changed); it is never removed while it does: keep what you "
-        "need from it, then delete it yourself\n"
+        "need from it, then delete it yourself [stale-generated]\n"
     )
     assert result.stdout == refusal
     assert (tmp_path / "nix/b.nix").exists()
@@ -314,7 +314,7 @@ def test_every_kind_of_hand_edit_is_caught(
     edit(tmp_path / "nix/a.nix", old, new)
     result = tangle(tmp_path)
     assert result.returncode == 1
-    assert result.stdout == f"nix/a.nix:{line}: error: edited by hand: {detail}\n"
+    assert result.stdout == f"nix/a.nix:{line}: error: edited by hand: {detail} [edited-generated]\n"
     assert tangle(tmp_path).stdout == result.stdout  # still there, still reported
 
 
@@ -327,7 +327,7 @@ def test_a_hand_edit_without_annotations(tmp_path: Path) -> None:
         1,
         "nix/a.nix:1: error: edited by hand: it differs from what cardbook last wrote; with annotate: false "
         "the file has no block markers, so stitch cannot place the edit: copy it into its card by hand, "
-        "or run `cardbook tangle --force` to discard it\n",
+        "or run `cardbook tangle --force` to discard it [edited-generated]\n",
     )
     assert (tmp_path / "nix/a.nix").read_text() == "{\n  x = 42;\n}"
     assert tangle(tmp_path, "--force").returncode == 0
@@ -369,7 +369,7 @@ def test_a_hand_written_file_is_never_clobbered(tmp_path: Path, naked: bool, for
     assert (result.returncode, result.stdout, result.stderr) == (
         1,
         f"nix/a.nix:1: error: a file cardbook did not write is in the way of {A}: move it away "
-        "or change the card's file= target (it is never overwritten)\n",
+        "or change the card's file= target (it is never overwritten) [not-generated]\n",
         "nothing written\n",
     )
     assert snapshot(tmp_path / "nix") == {"a.nix": b"# mine\n{ }\n"}
@@ -393,7 +393,7 @@ def test_a_symlinked_directory_leading_out_is_refused(tmp_path: Path) -> None:
     assert (result.returncode, result.stdout, result.stderr) == (
         1,
         f"{A}:8: error: nix/link/a.nix: refusing to write: a symlinked directory leads nix/link/a.nix "
-        f"outside nix/ (to {outside.resolve()})\n",
+        f"outside nix/ (to {outside.resolve()}) [unsafe-target]\n",
         "nothing written\n",
     )
     assert list(outside.iterdir()) == []
@@ -421,7 +421,7 @@ def test_a_symlinked_output_root_leading_out_is_refused(tmp_path: Path) -> None:
     assert (result.returncode, result.stdout) == (
         1,
         f"{A}:5: error: nix/a.nix: refusing to write: output root nix leads outside the project "
-        f"(symlink to {outside.resolve()})\n",
+        f"(symlink to {outside.resolve()}) [unsafe-target]\n",
     )
     assert list(outside.iterdir()) == []
 
@@ -435,7 +435,7 @@ def test_a_symlinked_target_file_is_refused(tmp_path: Path) -> None:
     result = tangle(root, "--force")
     assert (result.returncode, result.stdout) == (
         1,
-        f"{A}:5: error: nix/a.nix: refusing to write: nix/a.nix is a symlink\n",
+        f"{A}:5: error: nix/a.nix: refusing to write: nix/a.nix is a symlink [unsafe-target]\n",
     )
     assert outside.read_text() == "precious\n"
 
@@ -471,7 +471,7 @@ def test_check_a_missing_file(tmp_path: Path) -> None:
         f"+# ~~ begin {B}#nix/b.nix[0] {block_hash(['b'])} ~~\n"
         "+b\n"
         f"+# ~~ end {B}#nix/b.nix[0] ~~\n"
-        f"{B}:5: error: nix/b.nix: missing: the cards produce it; run `cardbook tangle`\n"
+        f"{B}:5: error: nix/b.nix: missing: the cards produce it; run `cardbook tangle` [drift]\n"
         "2 cards checked: 1 error, 0 warnings\n"
     )
 
@@ -496,7 +496,7 @@ def test_check_a_card_edited_without_tangling(tmp_path: Path) -> None:
         " }\n"
         f" # ~~ end {A}#nix/a.nix[0] ~~\n"
         # reported at the card line that changed: line 11 of the card
-        f"{A}:11: error: nix/a.nix:6 is out of date with this card; run `cardbook tangle`\n"
+        f"{A}:11: error: nix/a.nix:6 is out of date with this card; run `cardbook tangle` [drift]\n"
         "2 cards checked: 1 error, 0 warnings\n"
     )
     assert (tmp_path / A).read_text().split("\n")[10] == "x = 2;"
@@ -508,7 +508,7 @@ def test_check_a_card_edited_without_tangling_naked(tmp_path: Path) -> None:
     result = check(tmp_path)
     assert result.returncode == 1
     assert result.stdout.endswith(
-        f"{A}:11: error: nix/a.nix:2 is out of date with this card; run `cardbook tangle`\n"
+        f"{A}:11: error: nix/a.nix:2 is out of date with this card; run `cardbook tangle` [drift]\n"
         "2 cards checked: 1 error, 0 warnings\n"
     )
     assert "-  x = 1;\n+  x = 2;\n" in result.stdout
@@ -537,7 +537,8 @@ def test_check_a_left_over_generated_file(tmp_path: Path) -> None:
         f"-# ~~ begin {B}#nix/b.nix[0] {block_hash(['b'])} ~~\n"
         "-b\n"
         f"-# ~~ end {B}#nix/b.nix[0] ~~\n"
-        "nix/b.nix:1: error: generated by cardbook but no card produces it any more; run `cardbook tangle`\n"
+        "nix/b.nix:1: error: generated by cardbook but no card produces it any more; run `cardbook tangle` "
+        "[stale-generated]\n"
         "1 card checked: 1 error, 0 warnings\n"
     )
 
@@ -548,7 +549,8 @@ def test_check_a_left_over_generated_file_naked(tmp_path: Path) -> None:
     result = check(tmp_path)
     assert result.returncode == 1
     assert result.stdout.endswith(
-        "nix/b.nix:1: error: generated by cardbook but no card produces it any more; run `cardbook tangle`\n"
+        "nix/b.nix:1: error: generated by cardbook but no card produces it any more; run `cardbook tangle` "
+        "[stale-generated]\n"
         "1 card checked: 1 error, 0 warnings\n"
     )
 
@@ -559,7 +561,7 @@ def test_check_a_hand_written_file_in_the_way(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert (
         f"nix/a.nix:1: error: a file cardbook did not write is in the way of {A}: move it away "
-        "or change the card's file= target (it is never overwritten)\n"
+        "or change the card's file= target (it is never overwritten) [not-generated]\n"
     ) in result.stdout
 
 
@@ -588,7 +590,7 @@ def test_check_refuses_what_tangle_refuses_a_symlink_inside_the_project(tmp_path
     (tmp_path / "elsewhere.nix").write_bytes(target.read_bytes())
     target.unlink()
     target.symlink_to(tmp_path / "elsewhere.nix")
-    refusal = "nix/a.nix: refusing to write: nix/a.nix is a symlink"
+    refusal = "nix/a.nix: refusing to write: nix/a.nix is a symlink [unsafe-target]"
     tangled = tangle(tmp_path)
     checked = run_cardbook(["check"], tmp_path)
     assert tangled.returncode == 1 and refusal in tangled.stdout

@@ -10,6 +10,8 @@ from pathlib import Path
 from helpers import card, run_cardbook, write_tree
 
 CONFIG = "site_name: t\nplugins: [search, cardbook]\n"
+# The runbook-shaped tree is written in Obsidian: its callouts need the extension that renders them.
+CALLOUTS = "markdown_extensions:\n  - pymdownx.quotes:\n      callouts: true\n"
 
 
 def test_wiki_links_are_checked_on_every_page(tmp_path: Path) -> None:
@@ -25,13 +27,14 @@ def test_wiki_links_are_checked_on_every_page(tmp_path: Path) -> None:
     )
     result = run_cardbook(["check"], tmp_path)
     assert result.stdout.splitlines() == [
-        "docs/how-to/deploy.md:5: warning: wiki-link [[portz]] matches no page (did you mean 'ports'?)",
+        "docs/how-to/deploy.md:5: warning: wiki-link [[portz]] matches no page (did you mean 'ports'?) "
+        "[broken-link]",
         "docs/how-to/how-to.md:5: warning: wiki-link [[ deploy ]] has spaces inside the brackets: write "
-        "[[deploy]] (some tools do not resolve it)",
+        "[[deploy]] (some tools do not resolve it) [link-spaces]",
         "docs/index.md:3: warning: wiki-link [[how-to/ports]] names a folder the page is not in (it is "
-        "docs/reference/ports.md)",
-        "docs/reference/ports.md:7: warning: wiki-link [[CHANGELOG]] matches no page",
-        "docs/reference/ports.md:7: warning: wiki-link [[ghost]] matches no page",
+        "docs/reference/ports.md) [link-folder]",
+        "docs/reference/ports.md:7: warning: wiki-link [[CHANGELOG]] matches no page [broken-link]",
+        "docs/reference/ports.md:7: warning: wiki-link [[ghost]] matches no page [broken-link]",
         "1 card checked: 0 errors, 5 warnings",
     ]
     assert result.returncode == 0
@@ -47,7 +50,7 @@ def test_wiki_links_are_checked_on_every_page(tmp_path: Path) -> None:
 def test_the_runbook_shaped_fixture_checks_clean(tmp_path: Path) -> None:
     """Every wiki-link of the real-runbook-shaped tree resolves (its README says so)."""
     shutil.copytree(Path(__file__).parent / "fixtures/runbook-shaped/docs", tmp_path / "docs")
-    (tmp_path / "mkdocs.yml").write_text(CONFIG)
+    (tmp_path / "mkdocs.yml").write_text(CALLOUTS + CONFIG)
     result = run_cardbook(["check"], tmp_path)
     assert result.returncode == 0, result.stdout
     facts = json.loads((Path(__file__).parent / "fixtures/runbook-shaped/facts.json").read_text())
@@ -60,7 +63,7 @@ def test_the_runbook_shaped_fixture_checks_clean(tmp_path: Path) -> None:
 def _shaped(tmp_path: Path, options: str = "") -> Path:
     shutil.copytree(Path(__file__).parent / "fixtures/runbook-shaped/docs", tmp_path / "docs")
     plugin = "  - cardbook:\n" + options if options else "  - cardbook\n"
-    (tmp_path / "mkdocs.yml").write_text("site_name: t\nplugins:\n  - search\n" + plugin)
+    (tmp_path / "mkdocs.yml").write_text("site_name: t\n" + CALLOUTS + "plugins:\n  - search\n" + plugin)
     return tmp_path
 
 
@@ -116,15 +119,16 @@ def test_required_frontmatter_per_folder_and_card_only_keys(tmp_path: Path) -> N
     )
     result = run_cardbook(["check"], tmp_path)
     assert result.stdout.splitlines() == [
-        "docs/how-to/chain.md:4: warning: open card is required by nothing and requires nothing",
-        "docs/how-to/evergreen.md:1: error: missing key 'tags', required on this page (its frontmatter)",
+        "docs/how-to/chain.md:4: info: open card is required by nothing and requires nothing [lone-card]",
+        "docs/how-to/evergreen.md:1: error: missing key 'tags', required on this page (its frontmatter) "
+        "[required-key]",
         "docs/reference/dns.md:4: warning: 'status' means something only on a card, and this page is "
-        "outside the card roots: it is ignored here",
+        "outside the card roots: it is ignored here [card-only-key]",
         "docs/reference/ports.md:1: error: missing key 'modified', required on this page (it has no "
-        "frontmatter)",
+        "frontmatter) [required-key]",
         "docs/reference/ports.md:1: error: missing key 'title', required on this page (it has no "
-        "frontmatter)",
-        "1 card checked: 3 errors, 2 warnings",
+        "frontmatter) [required-key]",
+        "1 card checked: 3 errors, 1 warning, 1 info",
     ]
     assert result.returncode == 1
 
@@ -136,13 +140,13 @@ def test_a_bad_frontmatter_option_is_a_configuration_error(tmp_path: Path) -> No
     assert (result.returncode, result.stderr) == (
         2,
         'mkdocs.yml:4: error: plugin cardbook: frontmatter: required must map a folder (or "*") to a '
-        "list of keys\n",
+        "list of keys [config]\n",
     )
 
 
 def test_every_page_of_a_section_is_linked_from_its_index_when_asked(tmp_path: Path) -> None:
     files = {
-        "mkdocs.yml": "site_name: t\nplugins:\n  - search\n  - cardbook:\n      links: {index: true}\n",
+        "mkdocs.yml": "site_name: t\nplugins:\n  - search\n  - cardbook:\n      rules: {index-links: warning}\n",
         "docs/index.md": "# Home\n\n[[how-to]] and [Zot](how-to/zot/zot.md)\n",
         "docs/how-to/how-to.md": "# How-to\n\n- [[listed]]\n- [Also listed](also.md#steps)\n",
         "docs/how-to/listed.md": card(title="Listed"),
@@ -156,9 +160,9 @@ def test_every_page_of_a_section_is_linked_from_its_index_when_asked(tmp_path: P
     result = run_cardbook(["check"], tmp_path)
     assert [line for line in result.stdout.splitlines() if "index page" in line] == [
         "docs/how-to/forgotten.md:1: warning: not linked from its section's index page "
-        "docs/how-to/how-to.md: add [[forgotten]] there",
+        "docs/how-to/how-to.md: add [[forgotten]] there [index-links]",
         "docs/how-to/zot/zot-push.md:1: warning: not linked from its section's index page "
-        "docs/how-to/zot/zot.md: add [[zot-push]] there",
+        "docs/how-to/zot/zot.md: add [[zot-push]] there [index-links]",
     ]
     # off by default
     (tmp_path / "mkdocs.yml").write_text("site_name: t\nplugins: [search, cardbook]\n")

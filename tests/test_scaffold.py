@@ -153,9 +153,9 @@ def test_init_refuses_when_any_file_it_would_write_exists(tmp_path: Path, existi
     write_tree(tmp_path, {existing: "mine\n"})
     message = (
         "already exists: this folder has a MkDocs site already; add the cardbook plugin to its "
-        "mkdocs.yml instead (nothing written)"
+        "mkdocs.yml instead (nothing written) [usage]"
         if existing == "mkdocs.yml"
-        else "already exists: cardbook init never overwrites a file (nothing written)"
+        else "already exists: cardbook init never overwrites a file (nothing written) [usage]"
     )
     refused(["init"], tmp_path, f"{existing}:1: error: {message}")
 
@@ -178,7 +178,7 @@ def test_init_refuses_a_first_card_whose_stem_is_taken_elsewhere(tmp_path: Path)
         ["init"],
         tmp_path,
         "docs/guides/hello.md:1: error: the first card would be docs/how-to/hello.md, and stems are "
-        "unique across the docs tree (nothing written)",
+        "unique across the docs tree (nothing written) [usage]",
     )
 
 
@@ -187,13 +187,14 @@ def test_init_refuses_a_file_where_it_needs_a_folder(tmp_path: Path) -> None:
     refused(
         ["init"],
         tmp_path,
-        "docs/how-to:1: error: not a folder: cardbook init writes docs/how-to/hello.md (nothing written)",
+        "docs/how-to:1: error: not a folder: cardbook init writes docs/how-to/hello.md (nothing written) "
+        "[usage]",
     )
 
 
 def test_init_refuses_a_file_as_its_directory(tmp_path: Path) -> None:
     write_tree(tmp_path, {"notes": "a file\n"})
-    refused(["init", "notes"], tmp_path, "notes:1: error: not a folder")
+    refused(["init", "notes"], tmp_path, "notes:1: error: not a folder [usage]")
 
 
 # cardbook new -------------------------------------------------------------------------------
@@ -344,16 +345,19 @@ def test_new_with_a_config_file_elsewhere(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("stem", "message"),
     [
-        ("a/b", "a card's name is a plain file name, without folders; it is created in docs/how-to"),
-        ("../up", "a card's name is a plain file name, without folders; it is created in docs/how-to"),
-        ("..", "a card's name is a plain file name, without folders; it is created in docs/how-to"),
-        (".md", "a card needs a name"),
-        ("_draft", "use letters, digits, '-', '_' and '.', starting with a letter or digit"),
-        (".hidden", "use letters, digits, '-', '_' and '.', starting with a letter or digit"),
-        ("two words", "use letters, digits, '-', '_' and '.', starting with a letter or digit"),
-        ("a|b", "use letters, digits, '-', '_' and '.', starting with a letter or digit"),
-        ("x.md.md", "use letters, digits, '-', '_' and '.', starting with a letter or digit"),
-        ("index", "index.md is a section page, never a card"),
+        ("a/b", "a card's name is a plain file name, without folders; it is created in docs/how-to [usage]"),
+        (
+            "../up",
+            "a card's name is a plain file name, without folders; it is created in docs/how-to [usage]",
+        ),
+        ("..", "a card's name is a plain file name, without folders; it is created in docs/how-to [usage]"),
+        (".md", "a card needs a name [usage]"),
+        ("_draft", "use letters, digits, '-', '_' and '.', starting with a letter or digit [usage]"),
+        (".hidden", "use letters, digits, '-', '_' and '.', starting with a letter or digit [usage]"),
+        ("two words", "use letters, digits, '-', '_' and '.', starting with a letter or digit [usage]"),
+        ("a|b", "use letters, digits, '-', '_' and '.', starting with a letter or digit [usage]"),
+        ("x.md.md", "use letters, digits, '-', '_' and '.', starting with a letter or digit [usage]"),
+        ("index", "index.md is a section page, never a card [usage]"),
     ],
 )
 def test_new_refuses_a_stem_that_is_not_a_plain_name(tmp_path: Path, stem: str, message: str) -> None:
@@ -366,14 +370,14 @@ def test_new_refuses_to_overwrite_a_card(tmp_path: Path) -> None:
     refused(
         ["new", "db"],
         root,
-        "docs/how-to/db.md:1: error: already exists: cardbook new never overwrites a card",
+        "docs/how-to/db.md:1: error: already exists: cardbook new never overwrites a card [usage]",
     )
 
 
 def test_new_refuses_a_file_where_the_card_root_should_be(tmp_path: Path) -> None:
     root = runbook_with(tmp_path, {"docs/how-to": "a file\n"})
     refused(
-        ["new", "db"], root, "mkdocs.yml:3: error: card root docs/how-to is not a folder"
+        ["new", "db"], root, "mkdocs.yml:3: error: card root docs/how-to is not a folder [config]"
     )
 
 
@@ -383,7 +387,7 @@ def test_new_refuses_to_run_in_a_subfolder_of_a_runbook(tmp_path: Path) -> None:
         ["new", "app"],
         root / "docs/how-to",
         "../../mkdocs.yml:1: error: this runbook's config is ../../mkdocs.yml, not in this folder: "
-        "run cardbook in ../.., or pass -f ../../mkdocs.yml",
+        "run cardbook in ../.., or pass -f ../../mkdocs.yml [config]",
     )
 
 
@@ -393,18 +397,22 @@ def test_new_refuses_a_stem_used_anywhere_in_the_docs(tmp_path: Path) -> None:
         ["new", "ports"],
         root,
         "docs/how-to/ports.md:1: error: the stem 'ports' is taken by docs/reference/ports.md: "
-        "stems are unique across the docs tree",
+        "stems are unique across the docs tree [usage]",
     )
 
 
 @pytest.mark.parametrize(
     ("requires", "message"),
     [
-        ("dbb", "--requires 'dbb': no card is named 'dbb' (did you mean 'db'?)"),
-        ("zzz", "--requires 'zzz': no card is named 'zzz'"),
-        ("ports", "--requires 'ports': docs/reference/ports.md is a page outside the card roots, not a card"),
-        ("app", "--requires 'app': a card cannot require itself"),
-        ("other/db.md", "--requires 'other/db.md': the card 'db' is docs/how-to/db.md"),
+        ("dbb", "--requires 'dbb': no card is named 'dbb' (did you mean 'db'?) [usage]"),
+        ("zzz", "--requires 'zzz': no card is named 'zzz' [usage]"),
+        (
+            "ports",
+            "--requires 'ports': docs/reference/ports.md is a page outside the card roots, not a card "
+            "[usage]",
+        ),
+        ("app", "--requires 'app': a card cannot require itself [usage]"),
+        ("other/db.md", "--requires 'other/db.md': the card 'db' is docs/how-to/db.md [usage]"),
     ],
 )
 def test_new_refuses_requires_that_name_no_card(tmp_path: Path, requires: str, message: str) -> None:
@@ -422,7 +430,7 @@ def test_new_refuses_a_title_that_is_not_one_line(tmp_path: Path, title: str) ->
     refused(
         ["new", "app", "--title", title],
         root,
-        "docs/how-to/app.md:1: error: --title must be one line of text",
+        "docs/how-to/app.md:1: error: --title must be one line of text [usage]",
     )
 
 
@@ -433,12 +441,14 @@ def test_new_refuses_a_vocabulary_without_an_open_status(tmp_path: Path) -> None
         ["new", "app"],
         root,
         "mkdocs.yml:4: error: every status is declared closed: a new card starts open, "
-        "so declare one status open",
+        "so declare one status open [config]",
     )
 
 
 def test_new_refuses_a_missing_config_file(tmp_path: Path) -> None:
-    refused(["new", "app", "-f", "nope.yml"], tmp_path, "nope.yml:1: error: config file does not exist")
+    refused(
+        ["new", "app", "-f", "nope.yml"], tmp_path, "nope.yml:1: error: config file does not exist [usage]"
+    )
 
 
 def test_new_refuses_a_broken_config_file(tmp_path: Path) -> None:
@@ -447,7 +457,9 @@ def test_new_refuses_a_broken_config_file(tmp_path: Path) -> None:
     result = run_cardbook(["new", "app"], tmp_path)
     assert result.returncode == EXIT_USAGE
     assert result.stderr.startswith("mkdocs.yml:")
-    assert ": error: plugin cardbook: statuses must map each status to open or closed" in result.stderr
+    assert (
+        ": error: plugin cardbook: statuses must map each status to open or closed [config]" in result.stderr
+    )
     assert snapshot(tmp_path) == before
 
 

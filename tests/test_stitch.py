@@ -148,7 +148,7 @@ def test_both_changed_refuses_and_writes_nothing(tmp_path: Path) -> None:
     assert (result.returncode, result.stdout, result.stderr) == (
         1,
         f"{A}:18: error: both this card and nix/a.nix:6 changed block overrides: nothing was stitched; "
-        "merge the two edits by hand\n",
+        "merge the two edits by hand [stitch]\n",
         "nothing stitched\n",
     )
     assert undated(tmp_path / A) == card_text
@@ -164,7 +164,7 @@ def test_one_chunk_edited_differently_in_two_places_refuses(tmp_path: Path) -> N
     result = cardbook(tmp_path, "stitch")
     assert (result.returncode, result.stdout) == (
         1,
-        f"nix/b.nix:4: error: cannot stitch: {A}#x was edited differently in nix/a.nix\n",
+        f"nix/b.nix:4: error: cannot stitch: {A}#x was edited differently in nix/a.nix [stitch]\n",
     )
     assert (tmp_path / A).read_bytes() == before
 
@@ -178,7 +178,7 @@ def test_lines_outside_every_block_cannot_be_stitched(tmp_path: Path) -> None:
     assert (result.returncode, result.stdout) == (
         1,
         "nix/a.nix:13: error: cannot stitch: lines outside every block belong to no card; "
-        "move them inside a block\n",
+        "move them inside a block [stitch]\n",
     )
     assert undated(tmp_path / A) == CARD_A
 
@@ -192,7 +192,8 @@ def test_stitch_needs_annotations(tmp_path: Path) -> None:
     result = cardbook(tmp_path, "stitch")
     assert (result.returncode, result.stdout, result.stderr) == (
         1,
-        "mkdocs.yml:5: error: stitch needs the block markers: it does not work with annotate: false\n",
+        "mkdocs.yml:5: error: stitch needs the block markers: it does not work with annotate: false "
+        "[config]\n",
         "nothing stitched\n",
     )
 

@@ -131,7 +131,7 @@ def test_two_unordered_cards_adding_to_one_file_is_an_error(tmp_path: Path, toda
     }
     assert messages(tangled(tmp_path, today, files)) == [
         f"{B}:6: error: a and b both add to nix/a.nix, but neither requires the other, so their order "
-        "would be arbitrary: add one to the other's requires"
+        "would be arbitrary: add one to the other's requires [block-order]"
     ]
 
 
@@ -143,11 +143,11 @@ def test_two_unordered_cards_adding_to_one_chunk_is_an_error(tmp_path: Path, tod
     }
     assert messages(tangled(tmp_path, today, files)) == [
         f"{B}:5: error: a and b both add to x, but neither requires the other, so their order "
-        "would be arbitrary: add one to the other's requires",
+        "would be arbitrary: add one to the other's requires [block-order]",
         f"{C}:5: error: a and c both add to x, but neither requires the other, so their order "
-        "would be arbitrary: add one to the other's requires",
+        "would be arbitrary: add one to the other's requires [block-order]",
         f"{C}:5: error: b and c both add to x, but neither requires the other, so their order "
-        "would be arbitrary: add one to the other's requires",
+        "would be arbitrary: add one to the other's requires [block-order]",
     ]
 
 
@@ -176,7 +176,7 @@ def test_unknown_chunk(tmp_path: Path, today: dt.date) -> None:
         + fence("``` {.nix file=nix/ok.nix}", "ok")
     )
     result = tangled(tmp_path, today, {A: card(body=body)})
-    assert messages(result) == [f"{A}:8: error: unknown chunk <<nope>>"]
+    assert messages(result) == [f"{A}:8: error: unknown chunk <<nope>> [unknown-chunk]"]
     assert "nix/a.nix" not in result.tangled.files
 
 
@@ -185,20 +185,23 @@ def test_an_unknown_chunk_in_a_chunk_is_reported_at_that_chunk(tmp_path: Path, t
         A: card(requires=["b"], body=fence("```nix {file=nix/a.nix}", "<<outer>>")),
         B: card(body=fence("```nix {#outer}", "o", "  <<missing-one>>")),
     }
-    assert messages(tangled(tmp_path, today, files)) == [f"{B}:7: error: unknown chunk <<missing-one>>"]
+    assert messages(tangled(tmp_path, today, files)) == [
+        f"{B}:7: error: unknown chunk <<missing-one>> [unknown-chunk]"
+    ]
 
 
 @pytest.mark.parametrize(
     ("chunks", "expected"),
     [
-        ({"a": "<<a>>"}, "docs/how-to/a.md:9: error: chunk references itself: <<a>> -> <<a>>"),
+        ({"a": "<<a>>"}, "docs/how-to/a.md:9: error: chunk references itself: <<a>> -> <<a>> [chunk-cycle]"),
         (
             {"a": "<<b>>", "b": "<<a>>"},
-            "docs/how-to/a.md:12: error: chunk references itself: <<a>> -> <<b>> -> <<a>>",
+            "docs/how-to/a.md:12: error: chunk references itself: <<a>> -> <<b>> -> <<a>> [chunk-cycle]",
         ),
         (
             {"a": "x\n<<b>>", "b": "<<c>>", "c": "  <<a>>"},
-            "docs/how-to/a.md:16: error: chunk references itself: <<a>> -> <<b>> -> <<c>> -> <<a>>",
+            "docs/how-to/a.md:16: error: chunk references itself: <<a>> -> <<b>> -> <<c>> -> <<a>> "
+            "[chunk-cycle]",
         ),
     ],
 )
@@ -215,7 +218,7 @@ def test_cycles_are_printed_as_their_path(
 
 def test_a_file_block_referencing_its_own_id_is_a_cycle(tmp_path: Path, today: dt.date) -> None:
     result = tangled(tmp_path, today, {A: card(body=fence("``` {.nix #m file=nix/a.nix}", "<<m>>"))})
-    assert messages(result) == [f"{A}:6: error: chunk references itself: <<m>> -> <<m>>"]
+    assert messages(result) == [f"{A}:6: error: chunk references itself: <<m>> -> <<m>> [chunk-cycle]"]
 
 
 def test_a_cycle_is_reported_once(tmp_path: Path, today: dt.date) -> None:
@@ -226,7 +229,7 @@ def test_a_cycle_is_reported_once(tmp_path: Path, today: dt.date) -> None:
         + fence("```nix {#b}", "<<a>>")
     )
     assert messages(tangled(tmp_path, today, {A: card(body=body)})) == [
-        f"{A}:16: error: chunk references itself: <<a>> -> <<b>> -> <<a>>"
+        f"{A}:16: error: chunk references itself: <<a>> -> <<b>> -> <<a>> [chunk-cycle]"
     ]
 
 
@@ -238,7 +241,7 @@ def test_an_unused_chunk_is_a_warning(tmp_path: Path, today: dt.date) -> None:
         + fence("```nix {#spare}")
     )
     assert messages(tangled(tmp_path, today, {A: card(body=body)})) == [
-        f"{A}:9: warning: chunk #spare is not used by any file"
+        f"{A}:9: warning: chunk #spare is not used by any file [unused-chunk]"
     ]
 
 
@@ -247,7 +250,8 @@ def test_fences_without_file_or_id_are_left_alone(tmp_path: Path, today: dt.date
     result = tangled(tmp_path, today, {A: card(body=body)})
     never_runs = (
         "docs/how-to/a.md:11: warning: this {.check} block never runs: checks run on what the card's "
-        "`build:` builds (cardbook check --nix); add `build:` to the card, or drop .check"
+        "`build:` builds (cardbook check --nix); add `build:` to the card, or drop .check "
+        "[check-without-build]"
     )
     assert (messages(result), result.tangled.files) == ([never_runs], {})
 
@@ -255,7 +259,7 @@ def test_fences_without_file_or_id_are_left_alone(tmp_path: Path, today: dt.date
 def test_one_file_from_two_differently_named_blocks_is_an_error(tmp_path: Path, today: dt.date) -> None:
     body = fence("```nix {file=nix/a.nix}", "plain") + fence("``` {.nix #m file=nix/a.nix}", "m")
     assert messages(tangled(tmp_path, today, {A: card(body=body)})) == [
-        f"{A}:8: error: nix/a.nix is already written from blocks named 'nix/a.nix', not 'm'"
+        f"{A}:8: error: nix/a.nix is already written from blocks named 'nix/a.nix', not 'm' [file-target]"
     ]
 
 
@@ -287,7 +291,7 @@ def test_one_file_from_two_differently_named_blocks_is_an_error(tmp_path: Path, 
 def test_targets_outside_the_output_roots(tmp_path: Path, today: dt.date, target: str) -> None:
     body = fence(f'``` {{.nix file="{target}"}}', "x")
     assert messages(tangled(tmp_path, today, {A: card(body=body)})) == [
-        f"{A}:5: error: file target {target!r} is outside the output roots (nix/)"
+        f"{A}:5: error: file target {target!r} is outside the output roots (nix/) [file-target]"
     ]
 
 
@@ -297,7 +301,7 @@ def test_a_target_outside_the_roots_writes_nothing(tmp_path: Path) -> None:
     result = run_cardbook(["tangle"], tmp_path)
     assert result.returncode == 1
     assert result.stdout.splitlines()[0] == (
-        f"{A}:8: error: file target 'nix/../escape.nix' is outside the output roots (nix/)"
+        f"{A}:8: error: file target 'nix/../escape.nix' is outside the output roots (nix/) [file-target]"
     )
     assert not (tmp_path / "nix").exists()
     assert not (tmp_path / "escape.nix").exists()
@@ -445,7 +449,8 @@ def test_comment_styles_come_from_mkdocs_yml(tmp_path: Path) -> None:
 def test_an_unknown_suffix_is_an_error(tmp_path: Path, today: dt.date, path: str, shown: str) -> None:
     result = tangled(tmp_path, today, {A: card(body=fence(f"``` {{file={path}}}", "x"))})
     assert messages(result) == [
-        f"{A}:5: error: no comment style for {shown} files: add one under the plugin's comment_styles"
+        f"{A}:5: error: no comment style for {shown} files: add one under the plugin's comment_styles "
+        "[comment-style]"
     ]
     assert result.tangled.files == {}
 
@@ -555,7 +560,9 @@ def test_a_fence_with_a_repeated_attribute_is_an_error(
     body = fence(info, "x") + fence("```nix {file=nix/c.nix}", "<<one>>", "<<two>>")
     problems = messages(tangled(tmp_path, today, {A: card(body=body)}))
     assert (
-        f"{A}:5: error: the fence has {repeated} twice: keep one (tools disagree on which wins)" in problems
+        f"{A}:5: error: the fence has {repeated} twice: keep one (tools disagree on which wins) "
+        "[fence-attributes]"
+        in problems
     )
 
 
@@ -601,7 +608,8 @@ def test_a_bad_or_conflicting_mode_is_an_error(tmp_path: Path, today: dt.date) -
     body = fence("```sh {file=nix/a.sh mode=755x}", "a") + fence("```sh {file=nix/b.sh mode=0755}", "b")
     body += fence("```sh {file=nix/b.sh mode=0700}", "c")
     problems = messages(tangled(tmp_path, today, {A: card(body=body)}))
-    assert f"{A}:5: error: mode=755x is not an octal mode like 0755" in problems
+    assert f"{A}:5: error: mode=755x is not an octal mode like 0755 [file-mode]" in problems
     assert (
-        f"{A}:11: error: mode=0700 differs from 0755, asked for nix/b.sh by another of its blocks" in problems
+        f"{A}:11: error: mode=0700 differs from 0755, asked for nix/b.sh by another of its blocks [file-mode]"
+        in problems
     )

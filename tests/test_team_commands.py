@@ -128,10 +128,10 @@ def test_mv_renames_and_rewrites_every_reference_in_one_step(runbook: Path) -> N
             "already exists: cardbook mv never overwrites",
         ),
         ("docs/how-to/nothing.md", "docs/how-to/x.md", "is not a page of this runbook"),
-        ("docs/how-to/setup-db.md", "docs/how-to/db.txt", "the new name must end in .md"),
+        ("docs/how-to/setup-db.md", "docs/how-to/db.txt", "the new name must end in .md [usage]"),
         ("docs/how-to/setup-db.md", "docs/reference/ports.md", "already exists"),
         ("docs/how-to/setup-db.md", "docs/tutorials/ports.md", "another page has the stem 'ports'"),
-        ("docs/how-to/setup-db.md", "../elsewhere.md", "is outside the runbook"),
+        ("docs/how-to/setup-db.md", "../elsewhere.md", "is outside the runbook [usage]"),
     ],
 )
 def test_mv_refuses_and_changes_nothing(runbook: Path, old: str, new: str, message: str) -> None:

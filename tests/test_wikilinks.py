@@ -89,11 +89,11 @@ def test_unresolved_and_ambiguous_links_are_warnings_with_the_file_line() -> Non
     out, problems = rewrite(text, first_line=6)
     assert out == text  # left as written
     assert problems == [
-        "docs/how-to/app/deploy.md:8: warning: wiki-link [[nope]] matches no page",
+        "docs/how-to/app/deploy.md:8: warning: wiki-link [[nope]] matches no page [broken-link]",
         "docs/how-to/app/deploy.md:10: warning: wiki-link [[setup]] is ambiguous: a/setup.md, b/setup.md "
-        "share the stem 'setup'",
+        "share the stem 'setup' [broken-link]",
         "docs/how-to/app/deploy.md:10: warning: wiki-link [[databse]] matches no page "
-        "(did you mean 'database'?)",
+        "(did you mean 'database'?) [broken-link]",
     ]
 
 

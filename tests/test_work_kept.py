@@ -101,7 +101,7 @@ def test_a_hand_edit_survives_a_changed_file_target_by_following_the_advice(book
     refusal = (
         "nix/base.nix:6: error: no card produces this file any more, and it holds a hand edit (block "
         f"{BASE}#base-attrs was changed); it is never removed while it does: run `cardbook stitch` "
-        "to carry the edit into its card, then `cardbook tangle`"
+        "to carry the edit into its card, then `cardbook tangle` [stale-generated]"
     )
     assert checked.returncode == 1 and refusal in checked.stdout.splitlines()
     forced = cardbook(book, "tangle", "--force")
@@ -160,12 +160,13 @@ def test_a_hand_written_file_with_a_forged_header_is_never_removed(book: Path) -
         result = cardbook(book, *args)
         assert result.returncode == 1, args
         assert result.stdout.startswith("nix/mine.nix:4: error: no card produces this file any more")
-        assert "keep what you need from it, then delete it yourself" in result.stdout
+        assert "keep what you need from it, then delete it yourself [stale-generated]" in result.stdout
         assert (book / "nix/mine.nix").read_text() == FORGED
     stitched = cardbook(book, "stitch")
     assert (stitched.returncode, stitched.stdout) == (
         1,
-        "nix/mine.nix:3: error: cannot stitch: docs/how-to/base.md no longer has block nix/mine.nix[0]\n",
+        "nix/mine.nix:3: error: cannot stitch: docs/how-to/base.md no longer has block nix/mine.nix[0] "
+        "[stitch]\n",
     )
     assert (book / "nix/mine.nix").read_text() == FORGED
     count()
@@ -252,7 +253,7 @@ def test_a_file_and_a_folder_of_the_same_name(book: Path) -> None:
     assert result.returncode == 1
     assert (
         "docs/how-to/x.md:8: error: nix/x.nix/y.nix: refusing to write: "
-        "nix/x.nix is also a file the cards write" in (result.stdout.splitlines())
+        "nix/x.nix is also a file the cards write [unsafe-target]" in (result.stdout.splitlines())
     )
     assert snapshot(book) == before
     count()
@@ -272,7 +273,7 @@ def test_the_output_root_is_not_a_folder(tmp_path: Path, what: str) -> None:
         assert (result.returncode, result.stderr) == (
             2,
             f"mkdocs.yml:3: error: output root nix is {kind}, not a folder: move it away, or name "
-            "another folder in output_roots\n",
+            "another folder in output_roots [config]\n",
         )
     count()
 
@@ -285,7 +286,8 @@ def test_a_folder_on_the_way_that_is_a_file(book: Path) -> None:
     result = cardbook(book, "tangle")
     assert result.returncode == 1
     assert result.stdout.startswith(
-        "docs/how-to/deep.md:5: error: nix/sub/a.nix: refusing to write: nix/sub is a file, not a folder"
+        "docs/how-to/deep.md:5: error: nix/sub/a.nix: refusing to write: nix/sub is a file, not a folder "
+        "[unsafe-target]"
     )
     assert (book / "nix/sub").read_text() == "a person's file\n"
     count()
@@ -335,8 +337,8 @@ def test_an_immutable_file_or_folder_changes_nothing(book: Path, command: str) -
             result = subprocess.run([mkdocs, "build", "-q"], cwd=book, capture_output=True, text=True)
             assert result.returncode == 1 and "Traceback" not in result.stderr
             assert (
-                "nix/base.nix:1: error: cannot write: Operation not permitted; nothing was changed"
-                in result.stderr
+                "nix/base.nix:1: error: cannot write: Operation not permitted; nothing was changed "
+                "[cannot-write]" in result.stderr
             )
             before.pop("site", None)
             after = {rel: v for rel, v in snapshot(book).items() if not rel.startswith("site")}
@@ -376,7 +378,10 @@ def test_a_full_disk_changes_nothing(tmp_path: Path) -> None:
         before = snapshot(root)
         result = cardbook(root, "tangle")
         assert result.returncode == 1
-        assert "error: cannot write: No space left on device; nothing was changed" in result.stdout
+        assert (
+            "error: cannot write: No space left on device; nothing was changed [cannot-write]"
+            in result.stdout
+        )
         assert snapshot(root) == before
     finally:
         subprocess.run(["umount", disk], check=False)
@@ -446,7 +451,7 @@ def test_a_2_gb_card_is_refused_before_reading(book: Path) -> None:
     assert result.returncode == 1
     assert (
         "docs/how-to/huge.md:1: error: the card is 2,147,483,648 bytes; "
-        "cardbook reads cards of at most 67,108,864" in result.stdout.splitlines()
+        "cardbook reads cards of at most 67,108,864 [unreadable-page]" in result.stdout.splitlines()
     )
     count()
 
@@ -558,7 +563,7 @@ def test_a_generated_file_an_editor_converted_is_recognised(book: Path, change, 
     assert result.returncode == 1
     assert (
         f"nix/base.nix:1: error: edited by hand: {detail}; its lines are unchanged; run `cardbook tangle "
-        "--force` to write it back as the cards produce it (no line is lost)"
+        "--force` to write it back as the cards produce it (no line is lost) [edited-generated]"
     ) in result.stdout.splitlines()
     assert cardbook(book, "tangle", "--force").returncode == 0
     assert cardbook(book, "check").returncode == 0
@@ -580,7 +585,7 @@ def test_a_card_writing_the_aggregators_path_is_an_error_at_its_fence(book: Path
     assert (
         "docs/how-to/own.md:5: error: nix/default.nix is the aggregator cardbook writes from the cards' "
         "`build:` keys: give this block another file= target, or set the plugin's `aggregator:` "
-        "to another path"
+        "to another path [file-target]"
     ) in result.stdout.splitlines()
     count()
 
@@ -607,7 +612,7 @@ def test_a_newline_in_a_card_file_name_is_an_error(book: Path) -> None:
     assert result.returncode == 1
     assert (
         "docs/how-to/two\\nlines.md:1: error: the file's path holds a control character "
-        "(a newline, a tab): rename it"
+        "(a newline, a tab): rename it [unreadable-page]"
     ) in result.stdout.splitlines()
     count()
 
@@ -647,7 +652,7 @@ def test_yaml_tags_are_named_in_messages(book: Path, value: str, kind: str) -> N
     (book / "docs/how-to/tagged.md").write_text(card(title=value))
     result = cardbook(book, "check")
     assert result.returncode == 1
-    shown = f"docs/how-to/tagged.md:2: error: 'title' must be a non-empty string, not {kind}"
+    shown = f"docs/how-to/tagged.md:2: error: 'title' must be a non-empty string, not {kind} [bad-value]"
     assert shown in result.stdout.splitlines()
     count()
 
@@ -663,7 +668,7 @@ def test_duplicate_keys_in_mkdocs_yml(book: Path) -> None:
     assert (result.returncode, result.stderr) == (
         2,
         "mkdocs.yml:6: error: duplicate key 'card_roots' (first at line 5): YAML keeps only the last one; "
-        "remove one of them\n",
+        "remove one of them [config]\n",
     )
     count()
 
@@ -791,7 +796,7 @@ def test_a_file_name_too_long(probe: Path, length: int) -> None:
     result = cardbook(probe, "tangle")
     if len(name) > 255:
         assert result.returncode == 1
-        assert f"the name {'x' * 40}... is longer than 255 bytes" in result.stdout
+        assert f"the name {'x' * 40}... is longer than 255 bytes [file-target]" in result.stdout
     else:
         assert result.returncode == 0, result.stdout
         assert (probe / "nix" / name).read_text().startswith("# Generated by cardbook")
@@ -817,8 +822,8 @@ def test_merge_conflicts_are_errors_and_never_stitched(probe: Path) -> None:
     result = cardbook(probe, "check")
     assert result.returncode == 1
     assert (
-        "docs/how-to/base.md:7: error: unresolved merge conflict (a <<<<<<< or >>>>>>> line): resolve it"
-        in (result.stdout.splitlines())
+        "docs/how-to/base.md:7: error: unresolved merge conflict (a <<<<<<< or >>>>>>> line): resolve it "
+        "[merge-conflict]" in (result.stdout.splitlines())
     )
     edit(probe / "docs/how-to/base.md", CONFLICT, "bar = 2;\n")
     edit(
@@ -885,7 +890,7 @@ def test_a_fence_inside_a_quote_is_not_tangled_and_says_so(probe: Path) -> None:
     assert result.returncode == 1
     assert (
         "docs/how-to/q.md:6: warning: a code block with file= or #id inside a quote (>) is not tangled: "
-        "take it out of the quote"
+        "take it out of the quote [quoted-fence]"
     ) in result.stdout.splitlines()
     count()
 

@@ -12,6 +12,7 @@ import datetime as dt
 
 from cardbook.core.check import CheckResult, check_cards
 from cardbook.core.problems import sort_problems
+from cardbook.core.rules import apply_severities
 from cardbook.core.settings import Settings
 from cardbook.nix.aggregator import build_aggregator
 from cardbook.nix.references import graph_truth
@@ -33,10 +34,19 @@ def load_and_check(
         if aggregator is not None:
             tangled.files[aggregator.path] = aggregator
     result.problems.extend(graph_truth(tangled, result.graph, settings.aggregator))
+    if settings.severity("modified-stale") != "off":  # off by default: it runs git
+        from cardbook.core.history import modified_stale_problems
+        from cardbook.core.inventory import page_meta
+        from cardbook.gitlog import committed_dates
+
+        pages = page_meta(result.runbook)
+        committed = committed_dates(settings.root, [page.rel for page in pages])
+        where = (settings.config_name, settings.line_of("rules"))
+        result.problems.extend(modified_stale_problems(pages, committed, *where))
     if drift:
         from cardbook.core.plan import drift as find_drift
 
         drift_problems, result.diffs = find_drift(settings, tangled)
         result.problems.extend(drift_problems)
-    result.problems = sort_problems(result.problems)
+    result.problems = sort_problems(apply_severities(result.problems, settings.rules))
     return result

@@ -24,7 +24,7 @@ class RenamePlan:
 
 
 def _refuse(path: str, message: str) -> ConfigError:
-    return ConfigError(error(path, 1, message))
+    return ConfigError(error(path, 1, message, rule="usage"))
 
 
 def _project_rel(settings: Settings, written: str, cwd: Path) -> str:
@@ -144,5 +144,7 @@ def rename(settings: Settings, old: str, new: str, cwd: Path) -> RenamePlan:
             )
         except DiskError as exc:
             rel = os.path.relpath(exc.path, settings.root)
-            raise ConfigError(error(rel, 1, f"cannot write: {exc.reason}; nothing was changed")) from None
+            raise ConfigError(
+                error(rel, 1, f"cannot write: {exc.reason}; nothing was changed", rule="cannot-write")
+            ) from None
     return plan

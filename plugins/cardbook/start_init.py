@@ -147,7 +147,7 @@ def plan_init(directory: Path, *, today: dt.date | None = None, shown_as: str = 
     the way. `shown_as` prefixes the paths in messages (the directory as the user typed it)."""
     today = today or dt.date.today()
     if directory.exists() and not directory.is_dir():
-        raise ConfigError(error(shown_as.rstrip("/") or str(directory), 1, "not a folder"))
+        raise ConfigError(error(shown_as.rstrip("/") or str(directory), 1, "not a folder", rule="usage"))
     site_name = directory.resolve().name or "runbook"
     sources = init_sources(site_name, today)
     plan = InitPlan(sources, _tangle_in_scratch(sources, today))
@@ -156,7 +156,7 @@ def plan_init(directory: Path, *, today: dt.date | None = None, shown_as: str = 
         in_the_way = blocking_parent(directory, planned.rel)
         if in_the_way:
             message = f"not a folder: cardbook init writes {shown_as}{planned.rel} (nothing written)"
-            problems.append(error(shown_as + in_the_way, 1, message))
+            problems.append(error(shown_as + in_the_way, 1, message, rule="usage"))
             continue
         if not os.path.lexists(directory / planned.rel):
             continue
@@ -167,7 +167,7 @@ def plan_init(directory: Path, *, today: dt.date | None = None, shown_as: str = 
             )
         else:
             message = "already exists: cardbook init never overwrites a file (nothing written)"
-        problems.append(error(shown_as + planned.rel, 1, message))
+        problems.append(error(shown_as + planned.rel, 1, message, rule="usage"))
     problems.extend(_stems_taken(directory, plan.sources, shown_as))
     if problems:
         raise ConfigError(problems[0], more=problems[1:])
@@ -191,7 +191,7 @@ def _stems_taken(directory: Path, files: Sequence[PlannedFile], shown_as: str) -
                         shown_as + page.rel,
                         1,
                         f"the first card would be {shown_as}{planned.rel}, and stems are unique "
-                        "across the docs tree (nothing written)",
+                        "across the docs tree (nothing written)", rule="usage",
                     )
                 )
     return problems

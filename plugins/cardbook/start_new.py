@@ -73,6 +73,7 @@ def first_open_status(settings: Settings) -> str:
             settings.config_name,
             settings.line_of("statuses"),
             "every status is declared closed: a new card starts open, so declare one status open",
+            rule="config",
         )
     )
 
@@ -82,7 +83,7 @@ def plain_stem(stem: str, card_root: str) -> str:
     name = stem[:-3] if stem.endswith(".md") else stem
 
     def refuse(message: str) -> ConfigError:
-        return ConfigError(error(card_root, 1, f"cannot name a card {stem!r}: {message}"))
+        return ConfigError(error(card_root, 1, f"cannot name a card {stem!r}: {message}", rule="usage"))
 
     if not name:
         raise refuse("a card needs a name")
@@ -118,7 +119,7 @@ def resolve_requires(runbook: Runbook, stem: str, requires: Sequence[str], where
         target = _requirement_stem(written)
         problem = _requirement_problem(runbook, stem, written, target)
         if problem:
-            raise ConfigError(error(where, 1, f"--requires {written!r}: {problem}"))
+            raise ConfigError(error(where, 1, f"--requires {written!r}: {problem}", rule="usage"))
         if target not in stems:
             stems.append(target)
     return stems
@@ -184,14 +185,14 @@ def plan_new_card(
     stem = plain_stem(stem, card_root)
     rel = f"{card_root}/{stem}.md"
     if os.path.lexists(settings.root / rel):
-        raise ConfigError(error(rel, 1, "already exists: cardbook new never overwrites a card"))
+        raise ConfigError(error(rel, 1, "already exists: cardbook new never overwrites a card", rule="usage"))
     in_the_way = blocking_parent(settings.root, rel)
     if in_the_way:
-        raise ConfigError(error(in_the_way, 1, f"not a folder: the new card would be {rel}"))
+        raise ConfigError(error(in_the_way, 1, f"not a folder: the new card would be {rel}", rule="usage"))
     if title is not None:
         title = title.strip()
         if not title or _CONTROL.search(title):
-            raise ConfigError(error(rel, 1, "--title must be one line of text"))
+            raise ConfigError(error(rel, 1, "--title must be one line of text", rule="usage"))
     status = first_open_status(settings)
     today = today or dt.date.today()
     runbook = load_runbook(settings, today=today)
@@ -199,7 +200,12 @@ def plan_new_card(
     if taken:
         others = ", ".join(page.rel for page in taken)
         raise ConfigError(
-            error(rel, 1, f"the stem {stem!r} is taken by {others}: stems are unique across the docs tree")
+            error(
+                rel,
+                1,
+                f"the stem {stem!r} is taken by {others}: stems are unique across the docs tree",
+                rule="usage",
+            )
         )
     stems = resolve_requires(runbook, stem, requires, rel)
     text = new_card_text(title or title_from_stem(stem), status, stems, today, settings.output_roots[0])

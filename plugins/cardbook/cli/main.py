@@ -32,7 +32,7 @@ config_option = click.option(
 
 def _settings(config_file: Path | None) -> Settings:
     if config_file is not None and not config_file.is_file():
-        raise ConfigError(Problem(str(config_file), 1, "error", "config file does not exist"))
+        raise ConfigError(Problem(str(config_file), 1, "error", "config file does not exist", rule="usage"))
     if config_file is None:
         from cardbook.core.layout import refuse_from_a_subfolder
 
@@ -50,7 +50,7 @@ def _relative_paths(paths: Iterable[Path], settings: Settings) -> tuple[str, ...
     for path in paths:
         resolved = path.resolve()
         if not resolved.is_relative_to(settings.root):
-            raise ConfigError(Problem(str(path), 1, "error", "path is outside the project"))
+            raise ConfigError(Problem(str(path), 1, "error", "path is outside the project", rule="usage"))
         rels.append(resolved.relative_to(settings.root).as_posix() or ".")
     return tuple(rels)
 
@@ -68,7 +68,9 @@ def github_annotation(problem: Problem, prefix: str = "") -> str:
     in a workflow), where annotations' paths are resolved."""
     message = problem.message + ("\n" + problem.detail if problem.detail else "")
     file = _github_escape(posixpath.join(prefix, problem.path) if prefix else problem.path, in_property=True)
-    return f"::{problem.severity} file={file},line={problem.line},title=cardbook::{_github_escape(message)}"
+    level = "notice" if problem.severity == "info" else problem.severity
+    title = f"cardbook {problem.rule}" if problem.rule else "cardbook"
+    return f"::{level} file={file},line={problem.line},title={title}::{_github_escape(message)}"
 
 
 def _folder_from_cwd(root: Path) -> str:
@@ -82,9 +84,11 @@ def _folder_from_cwd(root: Path) -> str:
 
 def summary_line(problems: list[Problem], checked: int) -> str:
     errors, warnings = count(problems)
+    infos = len(problems) - errors - warnings
     if not problems:
         return f"{plural(checked, 'card')} checked: no problems"
-    return f"{plural(checked, 'card')} checked: {plural(errors, 'error')}, {plural(warnings, 'warning')}"
+    line = f"{plural(checked, 'card')} checked: {plural(errors, 'error')}, {plural(warnings, 'warning')}"
+    return line + (f", {infos} info" if infos else "")
 
 
 def report_problems(
@@ -103,6 +107,7 @@ def report_problems(
             "cards": checked,
             "errors": errors,
             "warnings": warnings,
+            "info": len(problems) - errors - warnings,
             "problems": [problem.as_dict() for problem in problems],
             "drift": [{"path": path, "diff": diff} for path, diff in diffs or []],
         }
@@ -152,6 +157,7 @@ def check(
 ) -> None:
     """Check the cards: frontmatter, requires, cycles, Mikado rules, drift; with --nix, the Nix."""
     from cardbook.core.problems import sort_problems
+    from cardbook.core.rules import apply_severities
     from cardbook.pipeline import load_and_check
 
     if no_skip and not with_nix:
@@ -165,7 +171,7 @@ def check(
         from cardbook.nix.tiers import run_nix_tiers
 
         report = run_nix_tiers(result, no_skip=no_skip)
-        problems = sort_problems([*problems, *report.problems])
+        problems = sort_problems([*problems, *apply_severities(report.problems, settings.rules)])
         nix_summary = report.summary()
         nix_document = report.as_dict()
         if report.unavailable:  # the machine, not the cards: a setup error (exit status 2)
@@ -318,13 +324,14 @@ def stale_command(days: int | None, config_file: Path | None) -> None:
 
     from cardbook.core.cards import load_runbook
     from cardbook.core.inventory import page_meta, stale_rows
+    from cardbook.gitlog import committed_dates
 
-    from .views import committed_dates, stale_text
+    from .views import stale_text
 
     settings = _settings(config_file)
     pages = page_meta(load_runbook(settings))
     today = dt.date.today()
-    rows = stale_rows(pages, today, committed_dates(settings.root, [page.rel for page in pages]))
+    rows = stale_rows(pages, today, committed_dates(settings.root, [page.rel for page in pages]) or {})
     click.echo(stale_text(rows, days), nl=False)
 
 

@@ -44,7 +44,7 @@ def new_command(stem: str, requires: tuple[str, ...], title: str | None, config_
     from cardbook.start_new import create_card, position_of
 
     if config_file is not None and not config_file.is_file():
-        raise ConfigError(Problem(str(config_file), 1, "error", "config file does not exist"))
+        raise ConfigError(Problem(str(config_file), 1, "error", "config file does not exist", rule="usage"))
     if config_file is None:
         refuse_from_a_subfolder(Path.cwd())
     settings = load_settings(config_file)

@@ -3,10 +3,7 @@ the Mikado report a person reads each morning, and the pages' tags and ages."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import subprocess
-from pathlib import Path
 
 from cardbook.core.graph import Graph
 from cardbook.core.inventory import StaleRow, TagReport
@@ -146,39 +143,3 @@ def stale_text(rows: list[StaleRow], days: int | None) -> str:
             note = f"  (last commit {row.committed.isoformat()}, after its modified date)"
         out.append(f"  {date}  {age}  {row.rel}{note}")
     return "\n".join(out) + "\n"
-
-
-def committed_dates(root: Path, rels: list[str]) -> dict[str, dt.date]:
-    """The date of the last commit touching each page, from one `git log`; {} without git."""
-    if not rels:
-        return {}
-    try:
-        done = subprocess.run(
-            [
-                "git",
-                "-C",
-                str(root),
-                "log",
-                "--format=%x00%cs",
-                "--name-only",
-                "--no-renames",
-                "--",
-                *sorted({rel.split("/", 1)[0] for rel in rels}),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return {}
-    if done.returncode != 0:
-        return {}
-    wanted, dates = set(rels), {}
-    current: dt.date | None = None
-    for line in done.stdout.splitlines():
-        if line.startswith("\x00"):
-            current = dt.date.fromisoformat(line[1:])
-        elif line in wanted and line not in dates and current is not None:
-            dates[line] = current
-    return dates

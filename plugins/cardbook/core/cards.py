@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import frontmatter
+from .frontmatter import type_name
 from .problems import Problem, error
 from .settings import Settings
 from .suggest import did_you_mean
@@ -25,6 +26,11 @@ def is_section_index(rel: str) -> bool:
     folder, _, name = rel.rpartition("/")  # strings, not paths: called for every page
     stem = name.rpartition(".")[0] or name
     return stem in SECTION_STEMS or stem == folder.rpartition("/")[2]
+
+
+# Rule ids (core/rules.py) of what makes a page unreadable, often repeated here.
+UNREADABLE, NO_YAML = "unreadable-page", "frontmatter-yaml"
+DUPLICATE, CONFLICT = "duplicate-stem", "merge-conflict"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +66,9 @@ class Card:
 
     @property
     def status_label(self) -> str:
-        return self.status if self.status is not None else "done"
+        if self.status:
+            return self.status
+        return "open" if self.is_open else "done"  # no status, or the empty one the runbook declared
 
 
 @dataclass(slots=True)
@@ -114,21 +122,21 @@ def _walk_markdown(root: Path, project: Path, problems: list[Problem]) -> Iterab
             rel = f"{relative_directory}/{name}"
             if _CONTROL.search(rel):  # a newline in a name would break every line naming it
                 shown = rel.encode("unicode_escape").decode("ascii")
-                problems.append(
-                    error(shown, 1, "the file's path holds a control character (a newline, a tab): rename it")
-                )
+                message = "the file's path holds a control character (a newline, a tab): rename it"
+                problems.append(error(shown, 1, message, rule=UNREADABLE))
                 continue
             if os.path.islink(path):
                 try:
                     target = path.resolve()
                 except (OSError, RuntimeError):  # RuntimeError: a symlink loop, on Python 3.11
-                    problems.append(error(rel, 1, "symlink loop"))
+                    problems.append(error(rel, 1, "symlink loop", rule=UNREADABLE))
                     continue
                 if not target.is_relative_to(project_resolved):
-                    problems.append(error(rel, 1, f"symlink leads outside the project to {target}"))
+                    message = f"symlink leads outside the project to {target}"
+                    problems.append(error(rel, 1, message, rule=UNREADABLE))
                     continue
                 if not target.is_file():
-                    problems.append(error(rel, 1, "broken symlink"))
+                    problems.append(error(rel, 1, "broken symlink", rule=UNREADABLE))
                     continue
             yield path, rel
 
@@ -158,13 +166,11 @@ def load_runbook(settings: Settings, *, today: dt.date | None = None) -> Runbook
         if len(group) > 1 and stem not in SECTION_STEMS:
             group.sort(key=lambda page: page.rel)
             others = ", ".join(page.rel for page in group[1:])
-            problems.append(
-                error(group[0].rel, 1, f"duplicate stem {stem!r}: also {others} (stems must be unique)")
-            )
+            message = f"duplicate stem {stem!r}: also {others} (stems must be unique)"
+            problems.append(error(group[0].rel, 1, message, rule=DUPLICATE))
             for page in group[1:]:
-                problems.append(
-                    error(page.rel, 1, f"duplicate stem {stem!r}: also {group[0].rel} (stems must be unique)")
-                )
+                message = f"duplicate stem {stem!r}: also {group[0].rel} (stems must be unique)"
+                problems.append(error(page.rel, 1, message, rule=DUPLICATE))
     today = today or dt.date.today()
     cards: dict[str, Card] = {}
     candidates: dict[str, Card] = {}
@@ -227,22 +233,23 @@ def read_card(
     schema = problems if schema is None else schema
     try:
         if not path.is_file():  # reading a named pipe blocks forever, a device may never end
-            problems.append(error(rel, 1, "not a regular file (a named pipe or a device): a card is a file"))
+            message = "not a regular file (a named pipe or a device): a card is a file"
+            problems.append(error(rel, 1, message, rule=UNREADABLE))
             return None
         size = path.stat().st_size
         if size > MAX_CARD_BYTES:  # refused before reading: a 2 GB file would exhaust memory
             limit = f"cardbook reads cards of at most {MAX_CARD_BYTES:,}"
-            problems.append(error(rel, 1, f"the card is {size:,} bytes; {limit}"))
+            problems.append(error(rel, 1, f"the card is {size:,} bytes; {limit}", rule=UNREADABLE))
             return None
         data = path.read_bytes()
     except OSError as exc:
-        problems.append(error(rel, 1, f"cannot read the card: {exc.strerror}"))
+        problems.append(error(rel, 1, f"cannot read the card: {exc.strerror}", rule=UNREADABLE))
         return None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        problems.append(error(rel, line, f"not valid UTF-8 (byte {data[exc.start]:#04x})"))
+        problems.append(error(rel, line, f"not valid UTF-8 (byte {data[exc.start]:#04x})", rule=UNREADABLE))
         return None
     if text.startswith("\ufeff"):  # editors on some systems add a byte order mark
         text = text[1:]
@@ -250,23 +257,26 @@ def read_card(
     conflict = _CONFLICT.search(text)
     if conflict is not None:  # git left a merge half done: nothing below it can be trusted
         line = text.count("\n", 0, conflict.start()) + 1
-        problems.append(error(rel, line, "unresolved merge conflict (a <<<<<<< or >>>>>>> line): resolve it"))
+        message = "unresolved merge conflict (a <<<<<<< or >>>>>>> line): resolve it"
+        problems.append(error(rel, line, message, rule=CONFLICT))
         card.broken = True
         card.valid = False
         return card
     if not text.strip():
-        schema.append(error(rel, 1, "empty card: a card starts with YAML frontmatter between '---' lines"))
+        message = "empty card: a card starts with YAML frontmatter between '---' lines"
+        schema.append(error(rel, 1, message, rule=NO_YAML))
         card.valid = False
         return card
     try:
         meta = frontmatter.parse(text)
     except frontmatter.FrontmatterError as exc:
-        problems.append(error(rel, exc.line, exc.message))
+        problems.append(error(rel, exc.line, exc.message, rule=NO_YAML))
         card.valid = False
         card.broken = True
         return card
     if meta is None:
-        schema.append(error(rel, 1, "no frontmatter: a card starts with YAML between '---' lines"))
+        message = "no frontmatter: a card starts with YAML between '---' lines"
+        schema.append(error(rel, 1, message, rule=NO_YAML))
         card.valid = False
         return card
     card.key_lines = meta.key_lines
@@ -274,32 +284,6 @@ def read_card(
     card.body_offset = meta.body_offset
     _apply_schema(card, meta, settings, today, schema)
     return card
-
-
-def _type_name(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "empty"
-    if isinstance(value, str) and not value.strip():
-        return "an empty string"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, dt.date):
-        return "a date"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, bytes):
-        return "binary data (!!binary)"
-    if isinstance(value, (set, frozenset)):
-        return "a set (!!set)"
-    if isinstance(value, tuple):
-        return "a pair"
-    return f"a value of YAML type {type(value).__name__}"
 
 
 def _apply_schema(
@@ -312,20 +296,20 @@ def _apply_schema(
     values = dict(meta.values)
     rel = card.rel
 
-    def report(key: str, message: str, line: int | None = None) -> None:
-        problems.append(error(rel, line or meta.line_of(key), message))
+    def report(key: str, message: str, line: int | None = None, rule: str = "bad-value") -> None:
+        problems.append(error(rel, line or meta.line_of(key), message, rule=rule))
 
     title = values.pop("title", None)
     if "title" not in meta.key_lines:
-        report("title", "missing required key 'title'")
+        report("title", "missing required key 'title'", rule="required-key")
     elif not isinstance(title, str) or not title.strip():
-        report("title", f"'title' must be a non-empty string, not {_type_name(title)}")
+        report("title", f"'title' must be a non-empty string, not {type_name(title)}")
     else:
         card.title = title.strip()
 
     modified = values.pop("modified", None)
     if "modified" not in meta.key_lines:
-        report("modified", "missing required key 'modified' (a date like 2026-01-31)")
+        report("modified", "missing required key 'modified' (a date like 2026-01-31)", rule="required-key")
     else:
         date = as_date(modified)
         if date is None:
@@ -343,20 +327,24 @@ def _apply_schema(
             index, tag = next((i, tag) for i, tag in enumerate(tags) if not isinstance(tag, str))
             lines = meta.item_lines.get("tags", [])
             line = lines[index] if index < len(lines) else None
-            report("tags", f"'tags' entries must be strings, not {_type_name(tag)}", line)
+            report("tags", f"'tags' entries must be strings, not {type_name(tag)}", line)
         else:
-            report("tags", f"'tags' must be a list of strings, not {_type_name(tags)}")
+            report("tags", f"'tags' must be a list of strings, not {type_name(tags)}")
 
     if "status" in meta.key_lines:
         status = values.pop("status")
-        allowed = ", ".join(sorted(settings.statuses))
-        if status is None:
+        allowed = ", ".join(sorted(name for name in settings.statuses if name))
+        if (status is None or status == "") and "" in settings.statuses:
+            card.status = ""  # the runbook gave the empty status a meaning (`'': closed`)
+            card.is_open = settings.statuses[""]
+        elif status is None:
             report(
                 "status",
                 f"empty 'status': write one of {allowed}, or remove the key to mark the card done",
+                rule="empty-status",
             )
         elif not isinstance(status, str):
-            report("status", f"'status' must be one of {allowed}, not {_type_name(status)}")
+            report("status", f"'status' must be one of {allowed}, not {type_name(status)}")
         elif status not in settings.statuses:
             report("status", f"unknown status {status!r}: allowed are {allowed}")
         else:
@@ -369,19 +357,19 @@ def _apply_schema(
         if requires is None:
             requires = []
         if not isinstance(requires, list):
-            report("requires", f"'requires' must be a list of card stems, not {_type_name(requires)}")
+            report("requires", f"'requires' must be a list of card stems, not {type_name(requires)}")
         else:
             for index, item in enumerate(requires):
                 line = lines[index] if index < len(lines) else meta.line_of("requires")
                 if not isinstance(item, str) or not item.strip():
-                    report("requires", f"'requires' entries must be card stems, not {_type_name(item)}", line)
+                    report("requires", f"'requires' entries must be card stems, not {type_name(item)}", line)
                     continue
                 card.requires.append(Requirement(item, _stem_of(item), line))
 
     if "build" in meta.key_lines:
         build = values.pop("build")
         if not isinstance(build, str) or not build.strip():
-            report("build", f"'build' must be the path of a generated Nix file, not {_type_name(build)}")
+            report("build", f"'build' must be the path of a generated Nix file, not {type_name(build)}")
         else:
             card.build = PurePosixPath(build.strip()).as_posix()
 
@@ -424,16 +412,15 @@ def _resolve_requires(cards: dict[str, Card], pages: dict[str, list[Page]], prob
                     message = (
                         f"requires {written!r}, which does not exist{did_you_mean(requirement.stem, cards)}"
                     )
-                problems.append(error(card.rel, requirement.line, message))
+                problems.append(error(card.rel, requirement.line, message, rule="missing-requirement"))
                 card.missing.append(written)
                 continue
             path = PurePosixPath(written.strip()).as_posix()  # ./foo.md is foo.md
             if "/" in path and not ("/" + target.rel).endswith(
                 "/" + (path if path.endswith(".md") else path + ".md")
             ):
-                problems.append(
-                    error(card.rel, requirement.line, f"requires {written!r}, but that card is {target.rel}")
-                )
+                message = f"requires {written!r}, but that card is {target.rel}"
+                problems.append(error(card.rel, requirement.line, message, rule="missing-requirement"))
                 card.missing.append(written)
                 continue
             kept.append(requirement)

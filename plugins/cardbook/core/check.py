@@ -9,7 +9,7 @@ from .cards import Runbook, is_section_index, load_runbook
 from .disk import read_text
 from .graph import Graph, build_graph
 from .layout import fence_extension_problems, layout_problems, no_cards_problems, raise_first
-from .links import index_link_problems, link_problems
+from .links import index_link_problems, link_problems, orphan_problems
 from .pagerules import frontmatter_problems
 from .problems import Problem, warning
 from .settings import Settings
@@ -59,10 +59,26 @@ def check_cards(
             raise_first(no_cards_problems(settings))
     unchecked = _checks_without_build(tangled, runbook)
     texts = page_texts(runbook)
-    links = link_problems(runbook.pages, texts, settings.link_ignore)
+    link_rules = ("broken-link", "ambiguous-link", "link-folder", "link-spaces", "path-link")
+    links = (
+        link_problems(runbook.pages, texts, settings.link_ignore)
+        if any(settings.severity(rule) != "off" for rule in link_rules)
+        else []
+    )
     pages = frontmatter_problems(runbook, texts)
-    if settings.index_links:
+    # Rules that are off by default and cost a pass over every page (or a git log) run when on.
+    if settings.severity("index-links") != "off":
         pages += index_link_problems(runbook.pages, texts, is_section_index)
+    if settings.severity("orphan-page") != "off":
+        required = {need.stem for card in runbook.cards.values() for need in card.requires}
+        pages += orphan_problems(
+            runbook.pages, texts, required, settings.nav_pages, settings.docs_dir, is_section_index
+        )
+    if settings.severity("unrendered-callout") != "off" and settings.markdown_config is not None:
+        from .callouts import callout_problems
+
+        for rel, text in texts.items():
+            pages += callout_problems(rel, text, settings.markdown_config)
     problems = [*runbook.problems, *graph_problems, *tangled.problems, *unchecked, *links, *pages]
     return CheckResult(runbook, graph, tangled, problems)
 
@@ -88,7 +104,7 @@ def _checks_without_build(tangled: TangleResult, runbook: Runbook) -> list[Probl
             card.rel,
             fence.line,
             "this {.check} block never runs: checks run on what the card's `build:` builds "
-            "(cardbook check --nix); add `build:` to the card, or drop .check",
+            "(cardbook check --nix); add `build:` to the card, or drop .check", rule="check-without-build",
         )
         for stem, fences in tangled.fences.items()
         if not (card := runbook.sources[stem]).build

@@ -168,7 +168,14 @@ def parse_fences(text: str, first_line: int, rel: str, problems: list[Problem]) 
             body.append(_dedent(candidate, indent))
             index += 1
         if parsed is None:
-            problems.append(error(rel, opening, f"cannot read the fence attributes {info.strip()!r}"))
+            problems.append(
+                error(
+                    rel,
+                    opening,
+                    f"cannot read the fence attributes {info.strip()!r}",
+                    rule="fence-attributes",
+                )
+            )
             continue
         lang, chunk_id, target, classes, attributes = parsed
         if "{" not in info and _BRACELESS_FILE.search(info):
@@ -177,7 +184,7 @@ def parse_fences(text: str, first_line: int, rel: str, problems: list[Problem]) 
                     rel,
                     opening,
                     "file= outside braces is not tangled and breaks rendering: write "
-                    f"```{lang or 'nix'} {{file=...}}",
+                    f"```{lang or 'nix'} {{file=...}}", rule="braceless-file",
                 )
             )
         result = Fence(
@@ -188,7 +195,7 @@ def parse_fences(text: str, first_line: int, rel: str, problems: list[Problem]) 
             repeated = repeated_attribute(info) if info.count("#") + info.count("=") > 1 else None
             if repeated is not None:
                 message = f"the fence has {repeated} twice: keep one (tools disagree on which wins)"
-                problems.append(error(rel, opening, message))
+                problems.append(error(rel, opening, message, rule="fence-attributes"))
                 continue
             lines_with_breakers = enumerate(body) if LINE_BREAKERS.search("".join(body)) else ()
             for offset, line in lines_with_breakers:
@@ -200,13 +207,14 @@ def parse_fences(text: str, first_line: int, rel: str, problems: list[Problem]) 
                             opening + 1 + offset,
                             f"this line holds the character {breaker.group()!r}, which other tools "
                             "(Entangled, Python's splitlines) read as a line break: remove it",
+                            rule="fence-attributes",
                         )
                     )
         if not closed:
             if result.tangles or result.is_check:
-                problems.append(error(rel, opening, "code fence is never closed"))
+                problems.append(error(rel, opening, "code fence is never closed", rule="unclosed-fence"))
                 continue
-            problems.append(warning(rel, opening, "code fence is never closed"))
+            problems.append(warning(rel, opening, "code fence is never closed", rule="unclosed-code"))
         fences.append(result)
     return fences
 

@@ -191,3 +191,29 @@ def _refuse_aliases(root: yaml.Node, first_line: int) -> None:
                 stack.append(key_node)
                 stack.append(value_node)
 
+
+def type_name(value: Any) -> str:
+    """What a YAML value is, in the words a message about a wrong value uses."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "empty"
+    if isinstance(value, str) and not value.strip():
+        return "an empty string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, dt.date):
+        return "a date"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bytes):
+        return "binary data (!!binary)"
+    if isinstance(value, (set, frozenset)):
+        return "a set (!!set)"
+    if isinstance(value, tuple):
+        return "a pair"
+    return f"a value of YAML type {type(value).__name__}"

@@ -101,10 +101,17 @@ def build_graph(cards: dict[str, Card]) -> tuple[Graph, list[Problem]]:
         card = cards[stem]
         for requirement in card.requires:
             if requirement.stem == stem:
-                problems.append(error(card.rel, requirement.line, f"{stem} requires itself"))
+                problems.append(error(card.rel, requirement.line, f"{stem} requires itself", rule="cycle"))
                 continue
             if (stem, requirement.stem) in edge_lines:
-                problems.append(warning(card.rel, requirement.line, f"requires {requirement.stem!r} twice"))
+                problems.append(
+                    warning(
+                        card.rel,
+                        requirement.line,
+                        f"requires {requirement.stem!r} twice",
+                        rule="duplicate-requires",
+                    )
+                )
                 continue
             edge_lines[(stem, requirement.stem)] = requirement
             requires[stem].append(requirement.stem)
@@ -130,7 +137,7 @@ def build_graph(cards: dict[str, Card]) -> tuple[Graph, list[Problem]]:
         first = cards[cycle[0]]
         line = edge_lines[(cycle[0], cycle[1])].line
         path = " -> ".join([*cycle, cycle[0]])
-        problems.append(error(first.rel, line, f"dependency cycle: {path}"))
+        problems.append(error(first.rel, line, f"dependency cycle: {path}", rule="cycle"))
 
     required_by: dict[str, list[str]] = {stem: [] for stem in requires}
     for stem, needs in requires.items():
@@ -161,6 +168,7 @@ def build_graph(cards: dict[str, Card]) -> tuple[Graph, list[Problem]]:
                         card.rel,
                         requirement.line,
                         f"requires {need!r}, which is already required through {via!r}",
+                        rule="redundant-requires",
                     )
                 )
         for need in requires[stem]:
@@ -175,6 +183,7 @@ def build_graph(cards: dict[str, Card]) -> tuple[Graph, list[Problem]]:
                         requirement.line,
                         f"{card.status_label} card requires {need!r}, which is still open "
                         f"({target.status}): its prerequisites are not satisfied",
+                        rule="unfinished-prerequisite",
                     )
                 )
         if card.is_open and not requires[stem] and not required_by[stem]:
@@ -182,7 +191,7 @@ def build_graph(cards: dict[str, Card]) -> tuple[Graph, list[Problem]]:
                 warning(
                     card.rel,
                     card.line_of("status"),
-                    "open card is required by nothing and requires nothing",
+                    "open card is required by nothing and requires nothing", rule="lone-card",
                 )
             )
     return graph, problems

@@ -19,6 +19,7 @@ class PageMeta:
     title: str
     modified: dt.date | None
     tags: tuple[str, ...]
+    modified_line: int = 1  # the line of its `modified` key
 
 
 def page_meta(runbook: Runbook) -> list[PageMeta]:
@@ -29,16 +30,19 @@ def page_meta(runbook: Runbook) -> list[PageMeta]:
     for page in sorted((page for group in runbook.pages.values() for page in group), key=lambda p: p.rel):
         card = cards.get(page.rel)
         if card is not None:
-            found.append(PageMeta(page.rel, card.title, card.modified, tuple(card.tags)))
+            found.append(
+                PageMeta(page.rel, card.title, card.modified, tuple(card.tags), card.line_of("modified"))
+            )
             continue
         values: Mapping[str, object] = {}
+        line = 1
         text = read_text(page.path)
         try:
             parsed = frontmatter.parse(text) if text and text != "\x00" else None
         except frontmatter.FrontmatterError:
             parsed = None
         if parsed is not None:
-            values = parsed.values
+            values, line = parsed.values, parsed.line_of("modified")
         raw_tags = values.get("tags")
         tags = raw_tags if isinstance(raw_tags, list) else [raw_tags] if isinstance(raw_tags, str) else []
         title = values.get("title")
@@ -48,6 +52,7 @@ def page_meta(runbook: Runbook) -> list[PageMeta]:
                 title if isinstance(title, str) else "",
                 as_date(values.get("modified")),
                 tuple(str(tag) for tag in tags if isinstance(tag, (str, int, float))),
+                line,
             )
         )
     return found

@@ -21,7 +21,7 @@ FENCE_EXTENSION = "pymdownx.superfences"
 
 
 def _at(settings: Settings, key: str, message: str) -> Problem:
-    return error(settings.config_name, settings.line_of(key), message)
+    return error(settings.config_name, settings.line_of(key), message, rule="config")
 
 
 def missing_card_roots(settings: Settings) -> list[str]:
@@ -54,7 +54,7 @@ def layout_problems(settings: Settings) -> list[Problem]:
                         card_root,
                         1,
                         f"{message}; there is no mkdocs.yml here, so this is the default card root "
-                        "(run `cardbook init` to start a runbook)",
+                        "(run `cardbook init` to start a runbook)", rule="config",
                     )
                 )
             else:
@@ -186,7 +186,7 @@ def refuse_from_a_subfolder(cwd: Path) -> None:
                     shown,
                     1,
                     f"this runbook's config is {shown}, not in this folder: run cardbook in "
-                    f"{os.path.dirname(shown)}, or pass -f {shown}",
+                    f"{os.path.dirname(shown)}, or pass -f {shown}", rule="config",
                 )
             )
 

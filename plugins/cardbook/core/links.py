@@ -103,12 +103,24 @@ def link_problems(
                         rel,
                         link.line,
                         f"wiki-link {written} has spaces inside the brackets: write [[{link.target}]] "
-                        "(some tools do not resolve it)",
+                        "(some tools do not resolve it)", rule="link-spaces",
                     )
                 )
             found = resolve_target(link.target, pages)
             if isinstance(found, str) and link.target not in skip and _stem(link.target) not in skip:
-                problems.append(warning(rel, link.line, f"wiki-link {written} {found}"))
+                problems.append(
+                    warning(rel, link.line, f"wiki-link {written} {found}", rule=_link_rule(found))
+                )
+            elif "/" in link.target:  # off by default: for teams whose editor follows stems only
+                stem = _stem(link.target)
+                problems.append(
+                    warning(
+                        rel,
+                        link.line,
+                        f"wiki-link {written} names a folder: write [[{stem}]]",
+                        rule="path-link",
+                    )
+                )
     return problems
 
 
@@ -127,6 +139,12 @@ def _body_only(text: str) -> str:
 def _stem(target: str) -> str:
     name = target.rpartition("/")[2]
     return name[:-3] if name.endswith(".md") else name
+
+
+def _link_rule(reason: str) -> str:
+    if reason.startswith("names a folder"):
+        return "link-folder"
+    return "ambiguous-link" if reason.startswith("is ambiguous") else "broken-link"
 
 
 def resolve_target(target: str, pages: Mapping[str, list[Page]]) -> Page | str:
@@ -185,6 +203,38 @@ def index_link_problems(
                         page.rel,
                         1,
                         f"not linked from its section's index page {index}: add [[{page.stem}]] there",
+                        rule="index-links",
                     )
                 )
     return sorted(problems, key=lambda problem: problem.path)
+
+
+def orphan_problems(
+    pages: Mapping[str, list[Page]],
+    texts: Mapping[str, str],
+    required: Iterable[str],
+    nav_pages: tuple[str, ...] | None,
+    docs_dir: str,
+    is_index: Callable[[str], bool],
+) -> list[Problem]:
+    """Pages a reader cannot reach: no page links to them (a wiki-link or a Markdown link), no
+    card requires them, and `nav` does not list them. Without a `nav`, MkDocs lists every page,
+    so only links count (a reader of a large runbook follows links, not a 125-entry sidebar).
+    Section index pages and the home page are reached through their folder, never orphans."""
+    reached = set(required)
+    for rel, text in texts.items():
+        own = _stem(rel)
+        reached.update(stem for stem in linked_stems(text) if stem != own)
+    listed = {f"{docs_dir}/{rel}" for rel in nav_pages or ()}
+    problems = []
+    for stem, group in sorted(pages.items()):
+        if stem in reached:
+            continue
+        for page in group:
+            if is_index(page.rel) or page.rel in listed:
+                continue
+            where = "no page links to it" + (" and no nav entry lists it" if nav_pages is not None else "")
+            problems.append(
+                warning(page.rel, 1, f"orphan page: {where}; link it from its section", rule="orphan-page")
+            )
+    return problems

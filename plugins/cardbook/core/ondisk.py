@@ -169,7 +169,7 @@ def first_edited_line(disk: OnDisk, expected: str) -> int:
 
 def edited_message(disk: OnDisk, expected: str | None = None) -> Problem:
     line = disk.first_line if expected is None else first_edited_line(disk, expected)
-    return error(disk.path, line, f"edited by hand: {disk.detail}; {disk.advice}")
+    return error(disk.path, line, f"edited by hand: {disk.detail}; {disk.advice}", rule="edited-generated")
 
 
 def foreign_message(disk: OnDisk, card_rel: str | None) -> Problem:
@@ -180,13 +180,13 @@ def foreign_message(disk: OnDisk, card_rel: str | None) -> Problem:
             1,
             "a file cardbook did not write is in the way of the aggregator (made from the cards' "
             "`build:` keys): move it away, or set the plugin's `aggregator:` to another path "
-            "(it is never overwritten)",
+            "(it is never overwritten)", rule="not-generated",
         )
     return error(
         disk.path,
         1,
         f"a file cardbook did not write is in the way of {card_rel}: move it away "
-        "or change the card's file= target (it is never overwritten)",
+        "or change the card's file= target (it is never overwritten)", rule="not-generated",
     )
 
 

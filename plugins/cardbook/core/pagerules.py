@@ -56,7 +56,9 @@ def frontmatter_problems(runbook: Runbook, texts: Mapping[str, str]) -> list[Pro
             if key in keys or (rel in cards and key in CARD_SCHEMA_KEYS):
                 continue
             where = "its frontmatter" if has_frontmatter else "it has no frontmatter"
-            problems.append(error(rel, 1, f"missing key {key!r}, required on this page ({where})"))
+            problems.append(
+                error(rel, 1, f"missing key {key!r}, required on this page ({where})", rule="required-key")
+            )
         if outside:
             for key in card_only:
                 if key in keys:
@@ -65,7 +67,7 @@ def frontmatter_problems(runbook: Runbook, texts: Mapping[str, str]) -> list[Pro
                             rel,
                             keys[key],
                             f"{key!r} means something only on a card, and this page is outside the card "
-                            "roots: it is ignored here",
+                            "roots: it is ignored here", rule="card-only-key",
                         )
                     )
     return problems

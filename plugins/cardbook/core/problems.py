@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "info"]
 
 
 @dataclass(frozen=True, order=True)
@@ -21,9 +21,12 @@ class Problem:
     detail: str = field(default="", compare=False)
     # The generated file a problem reported at a card line is about (drift), for `check PATHS`.
     subject: str = field(default="", compare=False)
+    rule: str = ""  # its id in core/rules.py, printed last as linters do
 
     def format(self) -> str:
         head = f"{self.path}:{self.line}: {self.severity}: {self.message}"
+        if self.rule:
+            head += f" [{self.rule}]"
         if not self.detail:
             return head
         return head + "\n" + "\n".join("    " + line for line in self.detail.splitlines())
@@ -34,12 +37,12 @@ class Problem:
         return data
 
 
-def error(path: str, line: int, message: str, detail: str = "") -> Problem:
-    return Problem(path, line, "error", message, detail)
+def error(path: str, line: int, message: str, detail: str = "", *, rule: str) -> Problem:
+    return Problem(path, line, "error", message, detail, rule=rule)
 
 
-def warning(path: str, line: int, message: str) -> Problem:
-    return Problem(path, line, "warning", message)
+def warning(path: str, line: int, message: str, *, rule: str) -> Problem:
+    return Problem(path, line, "warning", message, rule=rule)
 
 
 class ConfigError(Exception):
@@ -57,12 +60,12 @@ def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
 
 
 def count(problems: Iterable[Problem]) -> tuple[int, int]:
-    """Return (errors, warnings)."""
+    """Return (errors, warnings); info is neither (`--strict` never fails on it)."""
     errors = warnings = 0
     for problem in problems:
         if problem.severity == "error":
             errors += 1
-        else:
+        elif problem.severity == "warning":
             warnings += 1
     return errors, warnings
 

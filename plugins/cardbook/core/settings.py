@@ -7,7 +7,6 @@ never disagree; the MkDocs plugin hands its validated config to `Settings.from_m
 from __future__ import annotations
 
 import os
-import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,18 +14,22 @@ from typing import Any
 
 import yaml
 
+from .options import (
+    DEFAULT_COMMENT_STYLES,
+    comment_styles_option,
+    frontmatter_option,
+    links_option,
+    relative_dirs_option,
+    rules_option,
+    shown,
+    statuses_option,
+)
 from .problems import ConfigError, error
 from .yamlsafe import MAX_DEPTH, SafeLoader, nesting_too_deep
 
 PLUGIN_NAME = "cardbook"
 MAX_CONFIG_BYTES = 1024 * 1024  # mkdocs.yml: read whole, so refused above this size
-OPEN, CLOSED = "open", "closed"
-
 DEFAULT_STATUSES: dict[str, bool] = {"active": True, "done": False}
-# Comment syntax per file suffix: a line prefix, or a (start, end) pair.
-DEFAULT_COMMENT_STYLES: dict[str, tuple[str, str]] = {
-    suffix: ("#", "") for suffix in (".nix", ".sh", ".bash", ".yaml", ".yml", ".toml", ".py", ".cfg", ".conf")
-} | {".lua": ("--", ""), ".sql": ("--", ""), ".css": ("/*", "*/"), ".c": ("/*", "*/")}
 
 KNOWN_KEYS = (
     "enabled",
@@ -42,6 +45,7 @@ KNOWN_KEYS = (
     "links",
     "cards",
     "frontmatter",
+    "rules",
 )
 # Host paths visible inside the Nix sandbox: enough for /bin/sh builders and a host Python.
 DEFAULT_SANDBOX_PATHS = ("/bin", "/lib", "/lib64", "/usr", "/etc/ssl")
@@ -68,8 +72,9 @@ class Settings:
     nix_sandbox_paths: tuple[str, ...] = DEFAULT_SANDBOX_PATHS
     # Wiki-link targets that exist outside the site (`links: {ignore: [CHANGELOG]}`).
     link_ignore: tuple[str, ...] = ()
-    # `links: {index: true}`: every page of a section is linked from the section's index page.
-    index_links: bool = False
+    # `rules: {lone-card: off, index-links: warning}`: each rule's severity where the runbook
+    # changes it (core/rules.py has every rule and its default).
+    rules: Mapping[str, str] = field(default_factory=dict)
     # Which pages under the card roots are cards: "all" (every page) or "marked" (those with
     # status, requires or build, and those a card requires; evergreen how-tos stay pages).
     cards: str = "all"
@@ -79,6 +84,11 @@ class Settings:
     # From the rest of mkdocs.yml, for the layout checks (layout.py); None: no mkdocs.yml read.
     site_dir: str = "site"
     markdown_extensions: tuple[str, ...] | None = None
+    # mkdocs.yml's `markdown_extensions` and `plugins` as written (with their options), for the
+    # callout check (core/callouts.py); None: no mkdocs.yml read.
+    markdown_config: Mapping[str, Any] | None = None
+    # The pages mkdocs.yml's `nav` lists (docs-relative); None: no `nav`, MkDocs lists every page.
+    nav_pages: tuple[str, ...] | None = None
     # Line in the config file of each option's key (and of `markdown_extensions`, `site_dir`).
     lines: Mapping[str, int] = field(default_factory=dict)
     plugin_line: int = 1
@@ -94,6 +104,11 @@ class Settings:
 
     def is_open(self, status: str | None) -> bool:
         return status is not None and self.statuses.get(status, False)
+
+    def severity(self, rule_id: str) -> str:
+        from .rules import RULES
+
+        return self.rules.get(rule_id, RULES[rule_id].severity)
 
     @classmethod
     def from_mapping(
@@ -119,7 +134,9 @@ class Settings:
 
         def failing(key: str | None) -> Any:
             at = lines.get(key, line) if key else line
-            return lambda message: ConfigError(error(where, at, f"plugin {PLUGIN_NAME}: {message}"))
+            return lambda message: ConfigError(
+                error(where, at, f"plugin {PLUGIN_NAME}: {message}", rule="config")
+            )
 
         # An option written with no value (`statuses:`) means its default, for every option.
         values = {key: value for key, value in values.items() if value is not None}
@@ -136,9 +153,9 @@ class Settings:
         }
         for key in ("card_roots", "output_roots"):
             if key in values:
-                kwargs[key] = _relative_dirs(values[key], key, failing(key))
+                kwargs[key] = relative_dirs_option(values[key], key, failing(key))
         if "statuses" in values:
-            kwargs["statuses"] = _statuses(values["statuses"], failing("statuses"))
+            kwargs["statuses"] = statuses_option(values["statuses"], failing("statuses"))
         if "nix_sandbox_paths" in values:
             paths = values["nix_sandbox_paths"]
             if not isinstance(paths, list) or not all(
@@ -156,18 +173,22 @@ class Settings:
                 raise failing("cards")(f"cards must be marked or all, not {shown(values['cards'])}")
             kwargs["cards"] = values["cards"]
         if "frontmatter" in values:
-            required, card_only = _frontmatter(values["frontmatter"], failing("frontmatter"))
+            required, card_only = frontmatter_option(values["frontmatter"], failing("frontmatter"))
             kwargs["frontmatter_required"], kwargs["card_only_keys"] = required, card_only
         if "links" in values:
-            kwargs["link_ignore"], kwargs["index_links"] = _links(values["links"], failing("links"))
+            kwargs["link_ignore"] = links_option(values["links"], failing("links"))
+        if "rules" in values:
+            kwargs["rules"] = rules_option(values["rules"], failing("rules"))
         if "comment_styles" in values:
-            kwargs["comment_styles"] = _comment_styles(values["comment_styles"], failing("comment_styles"))
+            styles = values["comment_styles"]
+            kwargs["comment_styles"] = comment_styles_option(styles, failing("comment_styles"))
         if "aggregator" in values:
             aggregator = values["aggregator"]
             if aggregator == "":  # turned off
                 kwargs["aggregator"] = ""
             else:
-                kwargs["aggregator"] = _relative_dirs([aggregator], "aggregator", failing("aggregator"))[0]
+                fail = failing("aggregator")
+                kwargs["aggregator"] = relative_dirs_option([aggregator], "aggregator", fail)[0]
         return cls(**kwargs)
 
 
@@ -176,74 +197,6 @@ def _relative_name(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return str(path)
-
-
-def _relative_dirs(value: Any, key: str, fail: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        raise fail(f"{key} must be a non-empty list of paths")
-    cleaned = []
-    for item in value:
-        path = Path(item)
-        if path.is_absolute() or ".." in path.parts or not path.parts:
-            raise fail(f"{key}: {shown(item)} must be a relative path inside the project")
-        cleaned.append(path.as_posix())
-    return tuple(cleaned)
-
-
-def _statuses(value: Any, fail: Any) -> dict[str, bool]:
-    if not isinstance(value, dict) or not value:
-        raise fail("statuses must map each status to open or closed")
-    statuses = {}
-    for name, kind in value.items():
-        if not isinstance(name, str) or kind not in (OPEN, CLOSED):
-            raise fail(f"statuses: {shown(name)} must be declared open or closed, not {shown(kind)}")
-        statuses[name] = kind == OPEN
-    return statuses
-
-
-def _frontmatter(value: Any, fail: Any) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
-    usage = "frontmatter must be a mapping with required (folder: [keys]) and card_only ([keys])"
-    if not isinstance(value, dict) or set(value) - {"required", "card_only"}:
-        raise fail(usage)
-    required = value.get("required") or {}
-    if not isinstance(required, dict) or not all(
-        isinstance(folder, str) and isinstance(keys, list) and all(isinstance(k, str) for k in keys)
-        for folder, keys in required.items()
-    ):
-        raise fail("frontmatter: required must map a folder (or \"*\") to a list of keys")
-    card_only = value.get("card_only", ["status", "requires", "build"])
-    if not isinstance(card_only, list) or not all(isinstance(key, str) for key in card_only):
-        raise fail("frontmatter: card_only must be a list of keys")
-    return {folder: tuple(keys) for folder, keys in required.items()}, tuple(card_only)
-
-
-def _links(value: Any, fail: Any) -> tuple[tuple[str, ...], bool]:
-    if not isinstance(value, dict) or set(value) - {"ignore", "index"}:
-        raise fail("links must be a mapping with the keys ignore (a list of wiki-link targets) and index")
-    ignore = value.get("ignore") or []
-    if not isinstance(ignore, list) or not all(isinstance(name, str) and name for name in ignore):
-        raise fail("links: ignore must be a list of wiki-link targets, like [CHANGELOG]")
-    index = value.get("index", False)
-    if not isinstance(index, bool):
-        raise fail("links: index must be true or false")
-    return tuple(ignore), index
-
-
-def _comment_styles(value: Any, fail: Any) -> dict[str, tuple[str, str]]:
-    if not isinstance(value, dict):
-        raise fail("comment_styles must map a file suffix (.lua) to a comment prefix (--)")
-    styles = dict(DEFAULT_COMMENT_STYLES)
-    for suffix, style in value.items():
-        parts = style.split() if isinstance(style, str) else []
-        if not isinstance(suffix, str) or not suffix.startswith(".") or len(parts) not in (1, 2):
-            raise fail(
-                f"comment_styles: {shown(suffix)}: {shown(style)} must be a prefix like '#' "
-                "or a start and end like '/* */'"
-            )
-        styles[suffix] = (parts[0], parts[1] if len(parts) == 2 else "")
-    return styles
 
 
 class _TolerantLoader(SafeLoader):  # type: ignore[misc,valid-type]
@@ -280,42 +233,52 @@ def load_settings(config_file: Path | None = None, *, cwd: Path | None = None) -
         size = config_file.stat().st_size
         if size > MAX_CONFIG_BYTES:
             message = f"the config file is {size:,} bytes; cardbook reads at most {MAX_CONFIG_BYTES:,}"
-            raise ConfigError(error(name, 1, message))
+            raise ConfigError(error(name, 1, message, rule="config"))
         text = config_file.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(error(name, 1, f"cannot read the config file: {exc.strerror}")) from None
+        raise ConfigError(
+            error(name, 1, f"cannot read the config file: {exc.strerror}", rule="config")
+        ) from None
     except UnicodeDecodeError:
-        raise ConfigError(error(name, 1, "the config file is not UTF-8")) from None
+        raise ConfigError(error(name, 1, "the config file is not UTF-8", rule="config")) from None
     try:
         deep = nesting_too_deep(text)  # libyaml would overflow the C stack composing it
         if deep is not None:
-            raise ConfigError(error(name, deep + 1, f"invalid YAML: nested deeper than {MAX_DEPTH} levels"))
+            raise ConfigError(
+                error(name, deep + 1, f"invalid YAML: nested deeper than {MAX_DEPTH} levels", rule="config")
+            )
         node = yaml.compose(text, Loader=_TolerantLoader)
         data = yaml.load(text, Loader=_TolerantLoader) if node is not None else None
     except yaml.reader.ReaderError as exc:  # a control character; its str() spans two lines
         line = text.count("\n", 0, exc.position) + 1
-        raise ConfigError(error(name, line, f"invalid YAML: {exc.reason} (#x{exc.character:04x})")) from None
+        raise ConfigError(
+            error(name, line, f"invalid YAML: {exc.reason} (#x{exc.character:04x})", rule="config")
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
-        raise ConfigError(error(name, line, f"invalid YAML: {getattr(exc, 'problem', exc)}")) from None
+        raise ConfigError(
+            error(name, line, f"invalid YAML: {getattr(exc, 'problem', exc)}", rule="config")
+        ) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(error(name, 1, "the config file must be a mapping"))
+        raise ConfigError(error(name, 1, "the config file must be a mapping", rule="config"))
     top_lines = _key_lines(node)
     _refuse_duplicate_keys(name, node)
     docs_dir = data.get("docs_dir", "docs")
     if not isinstance(docs_dir, str):
-        raise ConfigError(error(name, top_lines.get("docs_dir", 1), "docs_dir must be a path"))
+        raise ConfigError(error(name, top_lines.get("docs_dir", 1), "docs_dir must be a path", rule="config"))
     site_dir = data.get("site_dir", "site")
     if not isinstance(site_dir, str):
-        raise ConfigError(error(name, top_lines.get("site_dir", 1), "site_dir must be a path"))
+        raise ConfigError(error(name, top_lines.get("site_dir", 1), "site_dir must be a path", rule="config"))
     options, line, option_node = _plugin_options(data, node)
     if options is None:
         options = {}
     elif not isinstance(options, dict):
-        raise ConfigError(error(name, line, f"plugin {PLUGIN_NAME}: options must be a mapping"))
+        raise ConfigError(
+            error(name, line, f"plugin {PLUGIN_NAME}: options must be a mapping", rule="config")
+        )
     options = {key: value for key, value in options.items() if key != "enabled"}
     lines = _key_lines(option_node)
     _refuse_duplicate_keys(name, option_node)
@@ -331,7 +294,25 @@ def load_settings(config_file: Path | None = None, *, cwd: Path | None = None) -
         lines=lines,
         site_dir=Path(os.path.normpath(site_dir)).as_posix(),
         markdown_extensions=extension_names(data.get("markdown_extensions")),
+        nav_pages=nav_pages(data["nav"]) if "nav" in data else None,
+        markdown_config={key: data.get(key) for key in ("markdown_extensions", "plugins")},
     )
+
+
+def nav_pages(value: Any) -> tuple[str, ...]:
+    """The Markdown pages a `nav` lists, wherever they nest; links to other sites are skipped."""
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if item.endswith(".md") and "://" not in item:
+                found.append(os.path.normpath(item).replace(os.sep, "/"))
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return tuple(sorted(found))
 
 
 def extension_names(value: Any) -> tuple[str, ...]:
@@ -362,21 +343,10 @@ def _refuse_duplicate_keys(name: str, node: Any) -> None:
                     name,
                     line,
                     f"duplicate key {shown(key.value)} (first at line {first[key.value]}): YAML keeps "
-                    "only the last one; remove one of them",
+                    "only the last one; remove one of them", rule="config",
                 )
             )
         first[key.value] = line
-
-
-_SHOWN = reprlib.Repr()
-_SHOWN.maxstring = _SHOWN.maxother = 60
-_SHOWN.maxlist = _SHOWN.maxdict = 4
-_SHOWN.maxlevel = 2
-
-
-def shown(value: Any) -> str:
-    """A value from the config, shortened for a message: an alias bomb must not be printed."""
-    return _SHOWN.repr(value)
 
 
 def _key_lines(node: Any) -> dict[str, int]:

@@ -57,7 +57,7 @@ def collect_edits(
             continue  # not cardbook's, or a copy of a generated file under another name
         if parsed.malformed:
             message = f"cannot stitch: {parsed.malformed}: restore the marker lines first"
-            problems.append(error(rel, 1, message))
+            problems.append(error(rel, 1, message, rule="stitch"))
             continue
         outside = parsed.header_edited or (parsed.stray_lines[0] if parsed.stray_lines else 0)
         if outside:
@@ -66,13 +66,14 @@ def collect_edits(
                     rel,
                     outside,
                     "cannot stitch: lines outside every block belong to no card; move them inside a block",
+                    rule="stitch",
                 )
             )
             continue
         for block in parsed.edited_blocks:
             if any(_CONFLICT.match(line) for line in block.body):
                 message = "cannot stitch: the block holds an unresolved merge conflict; resolve it first"
-                problems.append(error(rel, block.line, message))
+                problems.append(error(rel, block.line, message, rule="stitch"))
                 continue
             previous = edits.get(block.key)
             if previous is not None and previous[0].body != block.body:
@@ -81,6 +82,7 @@ def collect_edits(
                         rel,
                         block.line,
                         f"cannot stitch: {block.rel}#{block.name} was edited differently in {previous[1]}",
+                        rule="stitch",
                     )
                 )
                 continue
@@ -100,7 +102,7 @@ def stitch(
             error(
                 settings.config_name,
                 settings.line_of("annotate"),
-                "stitch needs the block markers: it does not work with annotate: false",
+                "stitch needs the block markers: it does not work with annotate: false", rule="config",
             )
         )
         return report
@@ -119,7 +121,7 @@ def stitch(
                     else f"cannot stitch: the card {rel} no longer exists (renamed or removed?): copy the "
                     "edit into the card by hand"
                 )
-                report.problems.append(error(file_rel, block.line, message))
+                report.problems.append(error(file_rel, block.line, message, rule="stitch"))
                 continue
             if block_hash(fence.body) == block_hash(block.body):
                 continue  # the card already holds this edit: a stitch interrupted before its tangle
@@ -129,7 +131,7 @@ def stitch(
                         card.rel,
                         fence.line,
                         f"both this card and {file_rel}:{block.line} changed block {name}: "
-                        "nothing was stitched; merge the two edits by hand",
+                        "nothing was stitched; merge the two edits by hand", rule="stitch",
                     )
                 )
                 continue
@@ -150,7 +152,9 @@ def stitch(
             apply_changes(writes, journal=journal)  # every card or none
         except DiskError as exc:
             rel = os.path.relpath(exc.path, settings.root)
-            report.problems.append(error(rel, 1, f"cannot write: {exc.reason}; no card was changed"))
+            report.problems.append(
+                error(rel, 1, f"cannot write: {exc.reason}; no card was changed", rule="cannot-write")
+            )
             return report
         report.cards_written = sorted(replacements)
         report.blocks = sum(len(changes) for changes in replacements.values())

@@ -131,7 +131,7 @@ def collect_blocks(runbook: Runbook, graph: Graph, problems: list[Problem]) -> C
         body = card.text[card.body_offset :]
         card_fences = parse_fences(body, card.body_line, card.rel, problems)
         for line in quoted_tangle_fences(body, card.body_line):
-            problems.append(warning(card.rel, line, QUOTED_FENCE))
+            problems.append(warning(card.rel, line, QUOTED_FENCE, rule="quoted-fence"))
         found.fences[stem] = card_fences
         counters: dict[str, int] = {}
         for fence in card_fences:
@@ -143,17 +143,23 @@ def collect_blocks(runbook: Runbook, graph: Graph, problems: list[Problem]) -> C
                 if target is None:
                     roots = ", ".join(r + "/" for r in settings.output_roots)
                     message = f"file target {fence.file!r} is outside the output roots ({roots})"
-                    problems.append(error(card.rel, fence.line, message))
+                    problems.append(error(card.rel, fence.line, message, rule="file-target"))
                     continue
                 too_long = next((part for part in target.split("/") if len(part.encode()) > MAX_NAME), None)
                 if too_long is not None:
                     message = f"file target {fence.file!r}: the name {too_long[:40]}... is longer than"
-                    problems.append(error(card.rel, fence.line, f"{message} {MAX_NAME} bytes"))
+                    problems.append(
+                        error(card.rel, fence.line, f"{message} {MAX_NAME} bytes", rule="file-target")
+                    )
                     continue
                 parts = target.split("/") if RESERVED_PREFIX in target else ()
                 if any(part.startswith(RESERVED_PREFIX) for part in parts):
                     reserved = f"uses a name reserved for cardbook ({RESERVED_PREFIX}*)"
-                    problems.append(error(card.rel, fence.line, f"file target {fence.file!r} {reserved}"))
+                    problems.append(
+                        error(
+                            card.rel, fence.line, f"file target {fence.file!r} {reserved}", rule="file-target"
+                        )
+                    )
                     continue
                 name = name or target
                 known = found.targets.setdefault(target, name)
@@ -163,6 +169,7 @@ def collect_blocks(runbook: Runbook, graph: Graph, problems: list[Problem]) -> C
                             card.rel,
                             fence.line,
                             f"{target} is already written from blocks named {known!r}, not {name!r}",
+                            rule="file-target",
                         )
                     )
                     continue
@@ -189,6 +196,7 @@ def _check_order(graph: Graph, name: str, blocks: list[Block], problems: list[Pr
                         second.fence.line,
                         f"{first.card.stem} and {second.card.stem} both add to {name}, but neither requires "
                         "the other, so their order would be arbitrary: add one to the other's requires",
+                        rule="block-order",
                     )
                 )
 
@@ -272,6 +280,7 @@ class _Expander:
                                 first + offset,
                                 f"expanding <<{inner}>> here makes {stack[0]} longer than {MAX_LINES:,} "
                                 "lines: chunks referencing each other many times multiply",
+                                rule="chunk-cycle",
                             )
                         )
                         return None
@@ -298,18 +307,24 @@ class _Expander:
     def enter(self, name: str, block: Block, line: int, stack: tuple[str, ...]) -> bool:
         """May the reference <<name>> at `line` of `block` be expanded? Reports why not."""
         if name not in self.blocks:
-            self.problems.append(error(block.card.rel, line, f"unknown chunk <<{name}>>"))
+            self.problems.append(
+                error(block.card.rel, line, f"unknown chunk <<{name}>>", rule="unknown-chunk")
+            )
             return False
         if name in stack:
             cycle = (*stack[stack.index(name) :], name)
             if cycle not in self.reported:
                 self.reported.add(cycle)
                 path = " -> ".join(f"<<{n}>>" for n in cycle)
-                self.problems.append(error(block.card.rel, line, f"chunk references itself: {path}"))
+                self.problems.append(
+                    error(block.card.rel, line, f"chunk references itself: {path}", rule="chunk-cycle")
+                )
             return False
         if len(stack) >= MAX_DEPTH:
             self.problems.append(
-                error(block.card.rel, line, f"chunk references nest deeper than {MAX_DEPTH}")
+                error(
+                    block.card.rel, line, f"chunk references nest deeper than {MAX_DEPTH}", rule="chunk-cycle"
+                )
             )
             return False
         self.used.add(name)
@@ -327,19 +342,13 @@ def _file_mode(path: str, blocks: list[Block], problems: list[Problem]) -> int |
         if written is None:
             continue
         if not _MODE.fullmatch(written):
-            problems.append(
-                error(block.card.rel, block.fence.line, f"mode={written} is not an octal mode like 0755")
-            )
+            message = f"mode={written} is not an octal mode like 0755"
+            problems.append(error(block.card.rel, block.fence.line, message, rule="file-mode"))
             continue
         value = int(written, 8)
         if mode is not None and value != mode:
-            problems.append(
-                error(
-                    block.card.rel,
-                    block.fence.line,
-                    f"mode={written} differs from {mode:04o}, asked for {path} by another of its blocks",
-                )
-            )
+            message = f"mode={written} differs from {mode:04o}, asked for {path} by another of its blocks"
+            problems.append(error(block.card.rel, block.fence.line, message, rule="file-mode"))
             continue
         mode = value
     return mode
@@ -368,6 +377,7 @@ def tangle(runbook: Runbook, graph: Graph) -> TangleResult:
                     first.card.rel,
                     first.fence.line,
                     f"no comment style for {suffix} files: add one under the plugin's comment_styles",
+                    rule="comment-style",
                 )
             )
             continue
@@ -383,7 +393,14 @@ def tangle(runbook: Runbook, graph: Graph) -> TangleResult:
     unused = set(found.blocks) - expander.used - set(found.targets.values())
     for name in sorted(unused):
         block = found.blocks[name][0]
-        problems.append(warning(block.card.rel, block.fence.line, f"chunk #{name} is not used by any file"))
+        problems.append(
+            warning(
+                block.card.rel,
+                block.fence.line,
+                f"chunk #{name} is not used by any file",
+                rule="unused-chunk",
+            )
+        )
     return TangleResult(files, found.fences, problems, found.keyed)
 
 

@@ -37,7 +37,9 @@ def build_aggregator(
         return None
     path = settings.aggregator
     if check_target(settings, path) is None:
-        problems.append(error(settings.config_name, 1, f"aggregator {path!r} is outside the output roots"))
+        problems.append(
+            error(settings.config_name, 1, f"aggregator {path!r} is outside the output roots", rule="config")
+        )
         return None
     if path in files:  # silently replacing a card's file would lose what the card says
         rel, line = files[path].origin or (settings.config_name, settings.line_of("aggregator"))
@@ -47,6 +49,7 @@ def build_aggregator(
                 line,
                 f"{path} is the aggregator cardbook writes from the cards' `build:` keys: give this "
                 "block another file= target, or set the plugin's `aggregator:` to another path",
+                rule="file-target",
             )
         )
         return None
@@ -57,7 +60,9 @@ def build_aggregator(
         assert card.build is not None
         line = card.line_of("build")
         if card.build not in files:
-            problems.append(error(card.rel, line, f"build: {card.build} is not a file any card writes"))
+            problems.append(
+                error(card.rel, line, f"build: {card.build} is not a file any card writes", rule="build-key")
+            )
             continue
         # the cards of the file's own (file=) blocks, not the authors of chunks it uses
         missing = [w for w in files[card.build].writers if not graph.ordered_before(card.stem, w)]
@@ -68,6 +73,7 @@ def build_aggregator(
                     card.rel,
                     line,
                     f"build: {card.build} is written by {owner}, which this card does not require",
+                    rule="build-key",
                 )
             )
             continue
@@ -77,7 +83,9 @@ def build_aggregator(
             else None
         )
         if relative is None:
-            problems.append(error(card.rel, line, f"build: {card.build} is not below {base}/"))
+            problems.append(
+                error(card.rel, line, f"build: {card.build} is not below {base}/", rule="build-key")
+            )
             continue
         attributes.append(f"  {nix_string(card.stem)} = build ./{relative.as_posix()};")
         sources.append(Source(card.stem, card.rel, line))

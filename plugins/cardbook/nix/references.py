@@ -48,6 +48,11 @@ def graph_truth(result: TangleResult, graph: Graph, aggregator: str) -> list[Pro
             missing = [w for w in writers if not graph.ordered_before(source.card, w)]
             for writer in missing:
                 problems.append(
-                    error(source.rel, source.line, f"uses {target} from {writer} but does not require it")
+                    error(
+                        source.rel,
+                        source.line,
+                        f"uses {target} from {writer} but does not require it",
+                        rule="undeclared-use",
+                    )
                 )
     return problems

@@ -88,17 +88,17 @@ def card_location(output: OutputFile | None, rel: str, line: int) -> tuple[str, 
     return rel, line
 
 
-def _located(result: TangleResult, rel: str, line: int, message: str) -> Problem:
+def _located(result: TangleResult, rel: str, line: int, message: str, rule: str) -> Problem:
     path, number = card_location(result.files.get(rel), rel, line)
     prefix = f"{rel}:{line}: " if path != rel else ""
-    return error(path, number, f"{prefix}{message}")
+    return error(path, number, f"{prefix}{message}", rule=rule)
 
 
-def _map_nix_errors(text: str, result: TangleResult, root: Path) -> list[Problem]:
+def _map_nix_errors(text: str, result: TangleResult, root: Path, rule: str) -> list[Problem]:
     problems = []
     for match in _NIX_ERROR.finditer(text):
         rel = _relative(match["path"], root)
-        problems.append(_located(result, rel, int(match["line"]), f"nix: {match['message'].strip()}"))
+        problems.append(_located(result, rel, int(match["line"]), f"nix: {match['message'].strip()}", rule))
     return problems
 
 
@@ -136,8 +136,14 @@ def parse_tier(settings: Settings, result: TangleResult) -> tuple[int, list[Prob
         for path in paths:  # Nix stops at the first bad file: ask again to list them all
             single = run_nix([*command, path])
             if single.returncode != 0:
-                found = _map_nix_errors(single.stderr, result, base) or [
-                    error(_relative(path, base), 1, "nix cannot parse this file", _tail(single.stderr))
+                found = _map_nix_errors(single.stderr, result, base, "nix-parse") or [
+                    error(
+                        _relative(path, base),
+                        1,
+                        "nix cannot parse this file",
+                        _tail(single.stderr),
+                        rule="nix-parse",
+                    )
                 ]
                 # Messages name the generated file, never the scratch copy Nix was given.
                 problems.extend(
@@ -240,7 +246,7 @@ def build_tier(settings: Settings, check: CheckResult, report: NixReport) -> Non
                     card.rel,
                     card.line_of("build"),
                     f"nix-build of {card.build} failed",
-                    _tail(built.stderr),
+                    _tail(built.stderr), rule="nix-build",
                 )
             )
             continue
@@ -268,10 +274,18 @@ def _instantiate(
     for card in cards:
         alone = run([card.stem])
         if alone.returncode != 0:
-            found = _map_nix_errors(alone.stderr, result, settings.root)
+            found = _map_nix_errors(alone.stderr, result, settings.root, "nix-build")
             report.problems.extend(
                 found
-                or [error(card.rel, card.line_of("build"), "nix evaluation failed", _tail(alone.stderr))]
+                or [
+                    error(
+                        card.rel,
+                        card.line_of("build"),
+                        "nix evaluation failed",
+                        _tail(alone.stderr),
+                        rule="nix-build",
+                    )
+                ]
             )
             continue
         derivations[card.stem] = alone.stdout.split()[-1]
@@ -324,7 +338,11 @@ def run_check(settings: Settings, card: Card, fence: Fence, out_path: str) -> Pr
     except subprocess.TimeoutExpired as exc:
         printed = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else exc.stdout or ""
         return error(
-            card.rel, fence.line, f"check timed out after {CHECK_TIMEOUT} s", _tail(printed) or "(no output)"
+            card.rel,
+            fence.line,
+            f"check timed out after {CHECK_TIMEOUT} s",
+            _tail(printed) or "(no output)",
+            rule="nix-check",
         )
     if ran.returncode == 0:
         return None
@@ -333,7 +351,9 @@ def run_check(settings: Settings, card: Card, fence: Fence, out_path: str) -> Pr
     output = _FAILED_LINE.sub("", output)
     printed = _tail(output) or "(the block printed nothing)"
     if failed is None:  # bash itself failed (a syntax error): its message names the line
-        return error(card.rel, fence.line, f"check failed (exit status {ran.returncode})", printed)
+        return error(
+            card.rel, fence.line, f"check failed (exit status {ran.returncode})", printed, rule="nix-check"
+        )
     offset = int(failed["line"]) - 2  # the trap is line 1 of the script
     command = fence.body[offset].strip() if 0 <= offset < len(fence.body) else ""
     line = fence.body_line + offset if 0 <= offset < len(fence.body) else fence.line
@@ -341,7 +361,7 @@ def run_check(settings: Settings, card: Card, fence: Fence, out_path: str) -> Pr
         card.rel,
         line,
         f"check failed: `{command}` exited with status {failed['status']}",
-        printed,
+        printed, rule="nix-check",
     )
 
 
@@ -373,7 +393,12 @@ def run_nix_tiers(check: CheckResult, *, build: bool = True, no_skip: bool = Fal
         for stem, why in report.skipped:
             card = check.runbook.cards[stem]
             report.problems.append(
-                error(card.rel, card.line_of("build"), f"not built: {why} (--no-skip makes this an error)")
+                error(
+                    card.rel,
+                    card.line_of("build"),
+                    f"not built: {why} (--no-skip makes this an error)",
+                    rule="not-built",
+                )
             )
     report.seconds = time.monotonic() - started
     return report

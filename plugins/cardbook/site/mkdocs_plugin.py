@@ -158,8 +158,8 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
         self.tangled = tangled
         self.fence_index = captions.FenceIndex(tangled)
         self.generates = card_page.generated_paths(tangled)
-        for problem in problems:
-            log.warning(problem.format())
+        for problem in problems:  # warnings fail `mkdocs build --strict`; info never does
+            (log.info if problem.severity == "info" else log.warning)(problem.format())
         errors = [problem for problem in problems if problem.severity == "error"]
         if errors:
             log.warning(
@@ -269,7 +269,7 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
 
     def _warn(self, problems: list[Problem]) -> None:
         for problem in problems:
-            log.warning(problem.format())
+            (log.info if problem.severity == "info" else log.warning)(problem.format())
 
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         src = page.file.src_uri

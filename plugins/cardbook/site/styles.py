@@ -31,7 +31,7 @@ def status_styles(statuses: Mapping[str, bool]) -> dict[str, StatusStyle]:
     """A colour per status of the vocabulary, plus "done" (no status) when it is not declared."""
     styles: dict[str, StatusStyle] = {}
     counters = {True: 0, False: 0}
-    names = list(statuses)
+    names = [name for name in statuses if name]  # the empty status shows as done (or open)
     if "done" not in statuses:
         names.append("done")
     taken: set[str] = set()

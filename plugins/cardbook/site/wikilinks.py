@@ -121,7 +121,7 @@ def rewrite_wikilinks(
             continue
         resolved = resolve(link, written, index=index, slugify=slugify)
         if isinstance(resolved, str):
-            problems.append(warning(rel, first_line + link.line - 1, resolved))
+            problems.append(warning(rel, first_line + link.line - 1, resolved, rule="broken-link"))
             out.append(written)
             continue
         line_start = text.rfind("\n", 0, link.start) + 1

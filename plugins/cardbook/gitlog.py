@@ -1,0 +1,47 @@
+"""The date git last committed each page: one `git log` for the whole tree.
+
+Outside the core, which runs no process: `cardbook stale` and the `modified-stale` rule
+(core/history.py) get the dates from here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+from pathlib import Path
+
+
+def committed_dates(root: Path, rels: list[str]) -> dict[str, dt.date] | None:
+    """The date of the last commit touching each page (paths relative to `root`, which may be a
+    folder inside the repository); None when git or the repository is not there."""
+    try:
+        done = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(root),
+                "log",
+                "--format=%x00%cs",
+                "--name-only",
+                "--no-renames",
+                "--relative",  # names relative to `root`, as the pages are
+                "--",
+                *sorted({rel.split("/", 1)[0] for rel in rels}),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    wanted: set[str] = set(rels)
+    dates: dict[str, dt.date] = {}
+    current: dt.date | None = None
+    for line in done.stdout.splitlines():
+        if line.startswith("\x00"):
+            current = dt.date.fromisoformat(line[1:])
+        elif line in wanted and line not in dates and current is not None:
+            dates[line] = current
+    return dates
