@@ -36,6 +36,21 @@ HELLO_DERIVATION = (
 )
 
 
+# For the tests of the card model itself: every page under the card roots is a card there,
+# whatever its frontmatter (`cards: all`), as the trees these tests write expect. The default,
+# `cards: marked`, has its own tests (test_page_rules.py, test_rules.py, test_adoption.py).
+EVERY_PAGE_A_CARD = (
+    "site_name: t\nmarkdown_extensions: [pymdownx.superfences]\nplugins:\n  - cardbook:\n      cards: all\n"
+)
+
+
+def write_cards_tree(root: Path, files: Mapping[str, str | bytes]) -> Path:
+    """write_tree, with EVERY_PAGE_A_CARD as mkdocs.yml when the tree brings none of its own."""
+    if "mkdocs.yml" not in files and not (root / "mkdocs.yml").exists():
+        files = {"mkdocs.yml": EVERY_PAGE_A_CARD, **files}
+    return write_tree(root, files)
+
+
 def fence(opening: str, *lines: str, indent: str = "") -> str:
     """A fenced code block: the opening line, the lines, the closing backticks; each indented."""
     return "\n".join(indent + line for line in [opening, *lines, "```"]) + "\n"

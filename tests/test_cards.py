@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from cardbook.core.cards import Requirement, load_runbook
 from cardbook.core.settings import Settings, load_settings
 from cardbook.pipeline import load_and_check
-from helpers import card, check_problems, write_tree
+from helpers import card, check_problems, write_cards_tree as write_tree
 
 A = "docs/how-to/a.md"
 
@@ -64,7 +64,7 @@ def test_a_block_mapping_title_is_reported_at_the_key(tmp_path: Path, today: dt.
 
 def test_title_is_stripped(tmp_path: Path, today: dt.date) -> None:
     write_tree(tmp_path, {A: card(title="'  Deploy  '")})
-    runbook = load_runbook(Settings(root=tmp_path), today=today)
+    runbook = load_runbook(Settings(root=tmp_path, cards="all"), today=today)
     assert runbook.cards["a"].title == "Deploy"
 
 
@@ -111,7 +111,7 @@ def test_future_modified(tmp_path: Path, today: dt.date) -> None:
 def test_accepted_dates(tmp_path: Path, today: dt.date, written: str) -> None:
     assert today == dt.date(2026, 6, 1)
     write_tree(tmp_path, {A: card(modified=written)})
-    runbook = load_runbook(Settings(root=tmp_path), today=today)
+    runbook = load_runbook(Settings(root=tmp_path, cards="all"), today=today)
     assert runbook.problems == []
     assert runbook.cards["a"].modified == today
 
@@ -134,7 +134,7 @@ def test_tags_entries_must_be_strings(tmp_path: Path, today: dt.date) -> None:
 
 def test_tags_are_kept(tmp_path: Path, today: dt.date) -> None:
     write_tree(tmp_path, {A: card(tags=["nix", "postgres"])})
-    assert load_runbook(Settings(root=tmp_path), today=today).cards["a"].tags == ["nix", "postgres"]
+    assert load_runbook(Settings(root=tmp_path, cards="all"), today=today).cards["a"].tags == ["nix", "postgres"]
 
 
 # requires --------------------------------------------------------------------------------
@@ -278,14 +278,14 @@ def test_section_pages_are_not_cards_and_may_repeat(tmp_path: Path, today: dt.da
         A: card(),
     }
     write_tree(tmp_path, files)
-    runbook = load_runbook(Settings(root=tmp_path), today=today)
+    runbook = load_runbook(Settings(root=tmp_path, cards="all"), today=today)
     assert runbook.problems == []
     assert list(runbook.cards) == ["a"]
 
 
 def test_pages_outside_the_card_roots_are_not_cards(tmp_path: Path, today: dt.date) -> None:
     write_tree(tmp_path, {"docs/reference/b.md": card(title=None), A: card()})
-    runbook = load_runbook(Settings(root=tmp_path), today=today)
+    runbook = load_runbook(Settings(root=tmp_path, cards="all"), today=today)
     assert runbook.problems == []
     assert list(runbook.cards) == ["a"]
     assert [page.rel for page in runbook.pages["b"]] == ["docs/reference/b.md"]
@@ -293,7 +293,7 @@ def test_pages_outside_the_card_roots_are_not_cards(tmp_path: Path, today: dt.da
 
 def test_card_roots_come_from_mkdocs_yml(tmp_path: Path, today: dt.date) -> None:
     files = {
-        "mkdocs.yml": "site_name: t\nplugins:\n  - cardbook:\n      card_roots: [docs/runbook]\n",
+        "mkdocs.yml": "site_name: t\nplugins:\n  - cardbook:\n      card_roots: [docs/runbook]\n      cards: all\n",
         "docs/runbook/r.md": card(),
         "docs/how-to/h.md": card(title=None),
     }
@@ -331,7 +331,7 @@ def test_default_statuses(
     tmp_path: Path, today: dt.date, status: str | None, is_open: bool, label: str
 ) -> None:
     write_tree(tmp_path, {A: card(status=status), "docs/how-to/b.md": card(requires=["a"])})
-    loaded = load_runbook(Settings(root=tmp_path), today=today).cards["a"]
+    loaded = load_runbook(Settings(root=tmp_path, cards="all"), today=today).cards["a"]
     assert (loaded.status, loaded.is_open, loaded.status_label) == (status, is_open, label)
 
 
@@ -385,7 +385,7 @@ def test_custom_vocabulary_without_done_still_closes_cards_without_status(
 def test_extra_keys_are_passed_through(tmp_path: Path, today: dt.date) -> None:
     extra = "last-reviewed: 2026-01-15\nbranch: version/2025.12\naliases: [old-name]\nowner: {team: infra}\n"
     write_tree(tmp_path, {A: card(title="A", status="active", tags=["x"], extra=extra)})
-    runbook = load_runbook(Settings(root=tmp_path), today=today)
+    runbook = load_runbook(Settings(root=tmp_path, cards="all"), today=today)
     assert runbook.problems == []
     loaded = runbook.cards["a"]
     assert loaded.extra == {
@@ -443,7 +443,7 @@ def test_unreadable_cards(tmp_path: Path, today: dt.date, content: str | bytes, 
 
 def test_a_byte_order_mark_is_accepted(tmp_path: Path, today: dt.date) -> None:
     write_tree(tmp_path, {A: b"\xef\xbb\xbf" + card(title="A").encode()})
-    runbook = load_runbook(Settings(root=tmp_path), today=today)
+    runbook = load_runbook(Settings(root=tmp_path, cards="all"), today=today)
     assert runbook.problems == []
     assert runbook.cards["a"].title == "A"
 
@@ -477,7 +477,7 @@ def test_a_symlink_leading_outside_the_project(tmp_path: Path, today: dt.date) -
 def test_a_symlink_inside_the_project_is_read(tmp_path: Path, today: dt.date) -> None:
     write_tree(tmp_path, {"shared/common.md": card(title="Common"), A: card(requires=["linked"])})
     (tmp_path / "docs/how-to/linked.md").symlink_to(tmp_path / "shared/common.md")
-    runbook = load_runbook(Settings(root=tmp_path), today=today)
+    runbook = load_runbook(Settings(root=tmp_path, cards="all"), today=today)
     assert runbook.problems == []
     assert runbook.cards["linked"].title == "Common"
 

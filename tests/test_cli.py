@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cardbook.core.settings import KNOWN_KEYS
-from helpers import CARDBOOK, card, run_cardbook, write_tree
+from helpers import CARDBOOK, card, run_cardbook, write_cards_tree as write_tree
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -256,6 +256,7 @@ def test_mkdocs_yml_with_python_tags_is_read_without_running_them(tmp_path: Path
         "plugins:\n"
         "  - cardbook:\n"
         "      statuses: {active: open}\n"
+        "      cards: all\n"
     )
     write_tree(tmp_path, {"mkdocs.yml": config, "docs/how-to/a.md": card()})
     result = run_cardbook(["check"], tmp_path)

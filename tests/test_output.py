@@ -14,12 +14,12 @@ from cardbook.core import disk, plan
 from cardbook.core.settings import Settings
 from cardbook.core.tangle import block_hash
 from cardbook.pipeline import load_and_check
-from helpers import card, fence, run_cardbook, write_tree
+from helpers import card, fence, run_cardbook, write_cards_tree as write_tree
 
 A, B = "docs/how-to/a.md", "docs/how-to/b.md"
 NAKED_CONFIG = (
     "site_name: t\nmarkdown_extensions: [pymdownx.superfences]\n"
-    "plugins:\n  - cardbook:\n      annotate: false\n"
+    "plugins:\n  - cardbook:\n      annotate: false\n      cards: all\n"
 )
 HEADER_TAIL = "# Do not edit: change the cards, then run `cardbook tangle` (or `mkdocs build`)."
 STITCH = "run `cardbook stitch` to carry the edit into the cards, or `cardbook tangle --force` to discard it"

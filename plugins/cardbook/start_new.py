@@ -129,14 +129,15 @@ def _requirement_problem(runbook: Runbook, stem: str, written: str, target: str)
     """Why `--requires written` names no card the new card can require, or None."""
     if target == stem:
         return "a card cannot require itself"
-    card = runbook.cards.get(target)
+    # An ordinary page under a card root (`cards: marked`) becomes a card by being required.
+    card = runbook.cards.get(target) or runbook.plain.get(target)
     if card is None:
         pages = runbook.pages.get(target, [])
         if len(pages) > 1:
             return f"the stem {target!r} is not unique: {', '.join(page.rel for page in pages)}"
         if pages:
             return f"{pages[0].rel} is a page outside the card roots, not a card"
-        return f"no card is named {target!r}{did_you_mean(target, runbook.cards)}"
+        return f"no card is named {target!r}{did_you_mean(target, runbook.sources)}"
     # A path (docs/how-to/db.md, as a shell completes it) must be where that card is.
     path = PurePosixPath(written.strip()).as_posix()
     if "/" in path and not ("/" + card.rel).endswith("/" + (path if path.endswith(".md") else path + ".md")):

@@ -24,6 +24,7 @@ class CheckResult:
     problems: list[Problem]
     # (path, unified diff) between each drifted file on disk and what the cards produce
     diffs: list[tuple[str, str]] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)  # every page's Markdown, read once
 
     @property
     def diff(self) -> str:
@@ -80,7 +81,7 @@ def check_cards(
         for rel, text in texts.items():
             pages += callout_problems(rel, text, settings.markdown_config)
     problems = [*runbook.problems, *graph_problems, *tangled.problems, *unchecked, *links, *pages]
-    return CheckResult(runbook, graph, tangled, problems)
+    return CheckResult(runbook, graph, tangled, problems, texts=texts)
 
 
 def page_texts(runbook: Runbook) -> dict[str, str]:

@@ -4,6 +4,7 @@ have not been looked at for longest. Pure functions over the runbook's pages."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -119,3 +120,56 @@ def stale_rows(
         for page in pages
     ]
     return sorted(rows, key=lambda row: (row.modified is not None, row.modified or dt.date.min, row.rel))
+
+
+_HEADING = re.compile(r"^#[ \t]+(?P<text>.+?)[ \t]*#*[ \t]*$")
+_FENCE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})")
+
+
+def first_heading(body: str) -> str | None:
+    """The text of the page's first `# heading` outside code fences, as MkDocs finds a title."""
+    fence = ""
+    for line in body.splitlines():
+        opened = _FENCE.match(line)
+        if fence:
+            if opened and opened.group(1).startswith(fence):
+                fence = ""
+            continue
+        if opened:
+            fence = opened.group(1)
+            continue
+        found = _HEADING.match(line)
+        if found:
+            return found["text"].strip() or None
+    return None
+
+
+def page_titles(runbook: Runbook, texts: Mapping[str, str]) -> dict[str, str]:
+    """stem -> the title a link to the page shows: a card's title, else the page's frontmatter
+    `title`, else its first `# heading`. A page with none of them is left out (its stem shows),
+    and so are stems shared by several pages (no link resolves to them)."""
+    cards = {card.rel: card for card in runbook.sources.values()}
+    titles: dict[str, str] = {}
+    for stem, group in runbook.pages.items():
+        if len(group) != 1:
+            continue
+        page = group[0]
+        card = cards.get(page.rel)
+        if card is not None and card.title:
+            titles[stem] = card.title
+            continue
+        text = texts.get(page.rel)
+        if not text:
+            continue
+        try:
+            parsed = frontmatter.parse(text)
+        except frontmatter.FrontmatterError:
+            parsed = None
+        title = parsed.values.get("title") if parsed is not None else None
+        if isinstance(title, str) and title.strip():
+            titles[stem] = title.strip()
+            continue
+        heading = first_heading(text[parsed.body_offset :] if parsed is not None else text)
+        if heading:
+            titles[stem] = heading
+    return titles

@@ -110,7 +110,7 @@ RULES: dict[str, Rule] = {
              "a wiki-link whose stem names several pages",
              "docs/how-to/a.md:12: warning: wiki-link [[setup]] is ambiguous: docs/a/setup.md, "
              "docs/b/setup.md share the stem 'setup'",
-             "rename one page, or write the folder: [[a/setup]]"),
+             "rename one page, or write the folder: `[[a/setup]]`"),
         Rule("link-folder", "warning", True, _PAGES,
              "a path wiki-link `[[folder/stem]]` whose folder is wrong",
              "docs/how-to/a.md:12: warning: wiki-link [[ref/setup]] names a folder the page is not in (it "
@@ -123,7 +123,7 @@ RULES: dict[str, Rule] = {
         Rule("link-spaces", "warning", True, _PAGES,
              "a wiki-link with spaces inside its brackets",
              "docs/how-to/a.md:12: warning: wiki-link [[ setup ]] has spaces inside the brackets",
-             "write [[setup]]"),
+             "write `[[setup]]`"),
         Rule("card-only-key", "warning", True, _PAGES,
              "a card key (`status`, `requires`, `build`) on a page outside the card roots, where it means "
              "nothing",

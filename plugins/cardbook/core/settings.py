@@ -77,7 +77,7 @@ class Settings:
     rules: Mapping[str, str] = field(default_factory=dict)
     # Which pages under the card roots are cards: "all" (every page) or "marked" (those with
     # status, requires or build, and those a card requires; evergreen how-tos stay pages).
-    cards: str = "all"
+    cards: str = "marked"
     # `frontmatter: {required: {"*": [title], how-to: [tags]}, card_only: [status, requires]}`
     frontmatter_required: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     card_only_keys: tuple[str, ...] = ("status", "requires", "build")

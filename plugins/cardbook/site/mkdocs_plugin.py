@@ -32,6 +32,7 @@ from mkdocs.structure.pages import Page
 from cardbook.core.cards import Card
 from cardbook.core.check import CheckResult
 from cardbook.core.disk import LockError
+from cardbook.core.inventory import page_titles
 from cardbook.core.layout import layout_problems, raise_first
 from cardbook.core.problems import ConfigError, Problem, plural
 from cardbook.core.settings import Settings, load_settings
@@ -228,7 +229,8 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
                 raw = File.generated(config, path, content=output.text)
                 files.append(raw)
                 self.links.raw_urls[path] = raw.url
-        titles = {card.stem: card.title for card in cards.values() if card.title}
+        # One rule for every page's link text: its title, else its first heading (core/inventory).
+        titles = page_titles(self.result.runbook, self.result.texts) if self.result else {}
         self.page_urls = {file.src_uri: file.url for file in files.documentation_pages()}
         self.page_index = PageIndex.from_sources(self.page_urls, titles)
         self._start_overview_graph()
