@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from cardbook.core.cards import Requirement, load_runbook
 from cardbook.core.settings import Settings, load_settings
 from cardbook.pipeline import load_and_check
-from helpers import card, check_problems, write_cards_tree as write_tree
+from helpers import card, check_problems
+from helpers import write_cards_tree as write_tree
 
 A = "docs/how-to/a.md"
 
@@ -134,7 +135,10 @@ def test_tags_entries_must_be_strings(tmp_path: Path, today: dt.date) -> None:
 
 def test_tags_are_kept(tmp_path: Path, today: dt.date) -> None:
     write_tree(tmp_path, {A: card(tags=["nix", "postgres"])})
-    assert load_runbook(Settings(root=tmp_path, cards="all"), today=today).cards["a"].tags == ["nix", "postgres"]
+    assert load_runbook(Settings(root=tmp_path, cards="all"), today=today).cards["a"].tags == [
+        "nix",
+        "postgres",
+    ]
 
 
 # requires --------------------------------------------------------------------------------

@@ -115,7 +115,9 @@ def test_malformed_braces_are_an_error() -> None:
 def test_an_unclosed_brace_is_an_error() -> None:
     fences, problems = fences_of("```nix {file=nix/a.nix\nx\n```\n")
     assert fences == []
-    assert problems == [f"{A}:1: error: cannot read the fence attributes 'nix {{file=nix/a.nix' [fence-attributes]"]
+    assert problems == [
+        f"{A}:1: error: cannot read the fence attributes 'nix {{file=nix/a.nix' [fence-attributes]"
+    ]
 
 
 # comments and nesting ----------------------------------------------------------------------
@@ -201,7 +203,9 @@ def test_an_unclosed_prose_fence_is_a_warning() -> None:
 def test_an_unclosed_fence_in_a_card_is_reported_at_the_card_line(tmp_path: Path, today: dt.date) -> None:
     write_tree(tmp_path, {A: card(body="\n```nix {file=nix/a.nix}\nx\n")})
     result = load_and_check(Settings(root=tmp_path), today=today)
-    assert [p.format() for p in result.problems] == [f"{A}:6: error: code fence is never closed [unclosed-fence]"]
+    assert [p.format() for p in result.problems] == [
+        f"{A}:6: error: code fence is never closed [unclosed-fence]"
+    ]
     assert result.tangled.files == {}
 
 

@@ -76,7 +76,8 @@ def test_a_card_root_with_a_typo_is_a_configuration_error(tmp_path: Path, comman
     line = line_of(root, "      card_roots: [docs/howto]")
     assert (result.returncode, result.stdout) == (EXIT_USAGE, "")
     assert result.stderr == (
-        f"mkdocs.yml:{line}: error: card root docs/howto does not exist (did you mean docs/how-to?) [config]\n"
+        f"mkdocs.yml:{line}: error: card root docs/howto does not exist (did you mean docs/how-to?) "
+        "[config]\n"
     )
     assert snapshot(root) == before
 
@@ -221,7 +222,8 @@ def test_github_format_prints_workflow_annotations(tmp_path: Path) -> None:
     assert annotations == [
         "::error file=docs/how-to/hello.md,line=6,title=cardbook drift::nix/hello.nix:4 is out of date with "
         "this card; run `cardbook tangle`",
-        "::notice file=docs/how-to/lonely.md,line=4,title=cardbook lone-card::open card is required by nothing "
+        "::notice file=docs/how-to/lonely.md,line=4,title=cardbook lone-card::open card is required by "
+        "nothing "
         "and requires nothing",
     ]
     assert "+++ nix/hello.nix (from the cards)" in result.stdout  # the diff stays in the log

@@ -146,7 +146,8 @@ def test_a_bad_frontmatter_option_is_a_configuration_error(tmp_path: Path) -> No
 
 def test_every_page_of_a_section_is_linked_from_its_index_when_asked(tmp_path: Path) -> None:
     files = {
-        "mkdocs.yml": "site_name: t\nplugins:\n  - search\n  - cardbook:\n      rules: {index-links: warning}\n",
+        "mkdocs.yml": "site_name: t\nplugins:\n  - search\n  - cardbook:\n"
+        "      rules: {index-links: warning}\n",
         "docs/index.md": "# Home\n\n[[how-to]] and [Zot](how-to/zot/zot.md)\n",
         "docs/how-to/how-to.md": "# How-to\n\n- [[listed]]\n- [Also listed](also.md#steps)\n",
         "docs/how-to/listed.md": card(title="Listed"),

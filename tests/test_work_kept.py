@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import HELLO_DERIVATION, card, fence, run_cardbook, write_cards_tree as write_tree
+from helpers import HELLO_DERIVATION, card, fence, run_cardbook
+from helpers import write_cards_tree as write_tree
 
 pytest_plugins = ["reliability_counts"]
 
