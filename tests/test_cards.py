@@ -297,7 +297,8 @@ def test_pages_outside_the_card_roots_are_not_cards(tmp_path: Path, today: dt.da
 
 def test_card_roots_come_from_mkdocs_yml(tmp_path: Path, today: dt.date) -> None:
     files = {
-        "mkdocs.yml": "site_name: t\nplugins:\n  - cardbook:\n      card_roots: [docs/runbook]\n      cards: all\n",
+        "mkdocs.yml": "site_name: t\nplugins:\n  - cardbook:\n      card_roots: [docs/runbook]\n"
+        "      cards: all\n",
         "docs/runbook/r.md": card(),
         "docs/how-to/h.md": card(title=None),
     }
