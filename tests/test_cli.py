@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from cardbook.core.settings import KNOWN_KEYS
-from helpers import CARDBOOK, card, run_cardbook, write_cards_tree as write_tree
+from helpers import CARDBOOK, card, run_cardbook
+from helpers import write_cards_tree as write_tree
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 

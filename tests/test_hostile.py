@@ -26,7 +26,8 @@ from pathlib import Path
 import pytest
 
 from cardbook.core.tangle import block_hash
-from helpers import card, fence, run_cardbook, write_cards_tree as write_tree
+from helpers import card, fence, run_cardbook
+from helpers import write_cards_tree as write_tree
 
 pytest_plugins = ["reliability_counts"]
 

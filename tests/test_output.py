@@ -14,7 +14,8 @@ from cardbook.core import disk, plan
 from cardbook.core.settings import Settings
 from cardbook.core.tangle import block_hash
 from cardbook.pipeline import load_and_check
-from helpers import card, fence, run_cardbook, write_cards_tree as write_tree
+from helpers import card, fence, run_cardbook
+from helpers import write_cards_tree as write_tree
 
 A, B = "docs/how-to/a.md", "docs/how-to/b.md"
 NAKED_CONFIG = (
