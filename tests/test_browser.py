@@ -176,7 +176,7 @@ def test_the_raw_generated_file_is_served(browser: object, site: str) -> None:
         context.close()
 
 
-def test_a_thousand_card_overview_stays_responsive(browser: object, tmp_path: Path) -> None:
+def test_a_thousand_card_graph_stays_responsive(browser: object, tmp_path: Path) -> None:
     """The whole graph of a large runbook is static SVG: the page is usable within seconds."""
     if shutil.which("dot") is None:
         pytest.skip("Graphviz dot is not installed")
@@ -193,7 +193,7 @@ def test_a_thousand_card_overview_stays_responsive(browser: object, tmp_path: Pa
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         context, page, problems = open_page(
-            browser, f"http://127.0.0.1:{server.server_address[1]}/runbook/", "light"
+            browser, f"http://127.0.0.1:{server.server_address[1]}/runbook-graph/", "light"
         )
         try:
             assert page.locator("figure.cardbook-graph--overview svg g.node").count() == 1000

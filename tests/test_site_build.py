@@ -243,7 +243,7 @@ def test_every_card_problem_is_a_warning_that_fails_strict(tmp_path: Path) -> No
     assert len(expected) >= 11
     for line in expected:
         assert f"WARNING -  cardbook: {line}" in done.stderr
-    assert "docs/index.md:3: warning: wiki-link [[nowhere-page]] matches no page" in done.stderr
+    assert "docs/index.md:3: warning: wiki-link [[nowhere-page]] matches no page [broken-link]" in done.stderr
     assert "docs/index.md:3: warning: wiki-link [[same]] is ambiguous" in done.stderr
     assert "generated files not written" in done.stderr
     assert not (root / "nix").exists()
@@ -300,16 +300,16 @@ def test_unknown_plugin_options_fail_strict(tmp_path: Path) -> None:
     assert "colour" in done.stderr
 
 
-def test_without_graphviz_the_overview_uses_the_builtin_layout(tmp_path: Path) -> None:
+def test_without_graphviz_the_whole_graph_uses_the_builtin_layout(tmp_path: Path) -> None:
     root = runbook(tmp_path)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     done = mkdocs(root, "--verbose", env={"PATH": str(bin_dir)})
     assert done.returncode == 0, done.stderr
     assert "Graphviz dot not found" in done.stderr
-    overview = article(page(root / "site", "runbook.md"))
-    assert "cardbook-svg--layered" in overview and "Graphviz is not installed" in overview
-    assert overview.count('class="node cardbook-node') == 3
+    whole = article(page(root / "site", "runbook-graph.md"))
+    assert "cardbook-svg--layered" in whole and "Graphviz is not installed" in whole
+    assert whole.count('class="node cardbook-node') == 3
 
 
 def test_a_docs_overview_page_keeps_its_prose(tmp_path: Path) -> None:
@@ -343,19 +343,20 @@ def test_a_card_root_with_a_typo_stops_the_build_at_its_line(tmp_path: Path) -> 
     built = mkdocs(root)
     assert built.returncode == 1
     line = (root / "mkdocs.yml").read_text().split("\n").index("      card_roots: [docs/howto]") + 1
-    assert f"mkdocs.yml:{line}: error: card root docs/howto does not exist (did you mean docs/how-to?)" in (
-        built.stderr
+    assert (
+        f"mkdocs.yml:{line}: error: card root docs/howto does not exist (did you mean docs/how-to?) [config]"
+        in (built.stderr)
     )
     assert not (root / "nix").exists() and not (root / "site").exists()
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
-def test_the_overview_graph_comes_from_graphviz(tmp_path: Path) -> None:
+def test_the_whole_graph_comes_from_graphviz(tmp_path: Path) -> None:
     root = runbook(tmp_path)
     assert mkdocs(root).returncode == 0
-    overview = article(page(root / "site", "runbook.md"))
-    assert 'class="node cardbook-node' in overview and "xlink:href" in overview
-    assert "<?xml" not in overview
+    whole = article(page(root / "site", "runbook-graph.md"))
+    assert 'class="node cardbook-node' in whole and "xlink:href" in whole
+    assert "<?xml" not in whole
 
 
 def test_heading_links_follow_a_custom_slugify(tmp_path: Path) -> None:
@@ -383,7 +384,7 @@ def test_a_runbook_that_tangles_nothing_gets_no_generated_files_page(tmp_path: P
     """Issue 16: no empty "Generated files" page, and no nav entry for it."""
     files = {
         "docs/index.md": "# Home\n",
-        "docs/how-to/a.md": card(title="A", body="Prose and a plain block.\n"),
+        "docs/how-to/a.md": card(title="A", status="active", body="Prose and a plain block.\n"),
     }
     root = runbook(tmp_path, files)
     done = mkdocs(root)
@@ -392,3 +393,23 @@ def test_a_runbook_that_tangles_nothing_gets_no_generated_files_page(tmp_path: P
     assert not (site / "generated-files").exists()
     assert "Generated files" not in (site / "index.html").read_text()
     assert (site / "runbook/index.html").exists()  # the overview stays
+
+
+def test_link_text_is_the_title_of_every_page_card_or_not(tmp_path: Path) -> None:
+    """Issue 16: one rule for `[[stem]]`: the page's title (frontmatter, else its first heading),
+    the stem only for a page with neither; the same in one paragraph for cards and pages."""
+    files = {
+        "docs/index.md": "# Home\n\nSee [[deploy]], [[rotate]], [[ports]], [[bare]] and "
+        "[[ports|the ports]].\n",
+        "docs/how-to/deploy.md": card(title="Deploy the app", status="active"),
+        "docs/how-to/rotate.md": "---\ntitle: Rotate the keys\nmodified: 2026-01-01\n---\n\nSteps.\n",
+        "docs/reference/ports.md": "---\nmodified: 2026-01-01\n---\n\n"
+        "```text\n# not a heading\n```\n\n# Ports in use\n",
+        "docs/reference/bare.md": "Only prose.\n",
+    }
+    root = runbook(tmp_path, files, extra_options="      rules: {lone-card: off}\n")
+    result = mkdocs(root)
+    assert result.returncode == 0, result.stderr
+    home = article(page(root / "site", "index.md"))
+    shown = re.findall(r'<a href="[^"]*">([^<]*)</a>', home)
+    assert shown == ["Deploy the app", "Rotate the keys", "Ports in use", "bare", "the ports"]

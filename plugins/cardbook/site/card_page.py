@@ -132,7 +132,7 @@ def neighbourhood_svg(
                     f"more:{column}",
                     f"… {hidden} more",
                     f"{hidden} more cards",
-                    links.overview(page_url),
+                    links.graph(page_url) or links.overview(page_url),
                     "more",
                     column,
                 )
@@ -145,8 +145,8 @@ def neighbourhood_svg(
 def neighbourhood_section(svg: str, ctx: PageContext) -> str:
     if not svg:
         return ""
-    overview = ctx.links.overview(ctx.page_url)
-    whole = f" · {link_html(overview, 'the whole graph')}" if overview else ""
+    target = ctx.links.graph(ctx.page_url) or ctx.links.overview(ctx.page_url)
+    whole = f" · {link_html(target, 'the whole graph')}" if target else ""
     return (
         # Material's search skips an excluded element up to the first nested element of the same
         # tag, so the excluded wrapper is the only <aside> inside.

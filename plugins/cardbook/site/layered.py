@@ -1,6 +1,7 @@
-"""The layered drawing: a small deterministic SVG layout written here, columns chosen by the
-caller. No process, a few hundred microseconds per drawing: used for every card's
-neighbourhood, and for the overview when Graphviz is missing.
+"""The layered drawing: a small deterministic SVG layout written here, layers chosen by the
+caller. No process, a few hundred microseconds per small drawing: used for every card's
+neighbourhood (layers as columns), for each open goal's graph on the overview, and for the
+whole graph when Graphviz is missing or draws it too wide (layers as rows, wrapped to a width).
 
 It uses the same markup conventions as Graphviz's drawing in dot.py (`g.node.cardbook-node.
 <status class>` holding a link, `g.edge` holding a path and an arrowhead), so one stylesheet
@@ -9,21 +10,30 @@ colours both for the light and the dark palette. See docs/explanation/graph-rend
 
 from __future__ import annotations
 
+import functools
 import re
+import textwrap
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from .urls import escape
 
 # Layout constants of the layered drawing, in CSS pixels.
-NODE_HEIGHT = 30
+NODE_HEIGHT = 30  # a box with one line of label; each further line adds LINE_HEIGHT
+LINE_HEIGHT = 15
 NODE_GAP = 12
 COLUMN_GAP = 64
-ROW_GAP = 40
+ROW_GAP = 36
 MARGIN = 8
 CHAR_WIDTH = 7.0  # average advance of the 12px sans-serif the stylesheet sets
 MIN_NODE_WIDTH = 64
-MAX_LABEL_CHARS = 30
+LABEL_LINE_CHARS = 20  # titles wrap onto lines of this many characters; they are never cut
 SWEEPS = 2  # barycenter passes: one each way settles a neighbourhood; more help big graphs
+
+# The widest a top-down drawing may be at its natural size, in CSS pixels: Material's content
+# column next to both sidebars (36.8rem of 20px, less its padding and the figure's frame).
+MAX_GRAPH_WIDTH = 720
 
 
 @dataclass(frozen=True)
@@ -33,7 +43,7 @@ class Node:
     tooltip: str
     href: str | None
     classes: str  # extra classes, e.g. the status class and "open"/"closed"
-    column: int
+    column: int  # the layer: a column left to right, or a row top down
 
 
 @dataclass(frozen=True)
@@ -44,15 +54,62 @@ class Edge:
     target: str
 
 
+@functools.lru_cache(maxsize=16384)  # the same titles appear in many neighbourhoods
+def wrap_label(label: str, width: int = LABEL_LINE_CHARS) -> tuple[str, ...]:
+    """The label on lines of at most `width` characters; every character is kept (a word
+    longer than a line is split, a hyphenated one after a hyphen)."""
+    return tuple(textwrap.wrap(label, width)) or ("",)
 
 
-def clip_label(label: str) -> str:
-    return label if len(label) <= MAX_LABEL_CHARS else label[: MAX_LABEL_CHARS - 1].rstrip() + "…"
+@functools.lru_cache(maxsize=16384)
+def node_size(label: str) -> tuple[int, int]:
+    """Width and height of a node's box, in pixels."""
+    lines = wrap_label(label)
+    width = max(MIN_NODE_WIDTH, round(max(len(line) for line in lines) * CHAR_WIDTH + 20))
+    return width, NODE_HEIGHT + (len(lines) - 1) * LINE_HEIGHT
+
+
+Item = TypeVar("Item")
+
+
+def wrap_row(
+    items: Sequence[Item], width_of: Callable[[Item], float], limit: float, gap: float
+) -> list[list[Item]]:
+    """A layer split into rows no wider than `limit`, in order; rows of even length when they
+    fit (three rows of 3 read better than 4, 4 and 1)."""
+
+    def fits(row: Sequence[Item]) -> bool:
+        return sum(width_of(item) for item in row) + gap * (len(row) - 1) <= limit
+
+    rows: list[list[Item]] = []
+    used = 0.0
+    for item in items:
+        width = width_of(item)
+        if rows and rows[-1] and used + gap + width <= limit:
+            rows[-1].append(item)
+            used += gap + width
+        else:
+            rows.append([item])
+            used = width
+    if len(rows) > 1:  # as many rows, their lengths differing by one at most
+        size, longer = divmod(len(items), len(rows))
+        even, start = [], 0
+        for index in range(len(rows)):
+            end = start + size + (index < longer)
+            even.append(list(items[start:end]))
+            start = end
+        if all(fits(row) for row in even):
+            return even
+    return rows
 
 
 def _number(value: float) -> str:
     """Coordinates rounded to whole pixels: short and stable output."""
     return str(round(value))
+
+
+def _mean_then_index(entry: tuple[float, int, Node]) -> tuple[float, int]:
+    return entry[0], entry[1]
 
 
 def order_columns(nodes: list[Node], edges: list[Edge], sweeps: int = SWEEPS) -> dict[int, list[Node]]:
@@ -80,23 +137,27 @@ def order_columns(nodes: list[Node], edges: list[Edge], sweeps: int = SWEEPS) ->
             left[source].append(target)
             right[target].append(source)
     position = {node.id: index for column in columns.values() for index, node in enumerate(column)}
-    keys = sorted(columns)
+    at = position.__getitem__
+    keys = [key for key in sorted(columns) if len(columns[key]) > 1]
     for sweep in range(sweeps):
         forward = sweep % 2 == 0
         placed = left if forward else right
+        moved = False
         for key in keys if forward else reversed(keys):
             column = columns[key]
-            if len(column) < 2:
-                continue
             ranked = []
             for index, node in enumerate(column):
                 others = placed[node.id]
-                mean = sum(position[other] for other in others) / len(others) if others else float(index)
+                mean = sum(map(at, others)) / len(others) if others else float(index)
                 ranked.append((mean, index, node))
-            ranked.sort(key=lambda entry: (entry[0], entry[1]))
-            columns[key] = column = [entry[2] for entry in ranked]
-            for index, node in enumerate(column):
-                position[node.id] = index
+            ranked.sort(key=_mean_then_index)
+            if any(entry[1] != index for index, entry in enumerate(ranked)):
+                moved = True
+                columns[key] = column = [entry[2] for entry in ranked]
+                for index, node in enumerate(column):
+                    position[node.id] = index
+        if not moved and sweep > 0:
+            break  # a sweep each way changed nothing: the order is settled
     return columns
 
 
@@ -108,29 +169,35 @@ def layered_svg(
     focus: str | None = None,
     vertical: bool = False,
     sweeps: int = SWEEPS,
+    max_width: int = MAX_GRAPH_WIDTH,
 ) -> str:
-    """An SVG with one layer per distinct `Node.column`: columns left to right, or rows top down."""
+    """An SVG with one layer per distinct `Node.column`: columns left to right, or rows top
+    down. Top down, a layer wider than `max_width` wraps onto several rows, so the drawing is
+    never wider than that, however many cards share a layer."""
     if not nodes:
         return ""
     layers = order_columns(nodes, edges, sweeps)
-    widths = {
-        node.id: max(MIN_NODE_WIDTH, round(len(clip_label(node.label)) * CHAR_WIDTH + 20))
-        for layer in layers.values()
-        for node in layer
-    }
-    boxes = _place_rows(layers, widths) if vertical else _place_columns(layers, widths)
-    width = max(x + w for x, _, w in boxes.values()) + MARGIN
-    height = max(y for _, y, _ in boxes.values()) + NODE_HEIGHT + MARGIN
+    sizes = {node.id: node_size(node.label) for node in nodes}
+    if vertical:
+        limit = max_width - 2 * MARGIN
+        rows = [
+            row
+            for key in sorted(layers)
+            for row in wrap_row(layers[key], lambda node: sizes[node.id][0], limit, NODE_GAP)
+        ]
+        boxes = _place_rows(rows, sizes)
+    else:
+        boxes = _place_columns(layers, sizes)
+    width = max(x + w for x, _, w, _ in boxes.values()) + MARGIN
+    height = max(y + h for _, y, _, h in boxes.values()) + MARGIN
     out = [
         '<svg xmlns="http://www.w3.org/2000/svg" class="cardbook-svg cardbook-svg--layered" '
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
         f'aria-label="{escape(label)}">'
     ]
-    layer_of = {node.id: node.column for node in nodes}
-    for edge in edges:
+    for edge in edges:  # edges first: the filled boxes drawn after them cover what they cross
         if edge.source in boxes and edge.target in boxes:
-            forward = layer_of[edge.source] < layer_of[edge.target]
-            out.append(_edge(boxes[edge.source], boxes[edge.target], forward=forward, vertical=vertical))
+            out.append(_edge(boxes[edge.source], boxes[edge.target], vertical=vertical))
     for key in sorted(layers):
         for node in layers[key]:
             out.append(_node(node, boxes[node.id], node.id == focus))
@@ -138,108 +205,119 @@ def layered_svg(
     return "\n".join(out)
 
 
-Box = tuple[int, int, int]  # x, y, width: whole pixels, so the output is short and stable
+Box = tuple[int, int, int, int]  # x, y, width, height: whole pixels, short and stable output
 
 
-def _place_columns(layers: dict[int, list[Node]], widths: dict[str, int]) -> dict[str, Box]:
-    tallest = max(len(layer) for layer in layers.values())
-    height = tallest * NODE_HEIGHT + (tallest - 1) * NODE_GAP + 2 * MARGIN
+def _place_columns(layers: dict[int, list[Node]], sizes: dict[str, tuple[int, int]]) -> dict[str, Box]:
+    used = {key: sum(sizes[n.id][1] for n in col) + (len(col) - 1) * NODE_GAP for key, col in layers.items()}
+    tallest = max(used.values())
     boxes: dict[str, Box] = {}
     x = MARGIN
     for key in sorted(layers):
         column = layers[key]
-        column_width = max(widths[node.id] for node in column)
-        used = len(column) * NODE_HEIGHT + (len(column) - 1) * NODE_GAP
-        y = (height - used) // 2
+        column_width = max(sizes[node.id][0] for node in column)
+        y = MARGIN + (tallest - used[key]) // 2
         for node in column:
-            boxes[node.id] = (x + (column_width - widths[node.id]) // 2, y, widths[node.id])
-            y += NODE_HEIGHT + NODE_GAP
+            width, height = sizes[node.id]
+            boxes[node.id] = (x + (column_width - width) // 2, y, width, height)
+            y += height + NODE_GAP
         x += column_width + COLUMN_GAP
     return boxes
 
 
-def _place_rows(layers: dict[int, list[Node]], widths: dict[str, int]) -> dict[str, Box]:
-    row_widths = {
-        key: sum(widths[n.id] for n in row) + (len(row) - 1) * NODE_GAP for key, row in layers.items()
-    }
-    widest = max(row_widths.values())
+def _place_rows(rows: list[list[Node]], sizes: dict[str, tuple[int, int]]) -> dict[str, Box]:
+    row_widths = [sum(sizes[n.id][0] for n in row) + (len(row) - 1) * NODE_GAP for row in rows]
+    widest = max(row_widths)
     boxes: dict[str, Box] = {}
     y = MARGIN
-    for key in sorted(layers):
-        x = MARGIN + (widest - row_widths[key]) // 2
-        for node in layers[key]:
-            boxes[node.id] = (x, y, widths[node.id])
-            x += widths[node.id] + NODE_GAP
-        y += NODE_HEIGHT + ROW_GAP
+    for row, row_width in zip(rows, row_widths, strict=True):
+        row_height = max(sizes[node.id][1] for node in row)
+        x = MARGIN + (widest - row_width) // 2
+        for node in row:
+            width, height = sizes[node.id]
+            boxes[node.id] = (x, y + (row_height - height) // 2, width, height)
+            x += width + NODE_GAP
+        y += row_height + ROW_GAP
     return boxes
 
 
-def _edge(source: Box, target: Box, *, forward: bool, vertical: bool) -> str:
-    """A curve from source to target; a same-layer or backward edge loops out to the side."""
-    sx, sy, sw = source
-    tx, ty, tw = target
-    if vertical:
-        if forward:  # bottom of the source to the top of the target
-            start, end, direction = (sx + sw // 2, sy + NODE_HEIGHT), (tx + tw // 2, ty - 1), "down"
-            bend = (end[1] - start[1]) // 2
-            controls = (start[0], start[1] + bend), (end[0], end[1] - bend)
-        else:  # bottom to bottom, dipping under the layer
-            start, end, direction = (
-                (sx + sw // 2, sy + NODE_HEIGHT),
-                (tx + tw // 2, ty + NODE_HEIGHT + 1),
-                "up",
-            )
-            reach = max(start[1], end[1]) + 30
-            controls = (start[0], reach), (end[0], reach)
-    elif forward:  # right side of the source to the left side of the target
-        start, end, direction = (sx + sw, sy + NODE_HEIGHT // 2), (tx - 1, ty + NODE_HEIGHT // 2), "right"
-        bend = (end[0] - start[0]) // 2
-        controls = (start[0] + bend, start[1]), (end[0] - bend, end[1])
-    else:  # right side to right side, looping out to the right
-        start, end, direction = (sx + sw, sy + NODE_HEIGHT // 2), (tx + tw + 1, ty + NODE_HEIGHT // 2), "left"
-        reach = max(start[0], end[0]) + 36
-        controls = (reach, start[1]), (reach, end[1])
-    back = _step_back(end, direction, 6)
-    (c1x, c1y), (c2x, c2y) = controls
-    path = f"M{start[0]},{start[1]} C{c1x},{c1y} {c2x},{c2y} {back[0]},{back[1]}"
-    return f'<g class="edge"><path d="{path}"/>{_arrowhead(end, direction)}</g>'
-
-
-_DIRECTIONS = {"right": (1, 0), "left": (-1, 0), "down": (0, 1), "up": (0, -1)}
-
-
-def _step_back(point: tuple[int, int], direction: str, distance: int) -> tuple[int, int]:
-    dx, dy = _DIRECTIONS[direction]
-    return point[0] - dx * distance, point[1] - dy * distance
-
-
-def _arrowhead(tip: tuple[int, int], direction: str) -> str:
-    """A small triangle whose point is `tip`, pointing in `direction`."""
-    dx, dy = _DIRECTIONS[direction]
-    base = _step_back(tip, direction, 7)
-    left = (base[0] - dy * 4, base[1] + dx * 4)
-    right = (base[0] + dy * 4, base[1] - dx * 4)
-    return f'<polygon points="{left[0]},{left[1]} {tip[0]},{tip[1]} {right[0]},{right[1]}"/>'
+def _edge(source: Box, target: Box, *, vertical: bool) -> str:
+    """A curve from source to target; between boxes side by side it loops out of the layer."""
+    sx, sy, sw, sh = source
+    tx, ty, tw, th = target
+    if vertical and sy + sh <= ty:  # bottom of the source to the top of the target
+        x0, y0, x1, y1, dx, dy = sx + sw // 2, sy + sh, tx + tw // 2, ty - 1, 0, 1
+        bend = (y1 - y0) // 2
+        c1x, c1y, c2x, c2y = x0, y0 + bend, x1, y1 - bend
+    elif vertical and ty + th <= sy:  # top of the source to the bottom of the target
+        x0, y0, x1, y1, dx, dy = sx + sw // 2, sy, tx + tw // 2, ty + th + 1, 0, -1
+        bend = (y0 - y1) // 2
+        c1x, c1y, c2x, c2y = x0, y0 - bend, x1, y1 + bend
+    elif vertical:  # same row: bottom to bottom, dipping under it
+        x0, y0, x1, y1, dx, dy = sx + sw // 2, sy + sh, tx + tw // 2, ty + th + 1, 0, -1
+        reach = max(y0, y1) + 30
+        c1x, c1y, c2x, c2y = x0, reach, x1, reach
+    elif sx + sw <= tx:  # right side of the source to the left side of the target
+        x0, y0, x1, y1, dx, dy = sx + sw, sy + sh // 2, tx - 1, ty + th // 2, 1, 0
+        bend = (x1 - x0) // 2
+        c1x, c1y, c2x, c2y = x0 + bend, y0, x1 - bend, y1
+    else:  # same column: right side to right side, looping out to the right
+        x0, y0, x1, y1, dx, dy = sx + sw, sy + sh // 2, tx + tw + 1, ty + th // 2, -1, 0
+        reach = max(x0, x1) + 36
+        c1x, c1y, c2x, c2y = reach, y0, reach, y1
+    # The curve ends 6px short of the tip (dx, dy: the arrow's direction), the arrowhead's
+    # base 7px short of it, 8px wide.
+    bx, by = x1 - dx * 7, y1 - dy * 7
+    return (
+        f'<g class="edge"><path d="M{x0},{y0} C{c1x},{c1y} {c2x},{c2y} {x1 - dx * 6},{y1 - dy * 6}"/>'
+        f'<polygon points="{bx - dy * 4},{by + dx * 4} {x1},{y1} {bx + dy * 4},{by - dx * 4}"/></g>'
+    )
 
 
 def _node(node: Node, box: Box, is_focus: bool) -> str:
-    x, y, width = box
-    classes = f"node cardbook-node {node.classes}" + (" focus" if is_focus else "")
-    shape = (
-        f"<title>{escape(node.tooltip)}</title>"
-        f'<rect x="{x}" y="{y}" width="{width}" height="{NODE_HEIGHT}" rx="6"/>'
-        f'<text x="{x + width // 2}" y="{y + NODE_HEIGHT // 2}">'
-        f"{escape(clip_label(node.label))}</text>"
-    )
-    if node.href is not None:
-        shape = f'<a href="{escape(node.href)}">{shape}</a>'
-    return f'<g class="{escape(classes.strip())}">{shape}</g>'
+    x, y, width, height = box
+    head, lines, tail = _node_markup(node.label, node.tooltip, node.href, node.classes, is_focus)
+    centre = x + width // 2
+    if len(lines) == 1:
+        text = f'<text x="{centre}" y="{y + height // 2}">{lines[0]}</text>'
+    else:  # one tspan per line, centred as a block on the box
+        top = y + (height - (len(lines) - 1) * LINE_HEIGHT) // 2
+        spans = "".join(
+            f'<tspan x="{centre}" y="{top + index * LINE_HEIGHT}">{line}</tspan>'
+            for index, line in enumerate(lines)
+        )
+        text = f'<text x="{centre}" y="{top}">{spans}</text>'
+    return f'{head}<rect x="{x}" y="{y}" width="{width}" height="{height}" rx="6"/>{text}{tail}'
 
 
-# Graphviz ---------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=16384)  # a card is drawn on its own page, its neighbours' and in goals
+def _node_markup(
+    label: str, tooltip: str, href: str | None, classes: str, is_focus: bool
+) -> tuple[str, tuple[str, ...], str]:
+    """What a node's markup holds besides its coordinates: the start up to its box, the
+    escaped lines of its label, the end."""
+    css = escape(f"node cardbook-node {classes}{' focus' if is_focus else ''}".strip())
+    head = f'<g class="{css}">'
+    tail = "</g>"
+    if href is not None:
+        head += f'<a href="{escape(href)}">'
+        tail = "</a>" + tail
+    head += f"<title>{escape(tooltip)}</title>"
+    return head, tuple(escape(line) for line in wrap_label(label)), tail
+
+
+# Any drawing ---------------------------------------------------------------------------------
 
 
 _ROOT_WIDTH = re.compile(r'<svg\b[^>]*?\swidth="([\d.]+)(pt|px)?"')
+
+
+def natural_width(svg: str) -> float | None:
+    """The drawing's width at its natural size, in CSS pixels (Graphviz writes points)."""
+    match = _ROOT_WIDTH.search(svg)
+    if match is None:
+        return None
+    return float(match[1]) * (4 / 3 if match[2] == "pt" else 1)
 
 
 def fit_width(svg: str, min_scale: float) -> str:
@@ -248,13 +326,11 @@ def fit_width(svg: str, min_scale: float) -> str:
     A small graph keeps its natural size, a wide one is scaled down while its labels stay
     readable; past that its frame scrolls.
     """
-    match = _ROOT_WIDTH.search(svg)
-    if match is None:
+    natural = natural_width(svg)
+    if natural is None:
         return svg
-    natural = float(match[1]) * (4 / 3 if match[2] == "pt" else 1)
     style = (
         f' style="width: 100%; height: auto; max-width: {_number(natural)}px; '
         f'min-width: {_number(natural * min_scale)}px"'
     )
     return svg.replace("<svg", "<svg" + style, 1)
-

@@ -41,8 +41,7 @@ from cardbook.pipeline import load_and_check
 
 from . import captions, card_page, files_page, overview
 from .context import PageContext
-from .dot import DotError, DotRenderer, overview_dot
-from .layered import layered_svg
+from .dot import DotError, DotRenderer
 from .styles import StatusStyle, status_css, status_styles
 from .urls import SiteLinks, file_anchors, wikilink_html
 from .wikilinks import PLACEHOLDER, PageIndex, ResolvedLink, default_slugify, rewrite_wikilinks
@@ -50,6 +49,7 @@ from .wikilinks import PLACEHOLDER, PageIndex, ResolvedLink, default_slugify, re
 log = get_plugin_logger(__name__)
 
 OVERVIEW_URI = "runbook.md"
+GRAPH_URI = "runbook-graph.md"  # every card in one drawing; the overview draws each goal
 FILES_URI = "generated-files.md"
 CSS_URI = "assets/cardbook/cardbook.css"
 STATIC_CSS = Path(__file__).with_name("assets") / "cardbook.css"
@@ -113,6 +113,7 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
         self.page_urls: dict[str, str] = {}
         self.wikilinks: dict[str, list[ResolvedLink]] = {}  # page -> links behind its placeholders
         self.overview_src: str | None = None
+        self.graph_src: str | None = None
         self.files_src: str | None = None
         self.overview_graph: Future[str] | None = None
         self.show_tags = True
@@ -217,6 +218,9 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
         if cards:
             self.overview_src = self._page(files, config, OVERVIEW_URI, "# Runbook overview\n\n")
             self.links.overview_url = files.get_file_from_path(self.overview_src).url
+            if self.settings.graphs:
+                self.graph_src = self._page(files, config, GRAPH_URI, overview.GRAPH_PAGE_HEADING)
+                self.links.graph_url = files.get_file_from_path(self.graph_src).url
             # A runbook that tangles nothing gets no empty page (a page of the user's stays).
             if self.tangled.files or files.get_file_from_path(FILES_URI) is not None:
                 self.files_src = self._page(files, config, FILES_URI, "# Generated files\n\n")
@@ -240,22 +244,23 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
     def _page(files: Files, config: MkDocsConfig, uri: str, heading: str) -> str:
         """A page of ours: the docs' own file when there is one, else a virtual one."""
         if files.get_file_from_path(uri) is None:
-            marker = overview.OVERVIEW_MARKER if uri == OVERVIEW_URI else files_page.GENERATED_MARKER
+            markers = {OVERVIEW_URI: overview.OVERVIEW_MARKER, GRAPH_URI: overview.GRAPH_MARKER}
+            marker = markers.get(uri, files_page.GENERATED_MARKER)
             files.append(File.generated(config, uri, content=heading + marker + "\n"))
         return uri
 
     def _start_overview_graph(self) -> None:
         """Graphviz runs in a thread while MkDocs renders the pages; on_page_context collects it."""
-        assert self.settings is not None and self.result is not None
-        if not (self.settings.graphs and self.result.graph.cards and self.links.overview_url is not None):
+        if self.links.graph_url is None:  # no cards, or graphs turned off: no page to draw for
             return
         if not self.dot.available:
             log.info(
-                "Graphviz dot not found: the overview graph uses cardbook's own layout (install graphviz)"
+                "Graphviz dot not found: the All cards graph uses cardbook's own layout (install graphviz)"
             )
             return
-        nodes, edges = overview.overview_nodes(self._context(self.links.overview_url))
-        self.overview_graph = self.dot.submit(overview_dot(nodes, edges))
+        source = overview.full_graph_dot(self._context(self.links.graph_url))
+        if source is not None:  # None: too wide for dot; full_graph_html draws it instead
+            self.overview_graph = self.dot.submit(source)
 
     def on_serve(self, server: LiveReloadServer, *, config: MkDocsConfig, builder: Any) -> LiveReloadServer:
         """Saving a card re-tangles; a hand edit under an output root is reported at once."""
@@ -281,6 +286,8 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
                 markdown = markdown.replace(overview.OVERVIEW_MARKER, sections, 1)
             else:
                 markdown = markdown.rstrip() + "\n\n" + sections + "\n"
+        elif src == self.graph_src and overview.GRAPH_MARKER not in markdown:
+            markdown = markdown.rstrip() + "\n\n" + overview.GRAPH_MARKER + "\n"
         elif src == self.files_src and files_page.GENERATED_MARKER not in markdown:
             markdown = markdown.rstrip() + "\n\n" + files_page.GENERATED_MARKER + "\n"
         card = self.card_by_src.get(src)
@@ -365,7 +372,7 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
         out of the search index, and on the page's content rather than the finished page: the
         theme's navigation around it makes that several times longer to search through.
         """
-        assert self.result is not None
+        assert self.result is not None and self.settings is not None
         src = page.file.src_uri
         content = page.content or ""
         url = page.file.url
@@ -375,9 +382,11 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
             content = captions.replace_in_order(content, parts.title_bars)
             content = card_page.insert_after_title(content, parts.header) + parts.graph
         if src == self.overview_src:
-            for name, html in overview.overview_sections(self._context(url)).items():
+            sections = overview.overview_sections(self._context(url), graphs=self.settings.graphs)
+            for name, html in sections.items():
                 content = content.replace(overview.placeholder(name), html, 1)
-            content = content.replace(overview.placeholder("overview-graph"), self._overview_graph(url), 1)
+        if src == self.graph_src:
+            content = content.replace(overview.GRAPH_MARKER, self._overview_graph(url), 1)
         if src == self.files_src and self.tangled is not None:
             body = files_page.generated_files_html(self.tangled, self._context(url))
             content = content.replace(files_page.GENERATED_MARKER, body, 1)
@@ -404,21 +413,18 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
         return CardParts(header, section, bars)
 
     def _overview_graph(self, page_url: str) -> str:
+        """The All cards graph: Graphviz's drawing when it came in time and fits the page."""
+        ctx = self._context(page_url)
         if self.overview_graph is None:
-            return self._fallback_graph(page_url)
+            if self.dot.available:  # full_graph_dot found it too wide for dot
+                return overview.full_graph_html(ctx, None)
+            return overview.full_graph_html(ctx, None, "Drawn by cardbook: Graphviz is not installed.")
         try:
-            return overview.overview_graph_figure(self.overview_graph.result(timeout=DOT_WAIT))
+            svg = self.overview_graph.result(timeout=DOT_WAIT)
         except (DotError, FutureTimeout) as exc:
-            log.info(f"overview graph: {exc or 'Graphviz took too long'}; using cardbook's own layout")
-            return self._fallback_graph(page_url, "Drawn by cardbook: Graphviz failed.")
-
-    def _fallback_graph(self, page_url: str, note: str = "") -> str:
-        assert self.result is not None and self.settings is not None
-        if not self.settings.graphs:
-            return '<p class="cardbook-none">Graphs are turned off (<code>graphs: false</code>).</p>'
-        nodes, edges = overview.overview_nodes(self._context(page_url))
-        svg = layered_svg(nodes, edges, label="The runbook's cards", vertical=True, sweeps=8)
-        return overview.overview_graph_figure(svg, note or "Drawn by cardbook: Graphviz is not installed.")
+            log.info(f"All cards graph: {exc or 'Graphviz took too long'}; using cardbook's own layout")
+            return overview.full_graph_html(ctx, None, "Drawn by cardbook: Graphviz failed.")
+        return overview.full_graph_html(ctx, svg)
 
     def on_shutdown(self) -> None:
         self.dot.close()

@@ -52,6 +52,7 @@ class SiteLinks:
     files_page_url: str | None = None
     raw_urls: dict[str, str] = field(default_factory=dict)  # generated path -> published file
     file_anchors: dict[str, str] = field(default_factory=dict)  # generated path -> id on files page
+    graph_url: str | None = None  # the "All cards graph" page
 
     def card(self, stem: str, page_url: str, anchor: str = "") -> str | None:
         url = self.card_urls.get(stem)
@@ -74,6 +75,10 @@ class SiteLinks:
 
     def overview(self, page_url: str) -> str | None:
         return None if self.overview_url is None else relative_url(self.overview_url, page_url)
+
+    def graph(self, page_url: str) -> str | None:
+        """The page drawing every card; None when the site has none (graphs turned off)."""
+        return None if self.graph_url is None else relative_url(self.graph_url, page_url)
 
 
 def wikilink_html(target_url: str | None, anchor: str, label: str, page_url: str) -> str:
