@@ -26,6 +26,13 @@ GUIDE = ROOT / "docs/guides/adopt-obsidian.md"
 # Written with spaces inside the brackets on purpose (the fixture's two link-spaces findings).
 _SPACED_LINK = re.compile(r"\[\[ +([^\]|#]+?) +\]\]")
 _THEME = "theme:\n  name: material\n"
+_PALETTES = (
+    "  palette:\n"
+    '    - media: "(prefers-color-scheme: light)"\n'
+    "      scheme: default\n"
+    '    - media: "(prefers-color-scheme: dark)"\n'
+    "      scheme: slate\n"
+)
 
 
 def recipe_config() -> str:
@@ -36,11 +43,12 @@ def recipe_config() -> str:
 
 
 def site_config() -> str:
-    """The recipe, with Material's fonts off: the built pages then make no request to a font
-    service, so they look the same offline (screenshots)."""
+    """The recipe, with Material's fonts off (the built pages then make no request to a font
+    service, so they look the same offline) and the light and dark palettes that follow the
+    reader's system setting, which the screenshots are taken in."""
     config = recipe_config()
     assert _THEME in config, "the recipe no longer sets `theme: {name: material}`"
-    return config.replace(_THEME, _THEME + "  font: false\n")
+    return config.replace(_THEME, _THEME + "  font: false\n" + _PALETTES)
 
 
 def facts() -> dict[str, Any]:

@@ -20,6 +20,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from helpers import card
+from runbook_shape import build as build_runbook
+from runbook_shape import facts as runbook_facts
+from runbook_shape import write_runbook
 from test_site_build import RUNBOOK, mkdocs, runbook
 
 pytestmark = pytest.mark.browser
@@ -207,3 +210,61 @@ def test_a_thousand_card_graph_stays_responsive(browser: object, tmp_path: Path)
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="module")
+def runbook_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real-runbook-shaped tree (tests/runbook_shape.py) with the guide's mkdocs.yml."""
+    root = tmp_path_factory.mktemp("runbook-shaped")
+    write_runbook(root)
+    www = root / "www"
+    done = build_runbook(root, "--site-dir", str(www))
+    assert done.returncode == 0, done.stderr
+    handler = functools.partial(_QuietHandler, directory=str(www))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_real_runbook_shaped_site(browser: object, runbook_site: str, scheme: str) -> None:
+    """Issue 16: the overview leads with the open chain, drawn within the content column; a
+    chain card has its header; an evergreen page has none; callouts render as admonitions."""
+    known = runbook_facts()
+    context, page, problems = open_page(browser, runbook_site + "runbook/", scheme)
+    try:
+        palette = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+        assert palette == ("slate" if scheme == "dark" else "default")
+        goals = page.locator(".cardbook-goal svg")
+        assert goals.count() == 1  # one open chain, one goal
+        drawn = goals.first.locator("g.node")
+        assert drawn.count() == len(known["chain"])  # the goal and all its prerequisites, done ones too
+        box = goals.first.bounding_box()
+        column = page.locator("article").bounding_box()
+        assert box is not None and column is not None and box["width"] <= column["width"]
+        titles = goals.first.locator("g.node title").all_text_contents()
+        assert all("…" not in title for title in titles)
+        assert page.locator("text=Done").count() >= 1
+        shot(page, f"runbook-overview-{scheme}.png")
+
+        card_path = known["chain_paths"][known["goal"]][: -len(".md")] + "/"
+        page.goto(runbook_site + card_path, wait_until="load")
+        assert page.locator(".cardbook-header").is_visible()
+        assert page.locator(".cardbook-badge").count() >= 1
+        assert page.locator("div.admonition").count() >= 1  # the card's callout
+        shot(page, f"runbook-chain-card-{scheme}.png")
+
+        page.goto(runbook_site + "how-to/postgres/postgres-major-upgrade/", wait_until="load")
+        assert page.locator(".cardbook-header").count() == 0  # an evergreen how-to: no card header
+        assert page.locator(".cardbook-badge").count() == 0
+        assert page.locator("div.admonition").count() == 2  # the two adjacent callouts stay two
+        assert "[!" not in page.locator("article").inner_text()
+        shot(page, f"runbook-page-{scheme}.png")
+        assert problems == []
+    finally:
+        context.close()
