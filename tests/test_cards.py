@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cardbook.core import cards
 from cardbook.core.cards import Requirement, load_runbook
 from cardbook.core.settings import Settings, load_settings
 from cardbook.pipeline import load_and_check
@@ -502,14 +503,14 @@ def test_broken_and_looping_symlinks(tmp_path: Path, today: dt.date) -> None:
 
 def test_an_unreadable_file(tmp_path: Path, today: dt.date, monkeypatch: pytest.MonkeyPatch) -> None:
     write_tree(tmp_path, {A: card(), "docs/how-to/b.md": card()})
-    read_bytes = Path.read_bytes
+    read_known_size = cards.read_known_size  # what read_card reads a card with, after its stat
 
-    def refuse(path: Path) -> bytes:
-        if path.name == "a.md":
+    def refuse(path: str | Path, size: int) -> bytes:
+        if Path(path).name == "a.md":
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
-        return read_bytes(path)
+        return read_known_size(path, size)
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr(cards, "read_known_size", refuse)
     assert check_problems(tmp_path, today=today) == [
         f"{A}:1: error: cannot read the card: Permission denied [unreadable-page]"
     ]

@@ -6,8 +6,10 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from cardbook.core.fences import Fence, parse_fences
+from cardbook.core.fences import FENCE_LINE, Fence, _dedent, parse_fences, read_fence
 from cardbook.core.problems import Problem
 from cardbook.core.settings import Settings
 from cardbook.pipeline import load_and_check
@@ -243,3 +245,82 @@ def test_a_crlf_card_tangles_to_lf(tmp_path: Path, today: dt.date) -> None:
     result = load_and_check(Settings(root=tmp_path, annotate=False), today=today)
     assert result.problems == []
     assert result.tangled.files["nix/a.nix"].text == "{\n  x = 1;\n}"
+
+
+# parse_fences against the line-by-line scan it replaced -----------------------------------
+
+
+def scanned_line_by_line(text: str, first_line: int, problems: list[Problem]) -> list[Fence]:
+    """parse_fences as it was before it visited only the lines with a backtick, a tilde or a
+    comment marker: every line, one at a time. The fence's own checks are shared (read_fence)."""
+    fences: list[Fence] = []
+    lines = text.split("\n")
+    in_comment = False
+    index = 0
+    count = len(lines)
+    while index < count:
+        raw = lines[index]
+        line = raw[:-1] if raw.endswith("\r") else raw
+        if in_comment:
+            if "-->" in line:
+                in_comment = False
+            index += 1
+            continue
+        match = FENCE_LINE.match(line) if ("`" in line or "~" in line) else None
+        if match is None:
+            start = line.find("<!--")
+            if start != -1 and "-->" not in line[start + 4 :]:
+                in_comment = True
+            index += 1
+            continue
+        fence, indent, info = match["fence"], match["indent"], match["info"]
+        if fence[0] == "`" and "`" in info:
+            index += 1
+            continue
+        opening = first_line + index
+        body: list[str] = []
+        index += 1
+        closed = False
+        while index < count:
+            raw = lines[index]
+            candidate = raw[:-1] if raw.endswith("\r") else raw
+            stripped = candidate.lstrip(" \t")
+            if stripped.startswith(fence) and not stripped.strip(fence[0]).strip():
+                closed = True
+                index += 1
+                break
+            body.append(_dedent(candidate, indent))
+            index += 1
+        result = read_fence(match, opening, body, closed, A, problems)
+        if result is not None:
+            fences.append(result)
+    return fences
+
+
+# Pieces of lines that matter to the scan: fences of each kind and length, indented, with
+# attributes good and bad; comment markers; CRs; other line breakers; stray backticks.
+LINE_PIECES = st.sampled_from(
+    [
+        "```", "````", "~~~", "~~~~", "```nix {file=nix/a.nix}", "``` {.nix #c}", "```sh {.check}",
+        "```nix {#c #c}", "``` {.nix", "```nix file=nix/b.nix", "  ```", "\t~~~~", "    ```nix {#d}",
+        "<!--", "-->", "<!-- x -->", "text", "`code` here", "``` `x`", "\r", "\u2028", "\x0c",
+        "> ```nix {file=nix/q.nix}", "", " ", "  ", "~", "`", "{", "}", "#a", "file=x", "<<c>>",
+    ]
+)
+CARD_TEXTS = st.lists(st.lists(LINE_PIECES, max_size=4).map("".join), max_size=25).map("\n".join)
+
+
+def every_field(fences: list[Fence]) -> list[tuple[object, ...]]:
+    """Each fence's fields, its attributes too (Fence's == leaves them out)."""
+    return [(f.line, f.indent, f.info, f.lang, f.id, f.file, f.classes, f.attributes, f.body) for f in fences]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(CARD_TEXTS, st.integers(min_value=1, max_value=40))
+def test_parse_fences_finds_what_the_line_by_line_scan_finds(text: str, first_line: int) -> None:
+    expected: list[Problem] = []
+    expected_fences = scanned_line_by_line(text, first_line, expected)
+    found: list[Problem] = []
+    found_fences = parse_fences(text, first_line, A, found)
+    assert every_field(found_fences) == every_field(expected_fences)
+    assert [p.format() for p in found] == [p.format() for p in expected]

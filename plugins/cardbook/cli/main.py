@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import posixpath
 import sys
 from collections.abc import Iterable
@@ -102,6 +101,8 @@ def report_problems(
 ) -> None:
     """Print the problems as text lines, workflow annotations or one JSON document."""
     if output_format == "json":
+        import json  # only for --format json: a plain `check` never loads it
+
         errors, warnings = count(problems)
         document: dict[str, Any] = {
             "cards": checked,

@@ -6,7 +6,6 @@ and prints. cli/main.py registers COMMANDS; this module does not import cli/main
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 
 import click
@@ -39,6 +38,8 @@ def new_command(stem: str, requires: tuple[str, ...], title: str | None, config_
     """Add a card: STEM.md, open, in the first card root.
 
     Prints where the new card sits in the graph. Never overwrites a file."""
+    import shlex  # here, not at the top: every `cardbook check` imports this module
+
     from cardbook.core.layout import refuse_from_a_subfolder
     from cardbook.core.settings import load_settings
     from cardbook.start_new import create_card, position_of
@@ -64,6 +65,8 @@ def init_command(directory: str) -> None:
 
     Writes mkdocs.yml, docs/index.md, a first card and the file it tangles into; refuses,
     writing nothing, if any of them exists."""
+    import shlex
+
     from cardbook.start_init import init_runbook
 
     here = Path(directory)

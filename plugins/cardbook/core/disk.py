@@ -5,12 +5,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import hashlib
 import os
-import shutil
 import stat
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -47,12 +44,49 @@ def inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
+# What Path.is_file() takes for "no file here" rather than an error to report.
+_NO_FILE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
+
+
+def file_stat(path: str | Path) -> os.stat_result | None:
+    """The stat of a regular file (symlinks followed), or None where Path.is_file() is False;
+    other errors are raised, as is_file() raises them. One stat where is_file() and a stat()
+    for the size made two."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        if exc.errno in _NO_FILE:
+            return None
+        raise
+    except ValueError:  # a name the file system cannot take (a NUL, an unencodable character)
+        return None
+    return info if stat.S_ISREG(info.st_mode) else None
+
+
+def read_known_size(path: str | Path, size: int) -> bytes:
+    """The bytes of a file that a stat just found regular and `size` bytes long: one open and
+    one read, without the buffered file object (and its own fstat) that open() builds around
+    them. Read to the end, as open().read() does, should the file have changed since the stat
+    or the read come back short."""
+    fd = os.open(path, os.O_RDONLY)  # os.open's descriptors are close-on-exec, as open()'s are
+    try:
+        data = os.read(fd, size + 1)
+        if len(data) != size:
+            chunks = [data]
+            while chunk := os.read(fd, 1 << 20):
+                chunks.append(chunk)
+            data = b"".join(chunks)
+        return data
+    finally:
+        os.close(fd)
+
+
 def read_text(path: str | Path) -> str | None:
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
             return "\x00"  # a directory, a named pipe (reading blocks), a device: not text we wrote
-        with open(path, "rb") as handle:
-            return handle.read().decode("utf-8")
+        return read_known_size(path, info.st_size).decode("utf-8")
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -185,6 +219,8 @@ def _keep_copy(path: Path, copy: Path) -> None:
     try:
         os.link(path, copy, follow_symlinks=False)
     except OSError:
+        import shutil  # writes only, where links fail: `check` never loads it
+
         shutil.copy2(path, copy, follow_symlinks=False)
 
 
@@ -250,11 +286,15 @@ class Journal:
 
 def lock_directory() -> Path:
     """Per user, so another user's folder of the same name is never in the way."""
+    import tempfile  # locking only: `check` never loads it
+
     return Path(tempfile.gettempdir()) / f"cardbook-locks-{os.getuid()}"
 
 
 def _lock_path(root: Path, suffix: str) -> Path:
     """The lock (or journal) of the runbook at `root`: one per project folder."""
+    import hashlib  # locking only (markers.py loads it for `check` anyway)
+
     key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
     return lock_directory() / f"{key}{suffix}"
 

@@ -99,12 +99,15 @@ def parse_info(
 
 
 _QUOTED_FENCE = re.compile(r"^[ \t]*>[ \t>]*(?:`{3,}|~{3,})[^\n{]*\{[^}\n]*(?:file=|#)", re.MULTILINE)
+# What every match holds from its `>` on. It starts with a literal character, so the engine
+# skips to each `>` at C speed instead of trying the anchored pattern at every line start.
+_QUOTED_HINT = re.compile(r">[ \t>]*(?:```|~~~)")
 
 
 def quoted_tangle_fences(text: str, first_line: int) -> list[int]:
     """File lines of fences with `file=` or `#id` inside a quote (`> ```nix {file=...}`):
     they render as code but are not tangled, which a reader cannot tell from the page."""
-    if ">" not in text:
+    if ">" not in text or _QUOTED_HINT.search(text) is None:
         return []
     return [first_line + text.count("\n", 0, match.start()) for match in _QUOTED_FENCE.finditer(text)]
 
@@ -128,95 +131,113 @@ def repeated_attribute(info: str) -> str | None:
 def parse_fences(text: str, first_line: int, rel: str, problems: list[Problem]) -> list[Fence]:
     """Every fenced block of `text` (a card body starting at file line `first_line`)."""
     fences: list[Fence] = []
+    if "`" not in text and "~" not in text:  # no line can open a fence
+        return fences
     lines = text.split("\n")
-    in_comment = False
-    index = 0
     count = len(lines)
-    while index < count:
+    # Most lines are prose, and a prose line changes nothing: only a line with a backtick, a
+    # tilde, or a comment's opener or closer can, and a closing fence is such a line too.
+    # Visit those only (tests/test_fences.py checks this against the line-by-line scan).
+    notable = [i for i, raw in enumerate(lines) if "`" in raw or "~" in raw or "<!--" in raw or "-->" in raw]
+    has_cr = "\r" in text
+    in_comment = False
+    position = 0
+    seen = len(notable)
+    while position < seen:
+        index = notable[position]
+        position += 1
         raw = lines[index]
-        line = raw[:-1] if raw.endswith("\r") else raw
+        line = raw[:-1] if has_cr and raw.endswith("\r") else raw
         if in_comment:
             if "-->" in line:
                 in_comment = False
-            index += 1
             continue
-        # Most lines are prose: only a backtick, a tilde or a comment opener needs a closer look.
         match = FENCE_LINE.match(line) if ("`" in line or "~" in line) else None
         if match is None:
             start = line.find("<!--")
             if start != -1 and "-->" not in line[start + 4 :]:
                 in_comment = True
-            index += 1
             continue
-        fence, indent, info = match["fence"], match["indent"], match["info"]
-        if fence[0] == "`" and "`" in info:
-            index += 1  # not a fence: an inline code span at the start of a line
-            continue
-        opening = first_line + index
-        parsed = parse_info(info)
-        body: list[str] = []
-        index += 1
+        fence, indent = match["fence"], match["indent"]
+        if fence[0] == "`" and "`" in match["info"]:
+            continue  # not a fence: an inline code span at the start of a line
         closed = False
-        while index < count:
-            raw = lines[index]
-            candidate = raw[:-1] if raw.endswith("\r") else raw
+        end = count
+        while position < seen:
+            candidate = lines[notable[position]]
+            position += 1
+            if has_cr and candidate.endswith("\r"):
+                candidate = candidate[:-1]
             stripped = candidate.lstrip(" \t")
             if stripped.startswith(fence) and not stripped.strip(fence[0]).strip():
                 closed = True
-                index += 1
+                end = notable[position - 1]
                 break
-            body.append(_dedent(candidate, indent))
-            index += 1
-        if parsed is None:
-            problems.append(
-                error(
-                    rel,
-                    opening,
-                    f"cannot read the fence attributes {info.strip()!r}",
-                    rule="fence-attributes",
-                )
-            )
-            continue
-        lang, chunk_id, target, classes, attributes = parsed
-        if "{" not in info and _BRACELESS_FILE.search(info):
-            problems.append(
-                warning(
-                    rel,
-                    opening,
-                    "file= outside braces is not tangled and breaks rendering: write "
-                    f"```{lang or 'nix'} {{file=...}}", rule="braceless-file",
-                )
-            )
-        result = Fence(
-            opening, indent, info.strip(), lang, chunk_id, target, classes, attributes, tuple(body)
-        )
-        if result.tangles:
-            # Most fences carry one attribute of each kind: look closer only when one could repeat.
-            repeated = repeated_attribute(info) if info.count("#") + info.count("=") > 1 else None
-            if repeated is not None:
-                message = f"the fence has {repeated} twice: keep one (tools disagree on which wins)"
-                problems.append(error(rel, opening, message, rule="fence-attributes"))
-                continue
-            lines_with_breakers = enumerate(body) if LINE_BREAKERS.search("".join(body)) else ()
-            for offset, line in lines_with_breakers:
-                breaker = LINE_BREAKERS.search(line)
-                if breaker is not None:
-                    problems.append(
-                        error(
-                            rel,
-                            opening + 1 + offset,
-                            f"this line holds the character {breaker.group()!r}, which other tools "
-                            "(Entangled, Python's splitlines) read as a line break: remove it",
-                            rule="fence-attributes",
-                        )
-                    )
-        if not closed:
-            if result.tangles or result.is_check:
-                problems.append(error(rel, opening, "code fence is never closed", rule="unclosed-fence"))
-                continue
-            problems.append(warning(rel, opening, "code fence is never closed", rule="unclosed-code"))
-        fences.append(result)
+        body = lines[index + 1 : end]  # every line between the fences, prose or not
+        if has_cr:
+            body = [raw[:-1] if raw.endswith("\r") else raw for raw in body]
+        if indent:
+            body = [_dedent(raw, indent) for raw in body]
+        result = read_fence(match, first_line + index, body, closed, rel, problems)
+        if result is not None:
+            fences.append(result)
     return fences
+
+
+def read_fence(
+    match: re.Match[str], opening: int, body: list[str], closed: bool, rel: str, problems: list[Problem]
+) -> Fence | None:
+    """The fence that FENCE_LINE `match` opens at file line `opening`, with its body lines
+    (without CRs, dedented); None when its problems keep it out."""
+    indent, info = match["indent"], match["info"]
+    parsed = parse_info(info)
+    if parsed is None:
+        problems.append(
+            error(
+                rel,
+                opening,
+                f"cannot read the fence attributes {info.strip()!r}",
+                rule="fence-attributes",
+            )
+        )
+        return None
+    lang, chunk_id, target, classes, attributes = parsed
+    if "{" not in info and _BRACELESS_FILE.search(info):
+        problems.append(
+            warning(
+                rel,
+                opening,
+                "file= outside braces is not tangled and breaks rendering: write "
+                f"```{lang or 'nix'} {{file=...}}", rule="braceless-file",
+            )
+        )
+    result = Fence(opening, indent, info.strip(), lang, chunk_id, target, classes, attributes, tuple(body))
+    if result.tangles:
+        # Most fences carry one attribute of each kind: look closer only when one could repeat.
+        repeated = repeated_attribute(info) if info.count("#") + info.count("=") > 1 else None
+        if repeated is not None:
+            message = f"the fence has {repeated} twice: keep one (tools disagree on which wins)"
+            problems.append(error(rel, opening, message, rule="fence-attributes"))
+            return None
+        lines_with_breakers = enumerate(body) if LINE_BREAKERS.search("".join(body)) else ()
+        for offset, line in lines_with_breakers:
+            breaker = LINE_BREAKERS.search(line)
+            if breaker is not None:
+                problems.append(
+                    error(
+                        rel,
+                        opening + 1 + offset,
+                        f"this line holds the character {breaker.group()!r}, which other tools "
+                        "(Entangled, Python's splitlines) read as a line break: remove it",
+                        rule="fence-attributes",
+                    )
+                )
+    if not closed:
+        if result.tangles or result.is_check:
+            problems.append(error(rel, opening, "code fence is never closed", rule="unclosed-fence"))
+            return None
+        problems.append(warning(rel, opening, "code fence is never closed", rule="unclosed-code"))
+    return result
 
 
 def _dedent(line: str, indent: str) -> str:

@@ -4,7 +4,6 @@ carry a plan out; `cardbook check` shows the same plan as drift, so the two cann
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass, field, replace
 
@@ -346,6 +345,8 @@ def _first_difference(output: OutputFile, on_disk: str) -> Problem:
 
 
 def _diff(rel: str, old: str, new: str) -> str:
+    import difflib  # only when a file drifted: a clean `check` never loads it
+
     lines = difflib.unified_diff(
         old.splitlines(keepends=True),
         new.splitlines(keepends=True),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
 def close_names(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    import difflib  # only when a name is mistyped: a clean `check` never loads it
+
     return difflib.get_close_matches(name, list(candidates), n=n, cutoff=0.6)
 
 

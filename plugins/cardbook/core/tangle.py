@@ -23,6 +23,7 @@ from .markers import RESERVED_PREFIX, block_hash, comment_style, header_lines, m
 from .problems import Problem, error, warning
 from .settings import Settings
 
+_new_tuple = tuple.__new__  # Source(...) without NamedTuple's Python-level __new__: one per generated line
 _REFERENCE = re.compile(r"^(?P<indent>\s*)<<(?P<name>[\w-]+)>>\s*$")
 MAX_DEPTH = 1000  # deeper references are refused with an error (expansion is iterative)
 # Longest file or folder name the file systems in use take (NAME_MAX); a temporary file's
@@ -260,15 +261,19 @@ class _Expander:
                 body, indent, first = frame.body, frame.indent, block.fence.body_line
                 stem, rel = block.card.stem, block.card.rel
                 reference = None
-                while frame.line < len(body):
-                    offset = frame.line
-                    frame.line += 1
+                # The hottest loop of a tangle: locals, not attributes of the frame.
+                offset = next_line = frame.line
+                count = len(body)
+                while next_line < count:
+                    offset = next_line
+                    next_line += 1
                     text = body[offset]
                     reference = _REFERENCE.match(text) if "<<" in text else None
                     if reference is not None:
                         break
                     line = (indent + text) if indent and text.strip() else text
-                    append((line, Source(stem, rel, first + offset), block))
+                    append((line, _new_tuple(Source, (stem, rel, first + offset)), block))
+                frame.line = next_line
                 if reference is not None:
                     inner = reference["name"]
                     if not self.enter(inner, block, first + offset, frame.stack):

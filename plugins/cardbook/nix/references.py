@@ -16,9 +16,13 @@ _PATH_LITERAL = re.compile(r"(?<![\w./~-])(\.\.?(?:/[\w.+-]+)+)")
 
 def referenced_files(output: OutputFile, generated: set[str]) -> list[tuple[int, str]]:
     """(line, path) for each relative path literal in a Nix file that names a generated file."""
-    found = []
+    found: list[tuple[int, str]] = []
+    if "./" not in output.text:  # every path literal holds `./` (`./x`, `../x`)
+        return found
     base = PurePosixPath(output.path).parent
     for number, line in enumerate(output.text.split("\n"), start=1):
+        if "./" not in line:
+            continue
         code = line.split("#", 1)[0]
         for match in _PATH_LITERAL.finditer(code):
             target = os.path.normpath((base / match.group(1)).as_posix())
