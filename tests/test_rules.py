@@ -262,3 +262,34 @@ def test_check_warns_where_the_configured_extensions_show_a_callout_as_text(tmp_
     assert "[unrendered-callout]" not in run_cardbook(["check"], tmp_path).stdout
     (tmp_path / "mkdocs.yml").write_text(_config("{unrendered-callout: off}"))
     assert "[unrendered-callout]" not in run_cardbook(["check"], tmp_path).stdout
+
+
+@pytest.mark.parametrize("value", ["mkdocs.yml", "nix", "README.md"])
+def test_an_aggregator_outside_the_output_roots_is_a_configuration_error(tmp_path: Path, value: str) -> None:
+    """Outside probe: it was exit status 1 at mkdocs.yml:1, and a plain mkdocs build passed."""
+    config = f"site_name: t\nplugins:\n  - cardbook:\n      aggregator: {value}\n"
+    built = card(title="A", extra="build: nix/a.nix")
+    write_tree(tmp_path, {"mkdocs.yml": config, "docs/how-to/a.md": built})
+    result = run_cardbook(["check"], tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"mkdocs.yml:4: error: aggregator '{value}' is not a file inside")
+
+
+def test_yaml_booleans_in_rules_and_statuses_are_named(tmp_path: Path) -> None:
+    """Outside probe: `yes` read as True was shown as True; `no:` as a status key as False."""
+    write_tree(tmp_path, {"mkdocs.yml": _config("{lone-card: yes}"), "docs/how-to/a.md": card(title="A")})
+    result = run_cardbook(["check"], tmp_path)
+    assert result.returncode == 2 and "lone-card: YAML reads this value as true" in result.stderr
+    for statuses, message in (
+        ("{no: closed}", "the key False is not text: quote it"),
+        ("{'': closed, ~: open}", "'' and ~ both declare the empty status"),
+    ):
+        config = f"site_name: t\nplugins:\n  - cardbook:\n      statuses: {statuses}\n"
+        (tmp_path / "mkdocs.yml").write_text(config)
+        refused = run_cardbook(["check"], tmp_path)
+        assert refused.returncode == 2 and message in refused.stderr, refused.stderr
+
+
+def test_an_empty_string_status_is_the_empty_status(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"mkdocs.yml": _config(), "docs/how-to/a.md": card(title="A", status='""')})
+    assert "[empty-status]" in run_cardbook(["check"], tmp_path).stdout

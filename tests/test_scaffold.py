@@ -357,7 +357,7 @@ def test_new_with_a_config_file_elsewhere(tmp_path: Path) -> None:
         ("two words", "use letters, digits, '-', '_' and '.', starting with a letter or digit [usage]"),
         ("a|b", "use letters, digits, '-', '_' and '.', starting with a letter or digit [usage]"),
         ("x.md.md", "use letters, digits, '-', '_' and '.', starting with a letter or digit [usage]"),
-        ("index", "index.md is a section page, never a card [usage]"),
+        ("index", "index.md is a section page (named like its folder), never a card [usage]"),
     ],
 )
 def test_new_refuses_a_stem_that_is_not_a_plain_name(tmp_path: Path, stem: str, message: str) -> None:
@@ -487,3 +487,11 @@ def test_yaml_scalar_is_plain_when_it_can_be() -> None:
 )
 def test_title_from_stem(stem: str, title: str) -> None:
     assert title_from_stem(stem) == title
+
+
+def test_new_refuses_a_card_named_like_its_folder(tmp_path: Path) -> None:
+    """Outside probe: `cardbook new how-to` wrote docs/how-to/how-to.md, a section page that is
+    never a card."""
+    write_tree(tmp_path, {"mkdocs.yml": "site_name: t\nplugins: [cardbook]\n", "docs/how-to/a.md": card()})
+    refused(["new", "how-to"], tmp_path, "docs/how-to:1: error: cannot name a card 'how-to': how-to.md is a "
+            "section page (named like its folder), never a card [usage]")

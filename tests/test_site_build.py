@@ -413,3 +413,21 @@ def test_link_text_is_the_title_of_every_page_card_or_not(tmp_path: Path) -> Non
     home = article(page(root / "site", "index.md"))
     shown = re.findall(r'<a href="[^"]*">([^<]*)</a>', home)
     assert shown == ["Deploy the app", "Rotate the keys", "Ports in use", "bare", "the ports"]
+
+
+def test_a_runbook_with_no_card_left_still_publishes_its_generated_files(tmp_path: Path) -> None:
+    """Outside probe: the team closed and stripped its last chain; the evergreen pages still
+    tangle, so the site keeps the generated files and their page (no overview: no card)."""
+    body = fence("```nix {file=nix/backup.nix}", "{ restic = true; }")
+    files = {
+        "docs/index.md": "# Home\n",
+        "docs/how-to/backup.md": card(title="Back up the hosts", body=body),
+    }
+    root = runbook(tmp_path, files)
+    done = mkdocs(root)
+    assert done.returncode == 0, done.stderr
+    site = root / "site"
+    assert "{ restic = true; }\n" in (site / "nix/backup.nix").read_text()
+    listing = article(page(site, "generated-files.md"))
+    assert "nix/backup.nix" in listing and "docs/how-to/backup.md:5" in listing
+    assert not (site / "runbook").exists()

@@ -132,6 +132,12 @@ def test_mv_renames_and_rewrites_every_reference_in_one_step(runbook: Path) -> N
         ("docs/how-to/setup-db.md", "docs/reference/ports.md", "already exists"),
         ("docs/how-to/setup-db.md", "docs/tutorials/ports.md", "another page has the stem 'ports'"),
         ("docs/how-to/setup-db.md", "../elsewhere.md", "is outside the runbook [usage]"),
+        # an outside probe: names no wiki-link could name, and a required card made a page
+        ("docs/how-to/setup-db.md", "docs/how-to/a|b.md", "which end a wiki-link"),
+        ("docs/how-to/setup-db.md", "docs/how-to/a#b.md", "which end a wiki-link"),
+        ("docs/how-to/setup-db.md", "docs/how-to/[[x]].md", "which end a wiki-link"),
+        ("docs/how-to/setup-db.md", "docs/reference/db2.md", "other cards require this card"),
+        ("docs/how-to/setup-db.md", "docs/how-to/sub/sub.md", "other cards require this card"),
     ],
 )
 def test_mv_refuses_and_changes_nothing(runbook: Path, old: str, new: str, message: str) -> None:

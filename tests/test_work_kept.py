@@ -879,7 +879,8 @@ def test_stitch_with_annotate_false_points_at_the_setting(probe: Path) -> None:
     )
     assert cardbook(probe, "tangle", "--force").returncode == 0
     result = cardbook(probe, "stitch")
-    assert result.stdout.startswith("mkdocs.yml:6: error: stitch needs the block markers")
+    assert result.returncode == 2
+    assert result.stderr.startswith("mkdocs.yml:6: error: stitch needs the block markers")
     count()
 
 
@@ -906,4 +907,27 @@ def test_a_deleted_marker_line_gets_advice_that_works(probe: Path) -> None:
     (probe / "nix/a.nix").write_text(text.replace("bar = 2;", "bar = 5;"))  # restored, with the edit
     assert cardbook(probe, "stitch").returncode == 0
     assert "bar = 5;" in (probe / "docs/how-to/base.md").read_text()
+    count()
+
+
+def test_stitch_refuses_an_added_line_that_reads_as_a_chunk_reference(tmp_path: Path) -> None:
+    """Outside probe: a person writes the literal line `<<greet>>` inside a Nix string of a
+    generated file; stitching it would let the next tangle replace the text by the chunk."""
+    card_text = card(
+        title="S",
+        body=fence("```nix {#greet}", 'greet = "hi";')
+        + fence("```nix {file=nix/s.nix}", "{", "  <<greet>>", "  doc = ''", "    x", "  '';", "}"),
+    )
+    write_tree(tmp_path, {"mkdocs.yml": CONFIG, "docs/how-to/s.md": card_text})
+    assert cardbook(tmp_path, "tangle").returncode == 0
+    edit(tmp_path / "nix/s.nix", "    x\n", "    x\n    <<greet>>\n")
+    before = (tmp_path / "docs/how-to/s.md").read_text()
+    result = cardbook(tmp_path, "stitch")
+    assert result.returncode == 1
+    assert "cannot stitch: the edit adds the line '<<greet>>', which a tangle reads as a chunk reference" in (
+        result.stdout
+    )
+    assert "[stitch]" in result.stdout
+    assert (tmp_path / "docs/how-to/s.md").read_text() == before  # the card is untouched
+    assert "    <<greet>>\n" in (tmp_path / "nix/s.nix").read_text()  # and so is the hand edit
     count()

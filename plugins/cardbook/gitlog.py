@@ -20,7 +20,7 @@ def committed_dates(root: Path, rels: list[str]) -> dict[str, dt.date] | None:
                 "-C",
                 str(root),
                 "log",
-                "--format=%x00%cs",
+                "--format=%x00%as",  # the author date: a rebase or a cherry-pick keeps it
                 "--name-only",
                 "--no-renames",
                 "--relative",  # names relative to `root`, as the pages are
@@ -45,3 +45,19 @@ def committed_dates(root: Path, rels: list[str]) -> dict[str, dt.date] | None:
         elif line in wanted and line not in dates and current is not None:
             dates[line] = current
     return dates
+
+
+def shallow(root: Path) -> bool:
+    """A clone with part of its history (CI's default `fetch-depth: 1`): its oldest commit
+    touches every file, so every page would look last changed on that day."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--is-shallow-repository"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.stdout.strip() == "true"

@@ -37,12 +37,16 @@ def load_and_check(
     if settings.severity("modified-stale") != "off":  # off by default: it runs git
         from cardbook.core.history import modified_stale_problems
         from cardbook.core.inventory import page_meta
-        from cardbook.gitlog import committed_dates
+        from cardbook.gitlog import committed_dates, shallow
 
         pages = page_meta(result.runbook)
-        committed = committed_dates(settings.root, [page.rel for page in pages])
         where = (settings.config_name, settings.line_of("rules"))
-        result.problems.extend(modified_stale_problems(pages, committed, *where))
+        if shallow(settings.root):
+            why = "this clone is shallow, so its first commit seems to change every page (fetch-depth: 0)"
+            result.problems.extend(modified_stale_problems(pages, None, *where, unavailable=why))
+        else:
+            committed = committed_dates(settings.root, [page.rel for page in pages])
+            result.problems.extend(modified_stale_problems(pages, committed, *where))
     if drift:
         from cardbook.core.plan import drift as find_drift
 

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from cardbook.core.cards import Card, Page, load_runbook
+from cardbook.core.cards import Card, Page, is_section_index, load_runbook
 from cardbook.core.disk import DiskError, apply_changes, inside, read_text, runbook_lock
 from cardbook.core.links import find_wikilinks
 from cardbook.core.problems import ConfigError, error
@@ -54,10 +54,18 @@ def plan_rename(settings: Settings, old_written: str, new_written: str, cwd: Pat
     ):
         raise _refuse(new_written, f"must stay under {settings.docs_dir}/ or a card root")
     old_stem, new_stem = PurePosixPath(old).stem, PurePosixPath(new).stem
+    if any(char in new_stem for char in "|#[]^"):  # they end or split a wiki-link: no link could name it
+        raise _refuse(new_written, "the name holds | # [ ] or ^, which end a wiki-link: no link names it")
     clash = [page.rel for page in runbook.pages.get(new_stem, []) if page.rel != old]
     if clash:
         message = f"another page has the stem {new_stem!r} ({clash[0]}): stems must be unique"
         raise _refuse(new_written, message)
+    required = {need.stem for other in runbook.cards.values() for need in other.requires}
+    if old_stem in runbook.cards and old_stem in required:
+        # A required card must stay a card: under a card root, and not a section's index page.
+        card_prefixes = tuple(root.rstrip("/") + "/" for root in settings.card_roots)
+        if not new.startswith(card_prefixes) or is_section_index(new):
+            raise _refuse(new_written, "other cards require this card, and there it would not be a card")
     plan = RenamePlan(old, new)
     texts: dict[str, str] = {}
 

@@ -91,8 +91,8 @@ def plain_stem(stem: str, card_root: str) -> str:
         raise refuse("a card's name is a plain file name, without folders; it is created in " + card_root)
     if not _PLAIN_STEM.fullmatch(name) or name.endswith(".md"):
         raise refuse("use letters, digits, '-', '_' and '.', starting with a letter or digit")
-    if name in SECTION_STEMS:
-        raise refuse(f"{name}.md is a section page, never a card")
+    if name in SECTION_STEMS or name == card_root.rstrip("/").rpartition("/")[2]:
+        raise refuse(f"{name}.md is a section page (named like its folder), never a card")
     return name
 
 

@@ -341,7 +341,7 @@ def _apply_schema(
         if (status is None or status == "") and "" in settings.statuses:
             card.status = ""  # the runbook gave the empty status a meaning (`'': closed`)
             card.is_open = settings.statuses[""]
-        elif status is None:
+        elif status is None or status == "":
             report(
                 "status",
                 f"empty 'status': write one of {allowed}, or remove the key to mark the card done",

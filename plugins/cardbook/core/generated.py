@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .markers import DO_NOT_EDIT, HEADER_MARK, block_hash, marker
+from .markers import DO_NOT_EDIT, HEADER_MARK, REFERENCE, block_hash, marker
 
 
 @dataclass
@@ -17,6 +17,9 @@ class ParsedBlock:
     line: int  # line of the begin marker in the generated file
     indent: str
     body: list[str] = field(default_factory=list)  # the fence body, references restored
+    # Lines of the file that read as `<<name>>` but are no marked block: a person wrote them
+    # (tangle expands every reference with markers), and the next tangle would expand them.
+    literal_references: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -178,6 +181,8 @@ def parse_generated(text: str, style: tuple[str, str]) -> ParsedFile | None:
             current.body.append(line[len(current.indent) :])
         else:
             current.body.append(line)
+        if "<<" in line and REFERENCE.match(line):
+            current.literal_references.append(line.strip())
     if stack:
         return ParsedFile(blocks, stray, f"block {stack[-1].name} is never closed")
     if cards is not None and not all(name.endswith(".md") for name in cards.split(", ")):

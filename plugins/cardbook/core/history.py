@@ -15,7 +15,11 @@ SLACK_DAYS = 2
 
 
 def modified_stale_problems(
-    pages: list[PageMeta], committed: Mapping[str, dt.date] | None, config_name: str, config_line: int
+    pages: list[PageMeta],
+    committed: Mapping[str, dt.date] | None,
+    config_name: str,
+    config_line: int,
+    unavailable: str = "this runbook is not in a git work tree (or git is missing)",
 ) -> list[Problem]:
     """Each page committed more than SLACK_DAYS after its `modified` date: the date says the
     page is newer news than it is, or older; either way a reader is misled."""
@@ -24,7 +28,7 @@ def modified_stale_problems(
             warning(
                 config_name,
                 config_line,
-                "rule modified-stale needs git: this runbook is not in a git work tree (or git is missing)",
+                f"rule modified-stale needs git: {unavailable}",
                 rule="modified-stale",
             )
         ]

@@ -33,6 +33,13 @@ def layout_problems(settings: Settings) -> list[Problem]:
     """Card roots that are missing or symlinks, and output roots tangled with site_dir."""
     problems: list[Problem] = []
     root = settings.root
+    aggregator = settings.aggregator
+    written = "aggregator" in settings.lines  # the default is only used when a card has `build:`
+    within = any(aggregator.startswith(out.rstrip("/") + "/") for out in settings.output_roots)
+    if written and aggregator and not within:
+        roots = ", ".join(f"{output_root}/" for output_root in settings.output_roots)
+        message = f"aggregator {aggregator!r} is not a file inside the output roots ({roots})"
+        problems.append(_at(settings, "aggregator", message))
     for card_root in settings.card_roots:
         path = root / card_root
         if os.path.islink(path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Iterable
 
 from .settings import Settings
@@ -41,3 +42,7 @@ def header_lines(style: tuple[str, str], sources: str, path: str) -> list[str]:
 
 def body_marker(style: tuple[str, str], digest: str) -> str:
     return marker(style, f"~~ body {digest} ~~")
+
+
+# A chunk reference: a line holding only `<<name>>` (its indentation is kept in the expansion).
+REFERENCE = re.compile(r"^(?P<indent>\s*)<<(?P<name>[\w-]+)>>\s*$")

@@ -49,8 +49,14 @@ def statuses_option(value: Any, fail: Any) -> dict[str, bool]:
     for name, kind in value.items():
         if name is None:  # `~: closed` declares the empty `status:` too
             name = ""
-        if not isinstance(name, str) or kind not in (OPEN, CLOSED):
+            if "" in statuses:
+                raise fail("statuses: '' and ~ both declare the empty status: keep one")
+        if isinstance(name, bool) or not isinstance(name, str):  # YAML 1.1 reads no/yes as booleans
+            raise fail(f"statuses: the key {shown(name)} is not text: quote it ('no': closed)")
+        if kind not in (OPEN, CLOSED):
             raise fail(f"statuses: {shown(name)} must be declared open or closed, not {shown(kind)}")
+        if name == "" and "" in statuses:
+            raise fail("statuses: '' and ~ both declare the empty status: keep one")
         statuses[name] = kind == OPEN
     return statuses
 
@@ -92,8 +98,10 @@ def rules_option(value: Any, fail: Any) -> dict[str, str]:
         raise fail("rules must map rule ids to a severity, like {lone-card: info}")
     chosen = {}
     for rule_id, severity in value.items():
-        if severity is False:  # YAML 1.1 reads an unquoted `off` as false
+        if severity is False:  # YAML 1.1 reads an unquoted `off` (and no, false) as false
             severity = "off"
+        elif severity is True:  # ... and on, yes, true as true: no severity
+            raise fail(f"rules: {rule_id}: YAML reads this value as true; write error, warning or info")
         rule = RULES.get(rule_id) if isinstance(rule_id, str) else None
         if rule is None:
             raise fail(

@@ -61,8 +61,8 @@ RULES: dict[str, Rule] = {
              "docs/how-to/a.md:1: error: missing required key 'modified' (a date like 2026-01-31)",
              "add the key; the page rules are set under `frontmatter: required`"),
         Rule("bad-value", "error", False, _CARDS,
-             "a frontmatter value of the wrong kind: a title that is no text, a date in the future, an "
-             "unknown status",
+             "a frontmatter value of the wrong kind: a title that is no text, a date more than two "
+             "days in the future, an unknown status",
              "docs/how-to/a.md:4: error: unknown status 'wip': allowed are blocked, done, todo",
              "write the value as the message says; statuses are declared under `statuses`"),
         Rule("empty-status", "error", False, _CARDS,
@@ -131,7 +131,8 @@ RULES: dict[str, Rule] = {
              "remove it, or move the page under a card root"),
         Rule("index-links", "off", True, _PAGES,
              "a page of a section that the section's index page does not link",
-             "docs/how-to/how-to.md:1: warning: the section index does not link [[b]] (docs/how-to/b.md)",
+             "docs/how-to/b.md:1: warning: not linked from its section's index page "
+             "docs/how-to/how-to.md: add [[b]] there",
              "link the page from the index"),
         Rule("orphan-page", "off", True, _PAGES,
              "a page that no page links to, no card requires and no `nav` entry lists",

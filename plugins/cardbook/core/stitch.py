@@ -14,7 +14,7 @@ from .fences import FENCE_LINE, Fence
 from .generated import ParsedBlock, parse_generated
 from .markers import block_hash, comment_style
 from .ondisk import editor_changes, generated_on_disk
-from .problems import Problem, error
+from .problems import ConfigError, Problem, error
 from .settings import Settings
 from .tangle import TangleResult
 
@@ -97,15 +97,14 @@ def stitch(
     """Carry every edited block into its card; a card's `modified` date becomes today."""
     report = StitchReport()
     today = today or dt.date.today()
-    if not settings.annotate:
-        report.problems.append(
+    if not settings.annotate:  # the setup, not the cards: exit status 2
+        raise ConfigError(
             error(
                 settings.config_name,
                 settings.line_of("annotate"),
                 "stitch needs the block markers: it does not work with annotate: false", rule="config",
             )
         )
-        return report
     cards_by_rel = {card.rel: card for card in runbook.sources.values()}
     with runbook_lock(settings) as journal:
         edits, problems = collect_edits(settings, result, report.carried)
@@ -125,6 +124,15 @@ def stitch(
                 continue
             if block_hash(fence.body) == block_hash(block.body):
                 continue  # the card already holds this edit: a stitch interrupted before its tangle
+            added = block.literal_references[0] if block.literal_references else ""
+            if added:  # the next tangle would expand the line: the edit would not survive as written
+                message = (
+                    f"cannot stitch: the edit adds the line {added!r}, which a tangle reads as a chunk "
+                    "reference and replaces by that chunk; write the line another way (it cannot stand "
+                    "alone in a block)"
+                )
+                report.problems.append(error(file_rel, block.line, message, rule="stitch"))
+                continue
             if block_hash(fence.body) != block.digest:
                 report.problems.append(
                     error(

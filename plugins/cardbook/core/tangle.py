@@ -19,12 +19,11 @@ from urllib.parse import unquote
 from .cards import Card, Runbook
 from .fences import Fence, parse_fences, quoted_tangle_fences
 from .graph import Graph
-from .markers import RESERVED_PREFIX, block_hash, comment_style, header_lines, marker
+from .markers import REFERENCE, RESERVED_PREFIX, block_hash, comment_style, header_lines, marker
 from .problems import Problem, error, warning
 from .settings import Settings
 
 _new_tuple = tuple.__new__  # Source(...) without NamedTuple's Python-level __new__: one per generated line
-_REFERENCE = re.compile(r"^(?P<indent>\s*)<<(?P<name>[\w-]+)>>\s*$")
 MAX_DEPTH = 1000  # deeper references are refused with an error (expansion is iterative)
 # Longest file or folder name the file systems in use take (NAME_MAX); a temporary file's
 # name is made to fit too.
@@ -268,7 +267,7 @@ class _Expander:
                     offset = next_line
                     next_line += 1
                     text = body[offset]
-                    reference = _REFERENCE.match(text) if "<<" in text else None
+                    reference = REFERENCE.match(text) if "<<" in text else None
                     if reference is not None:
                         break
                     line = (indent + text) if indent and text.strip() else text

@@ -221,18 +221,19 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
             if self.settings.graphs:
                 self.graph_src = self._page(files, config, GRAPH_URI, overview.GRAPH_PAGE_HEADING)
                 self.links.graph_url = files.get_file_from_path(self.graph_src).url
-            # A runbook that tangles nothing gets no empty page (a page of the user's stays).
-            if self.tangled.files or files.get_file_from_path(FILES_URI) is not None:
-                self.files_src = self._page(files, config, FILES_URI, "# Generated files\n\n")
-                self.links.files_page_url = files.get_file_from_path(self.files_src).url
-            self.links.file_anchors = file_anchors(self.tangled.files)
-            for path, output in sorted(self.tangled.files.items()):
-                if files.get_file_from_path(path) is not None:
-                    log.warning(f"{path}: a docs file has the same path; the generated file is not published")
-                    continue
-                raw = File.generated(config, path, content=output.text)
-                files.append(raw)
-                self.links.raw_urls[path] = raw.url
+        # Ordinary pages tangle too: a runbook whose chains are all closed and stripped (no card
+        # left) still publishes its generated files. One that tangles nothing gets no empty page.
+        if self.tangled.files or (cards and files.get_file_from_path(FILES_URI) is not None):
+            self.files_src = self._page(files, config, FILES_URI, "# Generated files\n\n")
+            self.links.files_page_url = files.get_file_from_path(self.files_src).url
+        self.links.file_anchors = file_anchors(self.tangled.files)
+        for path, output in sorted(self.tangled.files.items()):
+            if files.get_file_from_path(path) is not None:
+                log.warning(f"{path}: a docs file has the same path; the generated file is not published")
+                continue
+            raw = File.generated(config, path, content=output.text)
+            files.append(raw)
+            self.links.raw_urls[path] = raw.url
         # One rule for every page's link text: its title, else its first heading (core/inventory).
         titles = page_titles(self.result.runbook, self.result.texts) if self.result else {}
         self.page_urls = {file.src_uri: file.url for file in files.documentation_pages()}
