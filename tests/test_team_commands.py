@@ -222,3 +222,21 @@ def test_stale_lists_oldest_first_with_git_dates(tmp_path: Path) -> None:
         everything.stdout.splitlines()[-1]
         == f"  {recent}      3 days  docs/how-to/recent.md  (last commit {today}, after its modified date)"
     )
+
+
+def test_mv_writes_path_links_below_docs_dir_and_prints_only_changes(tmp_path: Path) -> None:
+    """Outside probe: `[[a/b/page]]` became `[[docs/c/page]]`, and unchanged links were printed."""
+    write_tree(
+        tmp_path,
+        {
+            "mkdocs.yml": CONFIG,
+            "docs/a/b/page.md": "---\ntitle: P\n---\n# P\n",
+            "docs/x.md": "# X\n\n[[a/b/page]] and [[b/page]] and [[page]]\n",
+            "docs/how-to/h.md": card(title="H"),
+        },
+    )
+    result = cardbook(tmp_path, "mv", "docs/a/b/page.md", "docs/c/page.md")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "docs/x.md").read_text() == "# X\n\n[[c/page]] and [[c/page]] and [[page]]\n"
+    assert "[[page]] -> [[page]]" not in result.stdout
+    assert run_cardbook(["check", "--strict"], tmp_path).returncode == 0

@@ -67,6 +67,9 @@ def plan_rename(settings: Settings, old_written: str, new_written: str, cwd: Pat
         if not new.startswith(card_prefixes) or is_section_index(new):
             raise _refuse(new_written, "other cards require this card, and there it would not be a card")
     plan = RenamePlan(old, new)
+    # Path links and requires name folders below docs_dir: never the docs_dir itself.
+    prefix = "" if settings.docs_dir in ("", ".") else settings.docs_dir.rstrip("/") + "/"
+    in_docs = new[len(prefix) :] if prefix and new.startswith(prefix) else new
     texts: dict[str, str] = {}
 
     def text_of(rel: str) -> str:
@@ -78,9 +81,9 @@ def plan_rename(settings: Settings, old_written: str, new_written: str, cwd: Pat
         return texts[rel]
 
     for card in sorted(runbook.cards.values(), key=lambda card: card.rel):
-        _rewrite_requires(card, old, new, old_stem, text_of, texts, plan)
+        _rewrite_requires(card, old, in_docs, old_stem, text_of, texts, plan)
     for page in sorted(pages.values(), key=lambda page: page.rel):
-        _rewrite_links(page, old, new, old_stem, text_of, texts, plan)
+        _rewrite_links(page, old, in_docs, old_stem, text_of, texts, plan)
     moved = texts.pop(old, None)
     plan.writes = dict(texts)
     plan.writes[new] = moved if moved is not None else text_of(old)
@@ -94,8 +97,8 @@ def _renamed(written: str, old: str, new: str, new_stem: str) -> str:
     bare = written.strip()
     if "/" not in bare:
         return new_stem + (".md" if bare.endswith(".md") else "")
-    depth = bare.count("/")
     parts = new.split("/")
+    depth = min(bare.count("/"), len(parts) - 1)
     suffix = "/".join(parts[-(depth + 1) :])
     return suffix if bare.endswith(".md") else suffix[:-3]
 
@@ -135,7 +138,8 @@ def _rewrite_links(page: Page, old: str, new: str, old_stem: str, text_of, texts
         out.append(text[previous : link.start])
         out.append("[[" + inner.replace(target, replacement, 1) + "]]")
         previous = link.end
-        plan.changes.append(f"{page.rel}:{link.line}: [[{target}]] -> [[{replacement}]]")
+        if replacement != target:  # a bare stem of the same name reads the same: not a change to print
+            plan.changes.append(f"{page.rel}:{link.line}: [[{target}]] -> [[{replacement}]]")
     out.append(text[previous:])
     texts[page.rel] = "".join(out)
 
