@@ -495,3 +495,16 @@ def test_new_refuses_a_card_named_like_its_folder(tmp_path: Path) -> None:
     write_tree(tmp_path, {"mkdocs.yml": "site_name: t\nplugins: [cardbook]\n", "docs/how-to/a.md": card()})
     refused(["new", "how-to"], tmp_path, "docs/how-to:1: error: cannot name a card 'how-to': how-to.md is a "
             "section page (named like its folder), never a card [usage]")
+
+
+def test_a_name_the_file_system_refuses_is_one_problem_line(tmp_path: Path) -> None:
+    """Outside probe: a 300-character name ended with `cardbook: cannot write ...`, no rule id."""
+    write_tree(tmp_path, {"mkdocs.yml": "site_name: t\nplugins: [cardbook]\n", "docs/how-to/a.md": card()})
+    name = "x" * 300
+    result = run_cardbook(["new", name], tmp_path)
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"docs/how-to/{name}.md:1: error: cannot write: File name too long; nothing was changed "
+        "[cannot-write]\n"
+    )
+    assert not (tmp_path / "docs/how-to" / "x").exists()

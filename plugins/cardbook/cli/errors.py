@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -10,7 +11,7 @@ from typing import Any
 import click
 
 from cardbook.core.disk import DiskError, LockError, LockTimeout
-from cardbook.core.problems import ConfigError
+from cardbook.core.problems import ConfigError, error
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -35,7 +36,9 @@ def handles_config_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             click.echo(f"cardbook: {exc}", err=True)
             sys.exit(EXIT_USAGE)
         except DiskError as exc:  # nothing was changed: the writes are all or nothing
-            click.echo(f"cardbook: {exc}; nothing was changed", err=True)
+            shown = os.path.relpath(exc.path) if os.path.isabs(exc.path) else str(exc.path)
+            refused = error(shown, 1, f"cannot write: {exc.reason}; nothing was changed", rule="cannot-write")
+            click.echo(refused.format(), err=True)
             sys.exit(EXIT_PROBLEMS)
 
     return wrapper
