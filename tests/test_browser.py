@@ -7,6 +7,7 @@ card page in the light and the dark palette into test-artifacts/ for a person to
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -77,21 +78,28 @@ CARDS["docs/how-to/app/deploy.md"] = card(title="Deploy the app", status="active
 SUB_PATH = "/team/runbook/"
 
 
+@contextlib.contextmanager
+def serving(www: Path) -> Iterator[str]:
+    """`www` over HTTP on a free local port, for the time of the block: its base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(www))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = runbook(tmp_path_factory.mktemp("browser"), CARDS, site_url=f"https://example.org{SUB_PATH}")
     www = root / "www"
     done = mkdocs(root, "--site-dir", str(www / SUB_PATH.strip("/")))
     assert done.returncode == 0, done.stderr
-    handler = functools.partial(_QuietHandler, directory=str(www))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}{SUB_PATH}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(www) as base:
+        yield base + SUB_PATH
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -220,15 +228,8 @@ def runbook_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     www = root / "www"
     done = build_runbook(root, "--site-dir", str(www))
     assert done.returncode == 0, done.stderr
-    handler = functools.partial(_QuietHandler, directory=str(www))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(www) as base:
+        yield base + "/"
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -10,36 +10,37 @@ import subprocess
 from pathlib import Path
 
 
-def committed_dates(root: Path, rels: list[str]) -> dict[str, dt.date] | None:
-    """The date of the last commit touching each page (paths relative to `root`, which may be a
-    folder inside the repository); None when git or the repository is not there."""
+def _git(root: Path, *args: str, timeout: float) -> str | None:
+    """The output of one git command in `root`; None when git, the repository or time is missing."""
     try:
         done = subprocess.run(
-            [
-                "git",
-                "-C",
-                str(root),
-                "log",
-                "--format=%x00%as",  # the author date: a rebase or a cherry-pick keeps it
-                "--name-only",
-                "--no-renames",
-                "--relative",  # names relative to `root`, as the pages are
-                "--",
-                *sorted({rel.split("/", 1)[0] for rel in rels}),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
+            ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=timeout, check=False
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
-    if done.returncode != 0:
+    return done.stdout if done.returncode == 0 else None
+
+
+def committed_dates(root: Path, rels: list[str]) -> dict[str, dt.date] | None:
+    """The date of the last commit touching each page (paths relative to `root`, which may be a
+    folder inside the repository); None when git or the repository is not there."""
+    log = _git(
+        root,
+        "log",
+        "--format=%x00%as",  # the author date: a rebase or a cherry-pick keeps it
+        "--name-only",
+        "--no-renames",
+        "--relative",  # names relative to `root`, as the pages are
+        "--",
+        *sorted({rel.split("/", 1)[0] for rel in rels}),
+        timeout=60,
+    )
+    if log is None:
         return None
     wanted: set[str] = set(rels)
     dates: dict[str, dt.date] = {}
     current: dt.date | None = None
-    for line in done.stdout.splitlines():
+    for line in log.splitlines():
         if line.startswith("\x00"):
             current = dt.date.fromisoformat(line[1:])
         elif line in wanted and line not in dates and current is not None:
@@ -50,14 +51,4 @@ def committed_dates(root: Path, rels: list[str]) -> dict[str, dt.date] | None:
 def shallow(root: Path) -> bool:
     """A clone with part of its history (CI's default `fetch-depth: 1`): its oldest commit
     touches every file, so every page would look last changed on that day."""
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--is-shallow-repository"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.stdout.strip() == "true"
+    return (_git(root, "rev-parse", "--is-shallow-repository", timeout=30) or "").strip() == "true"

@@ -278,10 +278,6 @@ RULES: dict[str, Rule] = {
 }
 
 
-def enabled(rule_id: str, overrides: Mapping[str, str]) -> bool:
-    return overrides.get(rule_id, RULES[rule_id].severity) != "off"
-
-
 def apply_severities(problems: Iterable[Problem], overrides: Mapping[str, str]) -> list[Problem]:
     """Each problem at its rule's severity (the runbook's, else the default); off reports nothing.
 
