@@ -31,8 +31,9 @@ ALLOWED = {
     "rename": {"core"},
     "cli": {"core", "nix", "site", "cli", "pipeline", "start_new", "start_init", "rename", "gitlog"},
 }
-# The MkDocs adapter is the site part's one door to the rest: it runs the pipeline.
-EXCEPTIONS = {"cardbook.site.mkdocs_plugin": {"pipeline"}}
+# The engine adapters are the site part's doors to the rest: each runs the pipeline once per
+# build (the MkDocs plugin, and the Markdown extension's build under Zensical).
+EXCEPTIONS = {"cardbook.site.mkdocs_plugin": {"pipeline"}, "cardbook.site.zensical": {"pipeline"}}
 
 
 def module_name(path: Path) -> str:

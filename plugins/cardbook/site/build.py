@@ -1,0 +1,333 @@
+"""One build's rendering: what cardbook adds to every page, whatever engine runs Markdown.
+
+A `SiteBuild` holds the checked runbook and where every page is. The Python-Markdown extension
+(extension.py) calls it for each page, under MkDocs, ProperDocs and Zensical alike:
+
+    prepare(src, markdown)  before Markdown: the overview's sections, wiki-links as
+                            placeholders, tangling fences titled, a spot for the card header
+    resolve_links(src, html) after Markdown: wiki-link placeholders become links
+    splice(src, html)       the card header, fence captions, the neighbourhood graph, the
+                            overview, the All cards graph and the generated-files page
+
+Page addresses are whatever the engine links by: MkDocs' page URLs (`how-to/a/`), or, under
+Zensical, which rewrites every relative link of a page as relative to its source file, the
+source paths themselves (`how-to/a.md`). The same renderers serve both (urls.relative_url).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import re
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+
+from cardbook.core.cards import Card
+from cardbook.core.check import CheckResult
+from cardbook.core.inventory import page_titles
+from cardbook.core.settings import Settings
+
+from . import captions, card_page, files_page, overview
+from .context import PageContext
+from .dot import DotError, DotRenderer
+from .styles import StatusStyle, status_styles
+from .urls import SiteLinks, file_anchors, wikilink_html
+from .wikilinks import PLACEHOLDER, PageIndex, ResolvedLink, default_slugify, rewrite_wikilinks
+
+OVERVIEW_URI = "runbook.md"
+GRAPH_URI = "runbook-graph.md"  # every card in one drawing; the overview draws each goal
+FILES_URI = "generated-files.md"
+DOT_WAIT = 120.0  # seconds the All cards graph waits for Graphviz before drawing it itself
+
+# Where the card header goes: an HTML comment Markdown passes through as it is, placed under
+# the page's title line, and filled in by splice (after MkDocs' search read the page).
+HEADER_SPOT = "<!-- cardbook:card-header -->"
+GRAPH_SPOT = "<!-- cardbook:card-graph -->"
+
+
+@dataclass(frozen=True)
+class CardParts:
+    """The HTML a card page gets: a header after its title, a graph at its end, captions."""
+
+    header: str
+    graph: str
+    title_bars: list[tuple[str, str]]  # each tangling block's title bar: (as rendered, with caption)
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic collector off for one batch of our own work, and as it was afterwards.
+
+    Reading the cards and drawing every card's parts make many objects and free none: the
+    collector would only walk the build's data again and again (0.4 s at 1000 cards). No
+    process-wide state outlives our own call."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+@dataclass
+class SiteBuild:
+    settings: Settings
+    result: CheckResult
+    links: SiteLinks
+    page_urls: dict[str, str]  # page source (relative to docs_dir) -> its address on the site
+    card_by_src: dict[str, Card]
+    show_tags: bool = True
+    slugify: Callable[[str], str] = default_slugify
+    overview_src: str | None = None
+    graph_src: str | None = None
+    files_src: str | None = None
+    dot: DotRenderer | None = None
+    styles: dict[str, StatusStyle] = field(default_factory=dict)
+    page_index: PageIndex = field(default_factory=lambda: PageIndex({}, {}))
+    fence_index: captions.FenceIndex | None = None
+    generates: dict[str, list[str]] = field(default_factory=dict)
+    card_parts: dict[str, CardParts] | None = None  # every card's parts, drawn in one batch
+    wikilinks: dict[str, list[ResolvedLink]] = field(default_factory=dict)  # page -> its links
+    whole_graph: Future[str] | None = None
+    inline_css: str = ""  # without the plugin's stylesheet (Zensical), each drawn page carries it
+
+    def __post_init__(self) -> None:
+        self.styles = status_styles(self.settings.statuses)
+        tangled = self.result.tangled
+        self.fence_index = captions.FenceIndex(tangled)
+        self.generates = card_page.generated_paths(tangled)
+        self.links.file_anchors = file_anchors(tangled.files)
+        # One rule for every page's link text: its title, else its first heading (core/inventory).
+        titles = page_titles(self.result.runbook, self.result.texts)
+        self.page_index = PageIndex.from_sources(self.page_urls, titles)
+
+    # Before Markdown -------------------------------------------------------------------------
+
+    def prepare(self, src: str, markdown: str, offset: int | None = None) -> str:
+        """The page's Markdown with cardbook's parts in place (the line count is kept for a
+        card's own lines). `offset`: file lines before `markdown` (its frontmatter), if known."""
+        if src == self.overview_src:
+            markdown = at_marker(markdown, overview.OVERVIEW_MARKER, overview.overview_markdown())
+        elif src == self.graph_src:
+            markdown = at_marker(markdown, overview.GRAPH_MARKER, overview.GRAPH_MARKER)
+        elif src == self.files_src:
+            markdown = at_marker(markdown, files_page.GENERATED_MARKER, files_page.GENERATED_MARKER)
+        card = self.card_by_src.get(src)
+        original = markdown
+        if "[[" in markdown:
+            links: list[ResolvedLink] = []
+            markdown, _problems = rewrite_wikilinks(
+                markdown,
+                page_src=src,
+                index=self.page_index,
+                rel=src,
+                slugify=self.slugify,
+                placeholders=links,
+            )
+            # A link that resolves nowhere is reported by the check (core.links), for every page.
+            self.wikilinks[src] = links
+        if card is None:
+            return markdown
+        if self.fence_index is not None:
+            if offset is None:
+                offset = line_offset(card.text, original)
+            markdown = captions.title_fences(markdown, offset, card, self.fence_index)
+        return with_spots(markdown)
+
+    # After Markdown --------------------------------------------------------------------------
+
+    def resolve_links(self, src: str, html: str) -> str:
+        """Wiki-link placeholders become links (before the search index reads the page)."""
+        links = self.wikilinks.get(src)
+        if not links or "cardbookwikilink" not in html:
+            return html
+        page_url = self.page_urls.get(src, src)
+
+        def link(found: object) -> str:
+            number = int(found[1])  # type: ignore[index]
+            if number >= len(links):
+                return found[0]  # type: ignore[index]  # the word was in the page itself, not ours
+            resolved = links[number]
+            target = self.page_urls.get(resolved.target) if resolved.target else page_url
+            return wikilink_html(target, resolved.anchor, resolved.label, page_url)
+
+        return PLACEHOLDER.sub(link, html)
+
+    def splice(self, src: str, html: str) -> str:
+        """Fill in what prepare left a spot for; a page of no concern, or a heading's text (the
+        toc extension runs postprocessors on those too), comes back unchanged."""
+        page_url = self.page_urls.get(src, src)
+        original = html
+        card = self.card_by_src.get(src)
+        if card is not None and GRAPH_SPOT in html:
+            parts = self.parts(src)
+            html = captions.replace_in_order(html, parts.title_bars)
+            if HEADER_SPOT in html:
+                html = html.replace(HEADER_SPOT, parts.header, 1)
+            else:  # another extension moved the page's lines: the header goes under its title
+                html = card_page.insert_after_title(html, parts.header)
+            html = html.replace(GRAPH_SPOT, "", 1) + parts.graph
+        if src == self.overview_src and overview.placeholder("overview-summary") in html:
+            sections = overview.overview_sections(self.context(page_url), graphs=self.settings.graphs)
+            for name, section in sections.items():
+                html = html.replace(overview.placeholder(name), section, 1)
+        if src == self.graph_src and overview.GRAPH_MARKER in html:
+            html = html.replace(overview.GRAPH_MARKER, self.whole_graph_html(page_url), 1)
+        if src == self.files_src and files_page.GENERATED_MARKER in html:
+            body = files_page.generated_files_html(self.result.tangled, self.context(page_url))
+            html = html.replace(files_page.GENERATED_MARKER, body, 1)
+        if self.inline_css and html is not original:
+            html = f"<style>{self.inline_css}</style>\n{html}"
+        return html
+
+    def concerns(self, src: str) -> bool:
+        return src in self.card_by_src or src in (self.overview_src, self.graph_src, self.files_src)
+
+    # The parts -------------------------------------------------------------------------------
+
+    def context(self, page_url: str) -> PageContext:
+        return PageContext(self.result.graph, self.links, self.styles, page_url)
+
+    def parts(self, src: str) -> CardParts:
+        """A card page's parts. Every card's are drawn at the first call, in one tight loop:
+        spread over the pages, the theme's templating evicts their data from the CPU caches
+        in between, and the same work takes about three times as long."""
+        if self.card_parts is None:
+            with collector_paused():
+                self.card_parts = {
+                    page: self._card_parts(card, self.page_urls[page])
+                    for page, card in self.card_by_src.items()
+                    if page in self.page_urls
+                }
+        found = self.card_parts.get(src)
+        return found if found is not None else self._card_parts(self.card_by_src[src], src)
+
+    def _card_parts(self, card: Card, url: str) -> CardParts:
+        ctx = self.context(url)
+        generates = self.generates.get(card.stem, [])
+        header = card_page.card_header(card, ctx, generates=generates, show_tags=self.show_tags)
+        section = ""
+        if self.settings.graphs:
+            section = card_page.neighbourhood_section(card_page.neighbourhood_svg(card.stem, ctx), ctx)
+        bars = captions.fence_title_bars(card, self.fence_index, ctx) if self.fence_index else []
+        return CardParts(header, section, bars)
+
+    def start_whole_graph(self) -> str | None:
+        """Graphviz draws the All cards graph in a thread while pages render; None, or why not."""
+        if self.links.graph_url is None or self.dot is None or self.whole_graph is not None:
+            return None
+        if not self.dot.available:
+            return "Graphviz dot not found: the All cards graph uses cardbook's own layout (install graphviz)"
+        source = overview.full_graph_dot(self.context(self.links.graph_url))
+        if source is not None:  # None: too wide for dot; full_graph_html draws it instead
+            self.whole_graph = self.dot.submit(source)
+        return None
+
+    def whole_graph_html(self, page_url: str) -> str:
+        """The All cards graph: Graphviz's drawing when it came in time and fits the page."""
+        ctx = self.context(page_url)
+        self.start_whole_graph()
+        if self.whole_graph is None:
+            if self.dot is not None and self.dot.available:  # full_graph_dot found it too wide for dot
+                return overview.full_graph_html(ctx, None)
+            return overview.full_graph_html(ctx, None, "Drawn by cardbook: Graphviz is not installed.")
+        try:
+            svg = self.whole_graph.result(timeout=DOT_WAIT)
+        except (DotError, FutureTimeout):
+            return overview.full_graph_html(ctx, None, "Drawn by cardbook: Graphviz failed.")
+        return overview.full_graph_html(ctx, svg)
+
+
+FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+
+
+def marker_line(lines: list[str], marker: str) -> int | None:
+    """The index of the line that is `marker` alone, outside fenced code; a page that shows the
+    marker in a code block or a sentence is not the page it marks."""
+    fence = ""
+    for number, line in enumerate(lines):
+        opening = FENCE.match(line)
+        if fence:
+            if opening and opening[1][0] == fence[0] and len(opening[1]) >= len(fence):
+                fence = ""
+        elif opening:
+            fence = opening[1]
+        elif line.strip() == marker:
+            return number
+    return None
+
+
+def at_marker(markdown: str, marker: str, content: str) -> str:
+    """`markdown` with its marker line replaced by `content`, or `content` appended."""
+    lines = markdown.split("\n")
+    at = marker_line(lines, marker)
+    if at is None:
+        return markdown.rstrip() + "\n\n" + content + "\n"
+    lines[at] = content
+    return "\n".join(lines)
+
+
+def with_spots(markdown: str) -> str:
+    """A card's Markdown with a spot for its header under the title line (or first, when the
+    page has no `# title`) and one for its graph at the end; the line count stays the same."""
+    lines = markdown.split("\n")
+    at = title_line(lines)
+    if at is None:
+        lines[0] = HEADER_SPOT + "\n\n" + lines[0] if lines else HEADER_SPOT
+    else:
+        lines[at] += "\n\n" + HEADER_SPOT + "\n"
+    return "\n".join(lines) + "\n\n" + GRAPH_SPOT + "\n"
+
+
+def title_line(lines: list[str]) -> int | None:
+    """The index of the page's leading `# title` line, when its first content is one."""
+    for number, line in enumerate(lines):
+        if not line.strip():
+            continue
+        return number if line.startswith("# ") or line.rstrip() == "#" else None
+    return None
+
+
+def line_offset(source: str, markdown: str) -> int:
+    """File lines before the Markdown the engine hands over (its frontmatter), 0 if unknown."""
+    if source.endswith(markdown):
+        return source.count("\n", 0, len(source) - len(markdown))
+    stripped = markdown.lstrip("\n")
+    if stripped and source.endswith(stripped):  # Zensical drops the blank lines after it too
+        return source.count("\n", 0, len(source) - len(stripped)) - (len(markdown) - len(stripped))
+    return 0
+
+
+def page_sources(result: CheckResult, settings: Settings) -> list[str]:
+    """Every Markdown page under docs_dir, relative to it, as an engine names its pages."""
+    prefix = "" if settings.docs_dir in ("", ".") else settings.docs_dir.rstrip("/") + "/"
+    return sorted(
+        page.rel[len(prefix) :]
+        for group in result.runbook.pages.values()
+        for page in group
+        if page.rel.startswith(prefix)
+    )
+
+
+def cards_by_source(result: CheckResult, settings: Settings, pages: set[str]) -> dict[str, Card]:
+    prefix = "" if settings.docs_dir in ("", ".") else settings.docs_dir.rstrip("/") + "/"
+    found = {}
+    for card in result.runbook.cards.values():
+        src = card.rel[len(prefix) :] if card.rel.startswith(prefix) else None
+        if src is not None and src in pages:
+            found[src] = card
+    return found
+
+
+def page_holding(texts: dict[str, str], settings: Settings, marker: str) -> str | None:
+    """The first page (relative to docs_dir) whose Markdown holds `marker`."""
+    prefix = "" if settings.docs_dir in ("", ".") else settings.docs_dir.rstrip("/") + "/"
+    for rel in sorted(texts):
+        text = texts[rel]
+        if rel.startswith(prefix) and marker in text and marker_line(text.split("\n"), marker) is not None:
+            return rel[len(prefix) :]
+    return None
+

@@ -1,0 +1,114 @@
+"""cardbook as a Python-Markdown extension: the one renderer of every engine's pages.
+
+Under MkDocs and ProperDocs the cardbook plugin adds this extension itself and tells it which
+page is being converted (a `Session`). Under Zensical, which runs Python-Markdown extensions
+but no MkDocs plugin, `markdown_extensions: [cardbook]` in mkdocs.yml loads it on its own: it
+reads the runbook once per build (cardbook's options from the plugin entry of the same
+mkdocs.yml) and learns each page's path from Zensical's rendering context.
+
+    preprocessor (before fences are stashed)   SiteBuild.prepare
+    postprocessor (after raw HTML is restored)  SiteBuild.resolve_links, then SiteBuild.splice
+                                                (under MkDocs the plugin splices after search
+                                                read the page: headers and graphs stay out of it)
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from markdown import Extension, Markdown
+from markdown.postprocessors import Postprocessor
+from markdown.preprocessors import Preprocessor
+
+from .build import SiteBuild
+
+log = logging.getLogger("cardbook")
+
+PREPARE_PRIORITY = 35  # above normalize_whitespace (30): the page's lines as written
+SPLICE_PRIORITY = 1  # below raw_html (30) and amp_substitute (20): the finished HTML
+
+
+@dataclass
+class Session:
+    """What the MkDocs plugin tells the extension: the build, and the page being converted."""
+
+    build: SiteBuild | None = None
+    src: str | None = None
+    offset: int | None = None  # file lines before the page's Markdown (its frontmatter)
+    splice: bool = False  # False: the plugin splices in on_page_context
+
+
+class CardbookExtension(Extension):
+    def __init__(self, session: Session | None = None, **kwargs: Any) -> None:
+        self.config = {
+            "config_file": [
+                "",
+                "the mkdocs.yml whose cardbook plugin entry holds the options, relative to the "
+                "project (Zensical: default mkdocs.yml next to the engine's configuration)",
+            ]
+        }
+        super().__init__(**kwargs)
+        self.session = session
+
+    def extendMarkdown(self, md: Markdown) -> None:  # Python-Markdown's name
+        md.registerExtension(self)
+        page = _PageFinder(md, self.session, self.getConfig("config_file"))
+        md.preprocessors.register(_Prepare(md, page), "cardbook", PREPARE_PRIORITY)
+        md.postprocessors.register(_Splice(md, page), "cardbook", SPLICE_PRIORITY)
+
+
+def makeExtension(**kwargs: Any) -> CardbookExtension:  # Python-Markdown's name
+    return CardbookExtension(**kwargs)
+
+
+class _PageFinder:
+    """Which build and page this conversion belongs to, asked once per page."""
+
+    def __init__(self, md: Markdown, session: Session | None, config_file: str) -> None:
+        self.md, self.session, self.config_file = md, session, config_file
+        self.found: tuple[SiteBuild, str, int | None, bool] | None = None
+
+    def page(self) -> tuple[SiteBuild, str, int | None, bool] | None:
+        if self.session is not None:  # MkDocs or ProperDocs, through the plugin
+            session = self.session
+            if session.build is None or session.src is None:
+                return None
+            return session.build, session.src, session.offset, session.splice
+        from . import zensical
+
+        found = zensical.page_of(self.md, self.config_file)
+        return None if found is None else (found[0], found[1], None, True)
+
+
+class _Prepare(Preprocessor):
+    def __init__(self, md: Markdown, finder: _PageFinder) -> None:
+        super().__init__(md)
+        self.finder = finder
+
+    def run(self, lines: list[str]) -> list[str]:
+        found = self.finder.found = self.finder.page()
+        if found is None:
+            return lines
+        build, src, offset, _splice = found
+        if not build.concerns(src) and not any("[[" in line for line in lines):
+            return lines
+        return build.prepare(src, "\n".join(lines), offset).split("\n")
+
+
+class _Splice(Postprocessor):
+    """Also run on each heading's text by the toc extension: only placeholders are touched,
+    and the card parts go in only where prepare left their spots (the whole page)."""
+
+    def __init__(self, md: Markdown, finder: _PageFinder) -> None:
+        super().__init__(md)
+        self.finder = finder
+
+    def run(self, text: str) -> str:
+        found = self.finder.found
+        if found is None:
+            return text
+        build, src, _offset, splice = found
+        text = build.resolve_links(src, text)
+        return build.splice(src, text) if splice else text

@@ -1,0 +1,123 @@
+"""The build under Zensical: read once, shared by every page's extension instance.
+
+Zensical makes a new Python-Markdown instance, and a new extension, for every page, and runs
+them one after another in one Python process. It hands the extension the page's Markdown
+without its frontmatter; the page itself (path, URL, metadata) and the project's settings are
+on its `rendering_context` preprocessor. That object is Zensical's own and undocumented: when
+it is missing, the extension leaves pages as they are and says so once.
+
+The runbook is read at the first page of a build and kept for as long as Zensical's settings
+object is the same one, i.e. for one build (`zensical serve` makes a new one per rebuild).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from markdown import Markdown
+
+from cardbook.core.layout import layout_problems, raise_first
+from cardbook.core.problems import ConfigError, plural
+from cardbook.core.settings import load_settings
+from cardbook.pipeline import load_and_check
+
+from .build import SiteBuild, cards_by_source, page_holding, page_sources
+from .dot import DotRenderer
+from .files_page import GENERATED_MARKER
+from .overview import GRAPH_MARKER, OVERVIEW_MARKER
+from .styles import status_css
+from .urls import SiteLinks
+
+log = logging.getLogger("cardbook")
+STYLESHEET = Path(__file__).with_name("assets") / "cardbook.css"
+
+
+class CardbookBuildError(RuntimeError):
+    """The runbook's configuration is one cardbook refuses: Zensical stops the build."""
+
+
+@dataclass
+class _Cached:
+    engine_config: Any  # Zensical's settings object of the build this was read for
+    build: SiteBuild
+
+
+_current: list[_Cached] = []  # at most one: the build in progress
+_warned: list[str] = []
+
+
+def page_of(md: Markdown, config_file: str) -> tuple[SiteBuild, str] | None:
+    """The build and the page (relative to docs_dir) Zensical is converting, or None."""
+    registry = md.preprocessors  # a Registry: no get()
+    context = registry["rendering_context"] if "rendering_context" in registry else None  # noqa: SIM401
+    page = getattr(context, "page", None)
+    engine_config = getattr(context, "config", None)
+    path = getattr(page, "path", None)
+    if not isinstance(path, str) or not isinstance(engine_config, dict) or "root_dir" not in engine_config:
+        _say_once(
+            "the cardbook Markdown extension found no page context (it works under Zensical, and "
+            "under MkDocs or ProperDocs through the cardbook plugin): pages are left as they are"
+        )
+        return None
+    if not _current or _current[0].engine_config is not engine_config:
+        _current[:] = [_Cached(engine_config, read_build(engine_config, config_file))]
+    return _current[0].build, path.replace("\\", "/")
+
+
+def read_build(engine_config: dict[str, Any], config_file: str) -> SiteBuild:
+    root = Path(str(engine_config["root_dir"]))
+    config = config_path(root, config_file)
+    try:
+        settings = load_settings(config, cwd=root)
+        raise_first(layout_problems(settings))
+        result = load_and_check(settings)
+    except ConfigError as exc:
+        raise CardbookBuildError("\n".join(problem.format() for problem in exc.problems)) from None
+    counted = [problem for problem in result.problems if problem.severity != "info"]
+    if counted:
+        log.warning(
+            f"cardbook: {plural(len(counted), 'problem')} in the runbook: run `cardbook check` "
+            "(Zensical cannot fail a build on them)"
+        )
+    pages = page_sources(result, settings)
+    card_by_src = cards_by_source(result, settings, set(pages))
+    links = SiteLinks({card.stem: src for src, card in card_by_src.items()})
+    build = SiteBuild(
+        settings=settings,
+        result=result,
+        links=links,
+        page_urls={src: src for src in pages},
+        card_by_src=card_by_src,
+        overview_src=page_holding(result.texts, settings, OVERVIEW_MARKER),
+        graph_src=page_holding(result.texts, settings, GRAPH_MARKER),
+        files_src=page_holding(result.texts, settings, GENERATED_MARKER),
+        show_tags="tags" not in str(engine_config.get("plugins", "")),
+        dot=DotRenderer(),
+    )
+    links.overview_url, links.graph_url, links.files_page_url = (
+        build.overview_src,
+        build.graph_src,
+        build.files_src,
+    )
+    # No virtual stylesheet without the plugin: each page cardbook draws on carries it.
+    build.inline_css = status_css(build.styles) + "\n" + STYLESHEET.read_text(encoding="utf-8")
+    return build
+
+
+def config_path(root: Path, config_file: str) -> Path | None:
+    """The mkdocs.yml holding cardbook's options: the one named, else the first default name."""
+    if config_file:
+        return root / config_file
+    for name in ("mkdocs.yml", "mkdocs.yaml"):
+        if (root / name).is_file():
+            return root / name
+    return None
+
+
+def _say_once(message: str) -> None:
+    if message not in _warned:
+        _warned.append(message)
+        log.warning(message)
