@@ -92,6 +92,7 @@ class SiteBuild:
     card_parts: dict[str, CardParts] | None = None  # every card's parts, drawn in one batch
     wikilinks: dict[str, list[ResolvedLink]] = field(default_factory=dict)  # page -> its links
     whole_graph: Future[str] | None = None
+    source_links: bool = False  # the engine rewrites links relative to the page's source (Zensical)
     inline_css: str = ""  # without the plugin's stylesheet (Zensical), each drawn page carries it
 
     def __post_init__(self) -> None:
@@ -180,7 +181,7 @@ class SiteBuild:
             body = files_page.generated_files_html(self.result.tangled, self.context(page_url))
             html = html.replace(files_page.GENERATED_MARKER, body, 1)
         if self.inline_css and html is not original:
-            html = f"<style>{self.inline_css}</style>\n{html}"
+            html = f"{html}\n<style>{self.inline_css}</style>"  # last: the title stays first
         return html
 
     def concerns(self, src: str) -> bool:
@@ -238,6 +239,8 @@ class SiteBuild:
             svg = self.whole_graph.result(timeout=DOT_WAIT)
         except (DotError, FutureTimeout):
             return overview.full_graph_html(ctx, None, "Drawn by cardbook: Graphviz failed.")
+        if self.source_links:  # Zensical rewrites an SVG link's `href`, not Graphviz's `xlink:href`
+            svg = svg.replace(' xlink:href="', ' href="')
         return overview.full_graph_html(ctx, svg)
 
 

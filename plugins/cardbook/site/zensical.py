@@ -96,6 +96,7 @@ def read_build(engine_config: dict[str, Any], config_file: str) -> SiteBuild:
         files_src=page_holding(result.texts, settings, GENERATED_MARKER),
         show_tags="tags" not in str(engine_config.get("plugins", "")),
         dot=DotRenderer(),
+        source_links=True,
     )
     links.overview_url, links.graph_url, links.files_page_url = (
         build.overview_src,

@@ -1,0 +1,288 @@
+"""The same runbook built by MkDocs, ProperDocs and Zensical, read back from the HTML.
+
+The expected outcome of every (feature, engine) pair is the support table of
+docs/reference/engines.md: the test reads the table, so the page and the engines cannot
+disagree without a failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from cardbook.core.settings import load_settings
+from cardbook.pipeline import load_and_check
+from helpers import card, fence, write_tree
+from test_site_build import article, broken_links
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+ENGINES = ("mkdocs", "properdocs", "zensical")
+COLUMNS = {"MkDocs 1.6": "mkdocs", "ProperDocs 1.6": "properdocs", "Zensical 0.0": "zensical"}
+
+CONFIG = """\
+site_name: engines runbook
+theme:
+  name: material
+  font: false
+markdown_extensions:
+  - attr_list
+  - md_in_html
+  - toc: {permalink: true}
+  - pymdownx.highlight
+  - pymdownx.superfences
+  - cardbook
+plugins:
+  - search
+  - cardbook:
+      statuses: {active: open, done: closed}
+"""
+
+CARDS = {
+    "docs/index.md": "# Home\n\nStart with [[the-app|the app]], or read [[ports#HTTP port]].\n",
+    "docs/reference/ports.md": "# Ports\n\n## HTTP port\n\n8080, see [[db]].\n",
+    "docs/how-to/db.md": card(
+        title="Set up the database",
+        body="# Set up the database\n\n"
+        + fence("```nix {file=nix/app.nix}", "{ pkgs }:", "{", "  <<settings>>", "}")
+        + "\n"
+        + fence("```nix {#settings}", 'db = "postgres";'),
+    ),
+    "docs/how-to/the-app.md": card(
+        title="Build the app",
+        status="active",
+        requires="[db]",
+        body="# Build the app\n\nNeeds [[db]] first.\n\n" + fence("```nix {#settings}", "port = 8080;"),
+    ),
+    "docs/how-to/deploy.md": card(
+        title="Deploy the app", status="active", requires="[the-app]", body="Ship.\n"
+    ),
+}
+OWN_PAGES = {
+    "docs/runbook.md": "# Runbook overview\n\nOur words first.\n\n<!-- cardbook:overview -->\n",
+    "docs/runbook-graph.md": "# All cards graph\n\n<!-- cardbook:graph -->\n",
+    "docs/generated-files.md": "# Generated files\n\n<!-- cardbook:generated-files -->\n",
+}
+CARD_PAGES = ("how-to/db", "how-to/the-app", "how-to/deploy")
+
+
+def build(engine: str, root: Path, *, strict: bool = False) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "XDG_CACHE_HOME": str(root / ".cache"), "NO_COLOR": "1"}
+    flag = ["--strict"] if strict else []
+    if engine == "zensical":  # no -d: the site goes to site_dir, inside the project
+        command = [str(BIN / "zensical"), "build", "-c", "-f", "mkdocs.yml", *(["-s"] if strict else [])]
+    else:
+        command = [str(BIN / engine), "build", "-f", "mkdocs.yml", "-d", "site", *flag]
+    return subprocess.run(
+        command, cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+@functools.cache
+def built(engine: str, own_pages: bool, base: Path) -> Path:
+    root = base / f"{engine}-{'own' if own_pages else 'added'}"
+    write_tree(root, {"mkdocs.yml": CONFIG, **CARDS, **(OWN_PAGES if own_pages else {})})
+    done = build(engine, root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return root
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("engines")
+
+
+def html(root: Path, page: str) -> str:
+    path = root / "site" / page / "index.html" if page else root / "site/index.html"
+    return path.read_text(encoding="utf-8")
+
+
+def search_text(root: Path) -> str:
+    for name in ("search/search_index.json", "search.json"):  # MkDocs' search plugin, Zensical's
+        path = root / "site" / name
+        if path.is_file():
+            return json.dumps(json.loads(path.read_text(encoding="utf-8")))
+    raise AssertionError("no search index")
+
+
+# Each feature: does the engine show it? (engine, fixture base) -> bool
+
+
+def card_header(engine: str, base: Path) -> bool:
+    root = built(engine, True, base)
+    pages = [article(html(root, page)) for page in CARD_PAGES]
+    return all('<aside class="cardbook-header"' in page for page in pages) and all(
+        page.index("<h1") < page.index("cardbook-header") for page in pages if "<h1" in page
+    )
+
+
+def plain_pages(engine: str, base: Path) -> bool:
+    root = built(engine, True, base)
+    page = article(html(root, "reference/ports")) + article(html(root, ""))
+    return "cardbook-header" not in page and "cardbook-badge" not in page
+
+
+def wiki_links(engine: str, base: Path) -> bool:
+    root = built(engine, True, base)
+    home, app = article(html(root, "")), article(html(root, "how-to/the-app"))
+    text = re.sub(r"<code>.*?</code>", "", home + app)
+    return (
+        ">the app</a>" in home
+        and "Ports \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK} HTTP port</a>" in home
+        and ">Set up the database</a> first" in app
+        and "[[" not in text
+        and "cardbookwikilink" not in text
+    )
+
+
+def fence_captions(engine: str, base: Path) -> bool:
+    page = article(html(built(engine, True, base), "how-to/db"))
+    return 'id="cardbook-block-' in page and "cardbook-fence-note" in page and "nix/app.nix" in page
+
+
+def neighbourhood_graph(engine: str, base: Path) -> bool:
+    return 'class="node cardbook-node' in article(html(built(engine, True, base), "how-to/the-app"))
+
+
+def overview(engine: str, base: Path) -> bool:
+    page = article(html(built(engine, True, base), "runbook"))
+    goals = page[page.index('id="goals"') :]
+    return "Our words first." in page and "<svg" in page and "Deploy the app" in goals
+
+
+def all_cards_graph(engine: str, base: Path) -> bool:
+    page = article(html(built(engine, True, base), "runbook-graph"))
+    return page.count('class="node cardbook-node') == 3
+
+
+def files_page(engine: str, base: Path) -> bool:
+    page = article(html(built(engine, True, base), "generated-files"))
+    return 'id="file-nix-app-nix"' in page and "postgres" in page
+
+
+def added_pages(engine: str, base: Path) -> bool:
+    site = built(engine, False, base) / "site"
+    pages = ("runbook", "runbook-graph", "generated-files")
+    return all((site / page / "index.html").is_file() for page in pages)
+
+
+def raw_files(engine: str, base: Path) -> bool:
+    return (built(engine, True, base) / "site/nix/app.nix").is_file()
+
+
+def tangle_on_build(engine: str, base: Path) -> bool:
+    return (built(engine, True, base) / "nix/app.nix").is_file()
+
+
+def stylesheet(engine: str, base: Path) -> bool:
+    root = built(engine, True, base)
+    page = html(root, "how-to/the-app")
+    linked = root / "site/assets/cardbook/cardbook.css"
+    css = linked.read_text(encoding="utf-8") if "assets/cardbook/cardbook.css" in page else page
+    return ".cardbook-status-active" in css and ".cardbook-header" in css
+
+
+def search_clean(engine: str, base: Path) -> bool:
+    text = search_text(built(engine, True, base))
+    words = ("Required by", "Neighbourhood", "part 2 of 2", "cardbookwikilink")  # header, graph, caption
+    return "Set up the database" in text and not any(word in text for word in words)
+
+
+def strict(engine: str, base: Path) -> bool:
+    root = base / f"{engine}-strict"
+    write_tree(root, {"mkdocs.yml": CONFIG, **CARDS, "docs/how-to/extra.md": "# Extra\n\nSee [[nowhere]].\n"})
+    done = build(engine, root, strict=True)
+    return done.returncode != 0 and "nowhere" in done.stdout + done.stderr
+
+
+def links_resolve(engine: str, base: Path) -> bool:
+    broken = broken_links(built(engine, True, base) / "site")
+    return not [link for link in broken if "/assets/" not in link and "is absolute" not in link]
+
+
+FEATURES: dict[str, Callable[[str, Path], bool]] = {
+    "card-header": card_header,
+    "plain-pages": plain_pages,
+    "wiki-links": wiki_links,
+    "fence-captions": fence_captions,
+    "neighbourhood-graph": neighbourhood_graph,
+    "overview": overview,
+    "all-cards-graph": all_cards_graph,
+    "files-page": files_page,
+    "added-pages": added_pages,
+    "raw-files": raw_files,
+    "tangle-on-build": tangle_on_build,
+    "stylesheet": stylesheet,
+    "search-clean": search_clean,
+    "strict": strict,
+    "links-resolve": links_resolve,
+}
+
+
+def support_table() -> dict[tuple[str, str], bool]:
+    """(feature, engine) -> expected, from the table of docs/reference/engines.md."""
+    lines = (ROOT / "docs/reference/engines.md").read_text(encoding="utf-8").splitlines()
+    header = next(line for line in lines if line.startswith("| Feature |"))
+    engines = [COLUMNS[cell.strip()] for cell in header.strip("|").split("|")[1:]]
+    table = {}
+    for line in lines:
+        found = re.match(r"\| .*\(`([a-z-]+)`\) \|(.*)\|$", line)
+        if found:
+            cells = [cell.strip() for cell in found[2].split("|")]
+            for engine, cell in zip(engines, cells, strict=True):
+                table[found[1], engine] = cell.split(":")[0] == "yes"
+    return table
+
+
+def test_the_support_table_names_every_feature_once() -> None:
+    table = support_table()
+    assert {feature for feature, _ in table} == set(FEATURES)
+    assert len(table) == len(FEATURES) * len(ENGINES)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("feature", list(FEATURES))
+def test_each_engine_shows_what_the_support_table_says(feature: str, engine: str, base: Path) -> None:
+    expected = support_table()[feature, engine]
+    assert FEATURES[feature](engine, base) is expected, f"{feature} on {engine}: expected {expected}"
+
+
+def test_without_the_extension_zensical_shows_no_card_header(base: Path) -> None:
+    """What a team that follows the migration advice gets when mkdocs.yml lacks the extension."""
+    root = base / "zensical-no-extension"
+    write_tree(root, {"mkdocs.yml": CONFIG.replace("  - cardbook\n", ""), **CARDS})
+    done = build("zensical", root)
+    assert done.returncode == 0, done.stderr
+    page = article(html(root, "how-to/the-app"))
+    assert "cardbook-header" not in page and "[[db]]" in page
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_each_engine_builds_this_runbook(engine: str, tmp_path: Path) -> None:
+    """This repository's runbook on every engine: the same cards get what cardbook adds."""
+    root = tmp_path / "runbook"
+    root.mkdir()
+    for name in ("docs", "nix"):
+        shutil.copytree(ROOT / name, root / name)
+    shutil.copy(ROOT / "mkdocs.yml", root / "mkdocs.yml")
+    done = build(engine, root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    runbook = load_and_check(load_settings(root / "mkdocs.yml")).runbook
+    cards = sorted(card.rel for card in runbook.cards.values())
+    assert len(cards) >= 10
+    for rel in cards:
+        page = rel.removeprefix("docs/").removesuffix(".md")
+        text = article(html(root, page))
+        assert '<aside class="cardbook-header"' in text, (engine, page)
+        assert "[[" not in re.sub(r"<code>.*?</code>|<pre.*?</pre>", "", text, flags=re.S), (engine, page)
+    assert "<svg" in article(html(root, "runbook"))
+    assert article(html(root, "runbook-graph")).count("cardbook-node") >= len(cards)
