@@ -8,10 +8,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-import click
-
 from cardbook.core.disk import DiskError, LockError, LockTimeout
 from cardbook.core.problems import ConfigError, error
+
+from .echo import echo
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -27,18 +27,18 @@ def handles_config_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             return command(*args, **kwargs)
         except ConfigError as exc:
             for problem in exc.problems:
-                click.echo(problem.format(), err=True)
+                echo(problem.format(), err=True)
             sys.exit(EXIT_USAGE)
         except LockTimeout as exc:
-            click.echo(f"cardbook: {exc}", err=True)
+            echo(f"cardbook: {exc}", err=True)
             sys.exit(EXIT_PROBLEMS)
         except LockError as exc:  # the lock's file or folder is in the way: the machine's setup
-            click.echo(f"cardbook: {exc}", err=True)
+            echo(f"cardbook: {exc}", err=True)
             sys.exit(EXIT_USAGE)
         except DiskError as exc:  # nothing was changed: the writes are all or nothing
             shown = os.path.relpath(exc.path) if os.path.isabs(exc.path) else str(exc.path)
             refused = error(shown, 1, f"cannot write: {exc.reason}; nothing was changed", rule="cannot-write")
-            click.echo(refused.format(), err=True)
+            echo(refused.format(), err=True)
             sys.exit(EXIT_PROBLEMS)
 
     return wrapper
