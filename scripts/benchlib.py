@@ -327,10 +327,19 @@ def site_configs(project: Path, project_mkdocs: Path) -> None:
     config.pop("strict", None)
     others = [p for p in config.get("plugins", []) if not (isinstance(p, dict) and "cardbook" in p)]
     others = [p for p in others if p != "cardbook"]
+    # The `cardbook` Markdown extension is the renderer Zensical runs; MkDocs with the plugin
+    # drops the entry and adds the extension itself. "Without" has neither.
+    extensions = [e for e in config.get("markdown_extensions", []) if e != "cardbook"]
     with_plugin = {**config, "plugins": [*others, plugin_entry()]}
-    without = {**config, "plugins": others}
-    (project / "mkdocs.yml").write_text(yaml.safe_dump(with_plugin, sort_keys=False), encoding="utf-8")
-    (project / "mkdocs-without.yml").write_text(yaml.safe_dump(without, sort_keys=False), encoding="utf-8")
+    without = {**config, "markdown_extensions": extensions, "plugins": others}
+    for name, settings in (("mkdocs.yml", with_plugin), ("mkdocs-without.yml", without)):
+        (project / name).write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+    # Zensical reads the same files; no -d option: each build's site_dir is set in its file.
+    zensical_with = {**with_plugin, "markdown_extensions": [*extensions, "cardbook"]}
+    zensical_with["site_dir"] = "site-z-with"
+    zensical_without = {**without, "site_dir": "site-z-without"}
+    for name, settings in (("zensical-with.yml", zensical_with), ("zensical-without.yml", zensical_without)):
+        (project / name).write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
 
 
 def plugin_entry(**options: object) -> dict[str, object]:
@@ -433,6 +442,9 @@ def reexec_under_uv(script: str, *, extras: tuple[str, ...] = ()) -> None:
 
 
 def tool(name: str) -> Path | None:
-    """A command installed next to the running interpreter (the project's venv)."""
-    candidate = Path(sys.executable).parent / name
-    return candidate if candidate.is_file() else None
+    """A command installed next to the running interpreter (the project's venv), or in the
+    other engines' environment (.venv-engines, made by scripts/test)."""
+    for folder in (Path(sys.executable).parent, Path(__file__).resolve().parent.parent / ".venv-engines/bin"):
+        if (folder / name).is_file():
+            return folder / name
+    return None

@@ -34,6 +34,10 @@ def load_and_check(
         if aggregator is not None:
             tangled.files[aggregator.path] = aggregator
     result.problems.extend(graph_truth(tangled, result.graph, settings.aggregator))
+    if settings.markdown_config is not None and settings.severity("zensical") != "off":
+        from cardbook.core.engines import engine_problems
+
+        result.problems.extend(engine_problems(settings))
     if settings.severity("modified-stale") != "off":  # off by default: it runs git
         from cardbook.core.history import modified_stale_problems
         from cardbook.core.inventory import page_meta

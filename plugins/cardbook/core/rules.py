@@ -148,6 +148,14 @@ RULES: dict[str, Rule] = {
              "docs/how-to/a.md:9: warning: callout [!note] is shown as raw text: add `pymdownx.quotes: "
              "{callouts: true}` to markdown_extensions",
              "add the extension the message names under `markdown_extensions`"),
+        Rule("zensical", "info", True, _PAGES,
+             "a runbook Zensical would build without cardbook: `zensical.toml` without the `cardbook` "
+             "Markdown extension, or the plugin without the extension while Zensical is installed; with "
+             "the extension in `zensical.toml`, what Zensical still leaves out",
+             "mkdocs.yml:12: info: Zensical is installed and ignores the cardbook plugin: built with it, "
+             "this runbook shows no card header, resolved wiki-link, graph or overview; add `- cardbook` "
+             "under markdown_extensions (MkDocs keeps using the plugin)",
+             "list `cardbook` under `markdown_extensions` (docs/reference/engines.md)"),
         # Code blocks and tangling ------------------------------------------------------------------
         Rule("fence-attributes", "error", False, _TANGLE,
              "a code fence whose `{...}` attributes cannot be read, name a thing twice, or hold characters "

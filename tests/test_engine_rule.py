@@ -1,0 +1,55 @@
+"""`cardbook check` on a runbook that Zensical would build: the `zensical` rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cardbook.core.engines import engine_problems
+from cardbook.core.settings import load_settings
+from helpers import run_cardbook, write_tree
+
+PLUGIN_ONLY = "site_name: x\nmarkdown_extensions:\n  - toc\nplugins:\n  - cardbook\n"
+BOTH = "site_name: x\nmarkdown_extensions:\n  - toc\n  - cardbook\nplugins:\n  - cardbook\n"
+CARD = "---\ntitle: A\nmodified: 2026-01-01\n---\n# A\n"
+
+
+def problems(root: Path, *, installed: bool) -> list[str]:
+    settings = load_settings(root / "mkdocs.yml")
+    return [problem.format() for problem in engine_problems(settings, zensical_installed=installed)]
+
+
+def test_the_plugin_without_the_extension_is_named_only_where_zensical_is_installed(tmp_path: Path) -> None:
+    root = write_tree(tmp_path, {"mkdocs.yml": PLUGIN_ONLY, "docs/how-to/a.md": CARD})
+    assert problems(root, installed=False) == []
+    (found,) = problems(root, installed=True)
+    assert found.startswith("mkdocs.yml:2: info: Zensical is installed and ignores the cardbook plugin")
+    assert found.endswith("[zensical]") and "add `- cardbook` under markdown_extensions" in found
+
+
+def test_with_the_extension_in_mkdocs_yml_nothing_is_said(tmp_path: Path) -> None:
+    root = write_tree(tmp_path, {"mkdocs.yml": BOTH, "docs/how-to/a.md": CARD})
+    assert problems(root, installed=True) == []
+
+
+def test_a_zensical_toml_is_read_for_the_extension(tmp_path: Path) -> None:
+    toml = '[project]\nsite_name = "x"\n\n[project.markdown_extensions]\ntoc = {}\n'
+    root = write_tree(tmp_path, {"mkdocs.yml": BOTH, "zensical.toml": toml, "docs/how-to/a.md": CARD})
+    (found,) = problems(root, installed=False)
+    assert found.startswith("zensical.toml:4: info: Zensical reads zensical.toml before mkdocs.yml")
+    (root / "zensical.toml").write_text(toml + "cardbook = {}\n")
+    (found,) = problems(root, installed=False)
+    assert "writes no generated file (run `cardbook tangle` first)" in found
+    (root / "zensical.toml").write_text("[project\n")
+    (found,) = problems(root, installed=False)
+    assert found.startswith("zensical.toml:1: info: cannot read zensical.toml")
+
+
+def test_the_rule_can_be_turned_off_and_never_fails_the_check(tmp_path: Path) -> None:
+    toml = '[project]\nsite_name = "x"\n'
+    root = write_tree(tmp_path, {"mkdocs.yml": PLUGIN_ONLY, "zensical.toml": toml, "docs/how-to/a.md": CARD})
+    done = run_cardbook(["check", "--strict"], root)
+    assert done.returncode == 0 and "[zensical]" in done.stdout, done.stdout + done.stderr
+    off = PLUGIN_ONLY.replace("  - cardbook\n", "  - cardbook:\n      rules: {zensical: 'off'}\n")
+    (root / "mkdocs.yml").write_text(off)
+    done = run_cardbook(["check"], root)
+    assert done.returncode == 0 and "[zensical]" not in done.stdout, done.stdout + done.stderr
