@@ -76,9 +76,10 @@ def check_cards(
             runbook.pages, texts, required, settings.nav_pages, settings.docs_dir, is_section_index
         )
     if settings.severity("unrendered-callout") != "off" and settings.markdown_config is not None:
-        from .callouts import callout_problems
+        # A page without `[!` holds no callout: the module is loaded only for those that may.
+        for rel, text in [(rel, text) for rel, text in texts.items() if "[!" in text]:
+            from .callouts import callout_problems
 
-        for rel, text in texts.items():
             pages += callout_problems(rel, text, settings.markdown_config)
     problems = [*runbook.problems, *graph_problems, *tangled.problems, *unchecked, *links, *pages]
     return CheckResult(runbook, graph, tangled, problems, texts=texts)

@@ -10,12 +10,15 @@ import re
 from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .disk import TEMP_PREFIX, inside, read_text, regular_file
-from .generated import ParsedBlock, ParsedFile, is_generated, parse_generated
 from .markers import comment_style
 from .problems import Problem, error
 from .settings import Settings
+
+if TYPE_CHECKING:  # parsing markers is for files that differ: a clean check never loads it
+    from .generated import ParsedBlock, ParsedFile
 
 MANIFEST = ".cardbook-manifest.json"  # the record of what was written, for annotate: false
 
@@ -94,6 +97,8 @@ def inspect(
     """Classify the file at `rel`: did cardbook write it, and has a person edited it since?
 
     `text` is the file's content when the caller has read it already."""
+    from .generated import parse_generated
+
     if text is None:
         text = read_text(settings.root / rel)
     if text is None:
@@ -250,6 +255,8 @@ def generated_on_disk(
                         head = handle.read(4096)
                 except (OSError, UnicodeDecodeError):
                     continue
+                from .generated import is_generated
+
                 if is_generated(head, style):
                     found.append(rel)
     return found
