@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import frontmatter
-from .disk import file_stat, read_known_size
+from .disk import file_stat, read_known_size, walk_with_links
 from .frontmatter import type_name
 from .problems import Problem, error
 from .settings import Settings
@@ -111,7 +111,7 @@ def _walk_markdown(root: Path, project: Path, problems: list[Problem]) -> Iterab
         return
     project_resolved = project.resolve()
     prefix = len(str(project)) + 1
-    for directory, dirnames, filenames in os.walk(root):
+    for directory, dirnames, filenames, links in walk_with_links(str(root)):
         # Hidden names are editors' and tools' (an Emacs lock `.#card.md` is a dangling
         # symlink); MkDocs leaves them out of the site too.
         dirnames[:] = sorted(name for name in dirnames if not name.startswith("."))
@@ -126,7 +126,7 @@ def _walk_markdown(root: Path, project: Path, problems: list[Problem]) -> Iterab
                 message = "the file's path holds a control character (a newline, a tab): rename it"
                 problems.append(error(shown, 1, message, rule=UNREADABLE))
                 continue
-            if os.path.islink(path):
+            if name in links:
                 try:
                     target = path.resolve()
                 except (OSError, RuntimeError):  # RuntimeError: a symlink loop, on Python 3.11

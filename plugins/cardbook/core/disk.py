@@ -81,6 +81,34 @@ def read_known_size(path: str | Path, size: int) -> bytes:
         os.close(fd)
 
 
+def walk_with_links(top: str) -> Iterator[tuple[str, list[str], list[str], set[str]]]:
+    """os.walk(top), each folder with the names in it that are symlinks: the folder listing
+    tells, where os.path.islink would take one more system call per file. As os.walk, a
+    folder that cannot be listed is left out, and a symlink to a folder is not followed; the
+    caller may sort or shorten the folder names to walk next."""
+    try:
+        with os.scandir(top) as listing:
+            entries = list(listing)
+    except OSError:
+        return
+    dirnames, filenames, links = [], [], set()
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        (dirnames if is_dir else filenames).append(entry.name)
+        try:
+            if entry.is_symlink():
+                links.add(entry.name)
+        except OSError:
+            pass
+    yield top, dirnames, filenames, links
+    for name in dirnames:
+        if name not in links:
+            yield from walk_with_links(os.path.join(top, name))
+
+
 def read_text(path: str | Path) -> str | None:
     try:
         info = os.stat(path)

@@ -16,9 +16,25 @@ import yaml
 
 from .yamlsafe import MAX_DEPTH, SafeLoader, nesting_too_deep
 
+# The tag of a plain scalar follows from its text alone (the safe loader's implicit resolvers;
+# no path resolvers): keys and short values repeat from card to card, and each is resolved once
+# here rather than by a run of regexes every time. Bounded, for long-lived processes.
+_PLAIN_TAGS: dict[str, str] = {}
+_PLAIN_TAGS_MAX = 4096
+
 
 class _Loader(SafeLoader):  # type: ignore[misc,valid-type]
     """The safe loader, but a value it cannot build is a YAML error at that value's line."""
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> Any:
+        if kind is not yaml.ScalarNode or not implicit[0] or self.yaml_path_resolvers:
+            return super().resolve(kind, value, implicit)
+        tag = _PLAIN_TAGS.get(value)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(value) <= 64 and len(_PLAIN_TAGS) < _PLAIN_TAGS_MAX:
+                _PLAIN_TAGS[value] = tag
+        return tag
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:
