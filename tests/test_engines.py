@@ -298,3 +298,16 @@ def test_each_engine_builds_this_runbook(engine: str, tmp_path: Path) -> None:
         assert "[[" not in re.sub(r"<code>.*?</code>|<pre.*?</pre>", "", text, flags=re.S), (engine, page)
     assert "<svg" in article(html(root, "runbook"))
     assert article(html(root, "runbook-graph")).count("cardbook-node") >= len(cards)
+
+
+def test_under_zensical_the_options_come_from_the_file_the_build_was_given(tmp_path: Path) -> None:
+    from cardbook.site.zensical import config_path
+
+    (tmp_path / "mkdocs.yml").write_text("site_name: x\n")
+    assert config_path(tmp_path, "", ["zensical", "build"]) == tmp_path / "mkdocs.yml"
+    assert config_path(tmp_path, "", ["zensical", "build", "-f", "/x/site.yml"]) == Path("/x/site.yml")
+    assert config_path(tmp_path, "", ["zensical", "build", "--config-file=/x/b.yaml"]) == Path("/x/b.yaml")
+    toml = ["zensical", "build", "-f", "/x/zensical.toml"]  # not where cardbook's options are
+    assert config_path(tmp_path, "", toml) == tmp_path / "mkdocs.yml"
+    named = config_path(tmp_path, "other.yml", ["zensical", "build", "-f", "/x/a.yml"])
+    assert named == tmp_path / "other.yml"

@@ -13,6 +13,7 @@ object is the same one, i.e. for one build (`zensical serve` makes a new one per
 from __future__ import annotations
 
 import logging
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,13 +109,27 @@ def read_build(engine_config: dict[str, Any], config_file: str) -> SiteBuild:
     return build
 
 
-def config_path(root: Path, config_file: str) -> Path | None:
-    """The mkdocs.yml holding cardbook's options: the one named, else the first default name."""
+def config_path(root: Path, config_file: str, argv: list[str] | None = None) -> Path | None:
+    """The mkdocs.yml holding cardbook's options: the one the extension names, else the YAML
+    file `zensical build -f` was given (Zensical keeps no record of it in its settings), else
+    the first default name next to the project."""
     if config_file:
         return root / config_file
+    given = _config_argument(sys.argv if argv is None else argv)
+    if given is not None and given.suffix in (".yml", ".yaml"):
+        return given if given.is_absolute() else Path.cwd() / given
     for name in ("mkdocs.yml", "mkdocs.yaml"):
         if (root / name).is_file():
             return root / name
+    return None
+
+
+def _config_argument(argv: list[str]) -> Path | None:
+    for number, word in enumerate(argv):
+        if word in ("-f", "--config-file") and number + 1 < len(argv):
+            return Path(argv[number + 1])
+        if word.startswith("--config-file="):
+            return Path(word.partition("=")[2])
     return None
 
 
