@@ -53,3 +53,19 @@ def test_the_rule_can_be_turned_off_and_never_fails_the_check(tmp_path: Path) ->
     (root / "mkdocs.yml").write_text(off)
     done = run_cardbook(["check"], root)
     assert done.returncode == 0 and "[zensical]" not in done.stdout, done.stdout + done.stderr
+
+
+def test_wrong_options_of_the_extension_are_configuration_errors(tmp_path: Path) -> None:
+    """Found by an outside probe: Zensical stopped on a bare TypeError or KeyError, while the
+    check and MkDocs said nothing."""
+    for options, says in (
+        ("{config_file: 42}", "config_file must be a path, not 42"),
+        ("{bogus: 1}", "has no option 'bogus': it takes config_file only"),
+        ("[a, b]", "options must be a mapping"),
+    ):
+        config = PLUGIN_ONLY.replace("  - toc\n", f"  - toc\n  - cardbook: {options}\n")
+        folder = tmp_path / options.strip("{}[]").replace(" ", "").replace(":", "-")
+        root = write_tree(folder, {"mkdocs.yml": config, "docs/how-to/a.md": CARD})
+        done = run_cardbook(["check"], root)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "mkdocs.yml:2: error: the cardbook Markdown extension" in done.stderr and says in done.stderr

@@ -64,6 +64,10 @@ CARDS = {
         requires="[db]",
         body="# Build the app\n\nNeeds [[db]] first.\n\n" + fence("```nix {#settings}", "port = 8080;"),
     ),
+    # frontmatter only: Python-Markdown skips a blank page's extensions (Zensical cannot help it)
+    "docs/how-to/rollback.md": (
+        "---\ntitle: Roll back\nmodified: 2026-01-01\nstatus: active\nrequires: [deploy]\n---\n"
+    ),
     "docs/how-to/deploy.md": card(
         title="Deploy the app", status="active", requires="[the-app]", body="Ship.\n"
     ),
@@ -73,7 +77,7 @@ OWN_PAGES = {
     "docs/runbook-graph.md": "# All cards graph\n\n<!-- cardbook:graph -->\n",
     "docs/generated-files.md": "# Generated files\n\n<!-- cardbook:generated-files -->\n",
 }
-CARD_PAGES = ("how-to/db", "how-to/the-app", "how-to/deploy")
+CARD_PAGES = ("how-to/db", "how-to/the-app", "how-to/deploy")  # rollback: see empty_card
 
 
 def build(engine: str, root: Path, *, strict: bool = False) -> subprocess.CompletedProcess[str]:
@@ -173,7 +177,7 @@ def overview(engine: str, base: Path) -> bool:
 
 def all_cards_graph(engine: str, base: Path) -> bool:
     page = article(html(built(engine, True, base), "runbook-graph"))
-    return page.count('class="node cardbook-node') == 3
+    return page.count('class="node cardbook-node') == 4  # every card once, rollback included
 
 
 def files_page(engine: str, base: Path) -> bool:
@@ -221,8 +225,13 @@ def links_resolve(engine: str, base: Path) -> bool:
     return not [link for link in broken if "/assets/" not in link and "is absolute" not in link]
 
 
+def empty_card(engine: str, base: Path) -> bool:
+    return '<aside class="cardbook-header"' in article(html(built(engine, True, base), "how-to/rollback"))
+
+
 FEATURES: dict[str, Callable[[str, Path], bool]] = {
     "card-header": card_header,
+    "empty-card": empty_card,
     "plain-pages": plain_pages,
     "wiki-links": wiki_links,
     "fence-captions": fence_captions,
@@ -311,3 +320,64 @@ def test_under_zensical_the_options_come_from_the_file_the_build_was_given(tmp_p
     assert config_path(tmp_path, "", toml) == tmp_path / "mkdocs.yml"
     named = config_path(tmp_path, "other.yml", ["zensical", "build", "-f", "/x/a.yml"])
     assert named == tmp_path / "other.yml"
+
+
+# What an outside probe of the three engines found, on every engine --------------------------
+
+PROBE = {
+    "docs/index.md": "# Home\n\nThe [[how-to/index|how-to section]] and [[reference/index]].\n",
+    "docs/how-to/index.md": "# How-to\n\nEvery task.\n",
+    "docs/reference/index.md": "# Reference\n",
+    # saved with CRLF: MkDocs hands it over with LF, the fence lines must still be found
+    "docs/how-to/crlf.md": card(
+        title="A card saved on Windows",
+        status="active",
+        body="# A card saved on Windows\n\n" + fence("```nix {file=nix/crlf.nix}", "{ }"),
+    ).replace("\n", "\r\n"),
+    # an evergreen how-to (no status): it tangles, and the files page names it by its title
+    "docs/how-to/rotate.md": "---\ntitle: Rotate the certificates\n---\n# Rotate\n\n"
+    + fence("```nix {file=nix/rotate.nix}", "{ rotate = true; }"),
+    # the marker shown as code, indented: not the generated-files page
+    "docs/explanation/markers.md": "# Markers\n\nWrite this line:\n\n    <!-- cardbook:generated-files -->\n",
+    # the overview where the team wants it, not at docs/runbook.md
+    "docs/explanation/overview.md": "# Where we are\n\n<!-- cardbook:overview -->\n",
+}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_what_an_outside_probe_found_holds_on_every_engine(engine: str, tmp_path: Path) -> None:
+    root = write_tree(tmp_path / engine, {"mkdocs.yml": CONFIG, **PROBE})
+    done = build(engine, root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    home = article(html(root, ""))
+    assert ">how-to section</a>" in home and "[[" not in home  # a path link to a section index
+    assert "[[reference/index]]" not in home
+    crlf = article(html(root, "how-to/crlf"))
+    assert 'id="cardbook-block-' in crlf and "nix/crlf.nix" in crlf  # CRLF: the block still titled
+    markers = article(html(root, "explanation/markers"))
+    assert "cardbook-file" not in markers and "&lt;!-- cardbook:generated-files --&gt;" in markers
+    overview = article(html(root, "explanation/overview"))
+    assert "Where we are" in overview and 'id="goals"' in overview
+    assert not (root / "site/runbook/index.html").exists()  # one overview, where its marker is
+    if engine != "zensical":  # Zensical adds no page: see the support table
+        files = article(html(root, "generated-files"))
+        assert ">Rotate the certificates</a>" in files and "lines from  ·" not in files
+
+
+def test_init_writes_a_runbook_every_engine_builds(tmp_path: Path) -> None:
+    """`cardbook init` where Zensical is installed: no traceback over an info of its own check,
+    and the mkdocs.yml it writes lists the extension, so check says nothing of Zensical."""
+    env = {**os.environ, "NO_COLOR": "1"}
+    done = subprocess.run(
+        [str(BIN / "cardbook"), "init"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "  - cardbook" in (tmp_path / "mkdocs.yml").read_text()
+    done = subprocess.run(
+        [str(BIN / "cardbook"), "check"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0 and "no problems" in done.stdout, done.stdout + done.stderr
+    for engine in ENGINES:
+        built_site = build(engine, tmp_path)
+        assert built_site.returncode == 0, (engine, built_site.stdout + built_site.stderr)
+        assert '<aside class="cardbook-header"' in html(tmp_path, "how-to/hello")

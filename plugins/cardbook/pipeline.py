@@ -34,6 +34,11 @@ def load_and_check(
         if aggregator is not None:
             tangled.files[aggregator.path] = aggregator
     result.problems.extend(graph_truth(tangled, result.graph, settings.aggregator))
+    if settings.markdown_config is not None and "cardbook" in (settings.markdown_extensions or ()):
+        from cardbook.core.engines import extension_problems
+        from cardbook.core.layout import raise_first
+
+        raise_first(extension_problems(settings))  # the extension would stop every engine's build
     if settings.markdown_config is not None and settings.severity("zensical") != "off":
         from cardbook.core.engines import engine_problems
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 from typing import Any
 
-from .problems import Problem
+from .problems import Problem, error
 from .settings import Settings
 
 EXTENSION = "cardbook"
@@ -22,6 +22,38 @@ NEVER_SHOWN = (
     "its marker), publishes no raw generated file and fails no build on a problem (run "
     "`cardbook check`); see docs/reference/engines.md"
 )
+
+
+EXTENSION_OPTIONS = {"config_file": "the YAML file whose cardbook plugin entry holds the options"}
+
+
+def extension_option_error(options: Any) -> str | None:
+    """Why the `cardbook` Markdown extension cannot take `options`, or None (one rule for the
+    extension itself, the check and the plugin)."""
+    if options is None:
+        return None
+    if not isinstance(options, dict):
+        return "the cardbook Markdown extension's options must be a mapping (config_file: PATH)"
+    for key, value in options.items():
+        if key not in EXTENSION_OPTIONS:
+            return f"the cardbook Markdown extension has no option {key!r}: it takes config_file only"
+        if not isinstance(value, str) or not value.strip():
+            return f"the cardbook Markdown extension's {key} must be a path, not {value!r}"
+    return None
+
+
+def extension_problems(settings: Settings) -> list[Problem]:
+    """The `cardbook` entry under markdown_extensions, when its options are wrong: a
+    configuration error at the line of markdown_extensions."""
+    config = settings.markdown_config or {}
+    entries = config.get("markdown_extensions")
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and EXTENSION in entry:
+            why = extension_option_error(entry[EXTENSION])
+            if why is not None:
+                line = settings.line_of("markdown_extensions")
+                return [error(settings.config_name, line, why, rule="config")]
+    return []
 
 
 def engine_problems(settings: Settings, zensical_installed: bool | None = None) -> list[Problem]:

@@ -104,6 +104,12 @@ class SiteBuild:
         # One rule for every page's link text: its title, else its first heading (core/inventory).
         titles = page_titles(self.result.runbook, self.result.texts)
         self.page_index = PageIndex.from_sources(self.page_urls, titles)
+        cards = self.result.graph.cards
+        self.links.pages = {
+            stem: (self.page_urls[sources[0]], titles.get(stem, stem))
+            for stem, sources in self.page_index.pages.items()
+            if len(sources) == 1 and stem not in cards
+        }
 
     # Before Markdown -------------------------------------------------------------------------
 
@@ -258,7 +264,7 @@ def marker_line(lines: list[str], marker: str) -> int | None:
                 fence = ""
         elif opening:
             fence = opening[1]
-        elif line.strip() == marker:
+        elif line.strip() == marker and not line.startswith(("    ", "\t")):  # 4 spaces: code
             return number
     return None
 
@@ -295,7 +301,11 @@ def title_line(lines: list[str]) -> int | None:
 
 
 def line_offset(source: str, markdown: str) -> int:
-    """File lines before the Markdown the engine hands over (its frontmatter), 0 if unknown."""
+    """File lines before the Markdown the engine hands over (its frontmatter), 0 if unknown.
+
+    MkDocs reads a page with universal newlines: a card saved with CRLF reaches it with LF."""
+    if "\r" in source and "\r" not in markdown:
+        source = source.replace("\r\n", "\n").replace("\r", "\n")
     if source.endswith(markdown):
         return source.count("\n", 0, len(source) - len(markdown))
     stripped = markdown.lstrip("\n")
@@ -323,6 +333,17 @@ def cards_by_source(result: CheckResult, settings: Settings, pages: set[str]) ->
         if src is not None and src in pages:
             found[src] = card
     return found
+
+
+def marked_page(
+    texts: dict[str, str], settings: Settings, marker: str, uri: str, pages: set[str]
+) -> str | None:
+    """Where one of cardbook's pages goes, on every engine alike: the first page holding its
+    marker on a line of its own, else the docs' page at its default path, else None."""
+    held = page_holding(texts, settings, marker)
+    if held is not None and held in pages:
+        return held
+    return uri if uri in pages else None
 
 
 def page_holding(texts: dict[str, str], settings: Settings, marker: str) -> str | None:

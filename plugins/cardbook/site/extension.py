@@ -22,6 +22,8 @@ from markdown import Extension, Markdown
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 
+from cardbook.core.engines import extension_option_error
+
 from .build import SiteBuild
 
 log = logging.getLogger("cardbook")
@@ -42,6 +44,9 @@ class Session:
 
 class CardbookExtension(Extension):
     def __init__(self, session: Session | None = None, **kwargs: Any) -> None:
+        why = extension_option_error(kwargs or None)
+        if why is not None:  # Python-Markdown would raise a bare KeyError or TypeError later
+            raise ValueError(why)
         self.config = {
             "config_file": [
                 "",

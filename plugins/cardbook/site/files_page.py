@@ -24,6 +24,11 @@ def _source_lines(output: OutputFile, start: int, end: int) -> str:
     )
 
 
+def _page_item(stem: str, ctx: PageContext) -> str:
+    title = ctx.links.pages.get(stem, ("", stem))[1]
+    return link_html(ctx.links.page(stem, ctx.page_url), escape(title))
+
+
 def generated_file_section(
     output: OutputFile,
     ctx: PageContext,
@@ -32,13 +37,19 @@ def generated_file_section(
     graph, links, page_url = ctx.graph, ctx.links, ctx.page_url
     anchor = links.file_anchors.get(output.path, "file-" + anchor_slug(output.path))
     raw = links.raw(output.path, page_url)
-    cards = ", ".join(card_item(stem, ctx) for stem in output.cards if stem in graph.cards)
+    cards = ", ".join(
+        card_item(stem, ctx) if stem in graph.cards else _page_item(stem, ctx) for stem in output.cards
+    )
     line_count = output.text.count("\n")
     rows, parts = [], []
     for segment in output.segments:
         card = graph.cards.get(segment.stem)
-        title = escape(title_of(card)) if card else escape(segment.stem)
-        href = links.card(segment.stem, page_url, BLOCK_ANCHOR.format(line=segment.fence_line))
+        if card is not None:
+            title = escape(title_of(card))
+            href = links.card(segment.stem, page_url, BLOCK_ANCHOR.format(line=segment.fence_line))
+        else:  # a page that is not a card: its title and the page (no captioned block to point at)
+            title = escape(links.pages.get(segment.stem, ("", segment.stem))[1])
+            href = links.page(segment.stem, page_url)
         where = f"{link_html(href, title)} <code>{escape(segment.rel)}:{segment.fence_line}</code>"
         block = f"<code>{escape(segment.name)}</code>"
         lines = f"{segment.start}&ndash;{segment.end}" if segment.end > segment.start else str(segment.start)

@@ -41,6 +41,7 @@ from .build import (
     cards_by_source,
     collector_paused,
     line_offset,
+    marked_page,
 )
 from .dot import DotRenderer
 from .extension import CardbookExtension, Session
@@ -179,15 +180,27 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
         css = STATIC_CSS.read_text(encoding="utf-8")
         styles = status_styles(settings.statuses)
         files.append(File.generated(config, CSS_URI, content=status_css(styles) + "\n" + css))
+        # The pages holding a marker, else the docs' own at the default path (as under Zensical),
+        # else one of ours.
+        marked = {
+            uri: marked_page(result.texts, settings, marker, uri, set(pages))
+            for uri, marker in (
+                (OVERVIEW_URI, overview.OVERVIEW_MARKER),
+                (GRAPH_URI, overview.GRAPH_MARKER),
+                (FILES_URI, files_page.GENERATED_MARKER),
+            )
+        }
         overview_src = graph_src = files_src = None
         if card_by_src or result.runbook.cards:
-            overview_src = self._page(files, config, OVERVIEW_URI, "# Runbook overview\n\n")
+            heading = "# Runbook overview\n\n"
+            overview_src = marked[OVERVIEW_URI] or self._page(files, config, OVERVIEW_URI, heading)
             if settings.graphs:
-                graph_src = self._page(files, config, GRAPH_URI, overview.GRAPH_PAGE_HEADING)
+                heading = overview.GRAPH_PAGE_HEADING
+                graph_src = marked[GRAPH_URI] or self._page(files, config, GRAPH_URI, heading)
         # Ordinary pages tangle too: a runbook whose chains are all closed and stripped (no card
         # left) still publishes its generated files. One that tangles nothing gets no empty page.
-        if self.tangled.files or (result.runbook.cards and files.get_file_from_path(FILES_URI) is not None):
-            files_src = self._page(files, config, FILES_URI, "# Generated files\n\n")
+        if self.tangled.files or (result.runbook.cards and marked[FILES_URI] is not None):
+            files_src = marked[FILES_URI] or self._page(files, config, FILES_URI, "# Generated files\n\n")
         for path, output in sorted(self.tangled.files.items()):
             if files.get_file_from_path(path) is not None:
                 log.warning(f"{path}: a docs file has the same path; the generated file is not published")

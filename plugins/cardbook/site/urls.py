@@ -53,6 +53,12 @@ class SiteLinks:
     raw_urls: dict[str, str] = field(default_factory=dict)  # generated path -> published file
     file_anchors: dict[str, str] = field(default_factory=dict)  # generated path -> id on files page
     graph_url: str | None = None  # the "All cards graph" page
+    pages: dict[str, tuple[str, str]] = field(default_factory=dict)  # other page stem -> (URL, title)
+
+    def page(self, stem: str, page_url: str) -> str | None:
+        """A page that is not a card (an evergreen how-to that tangles, say), or None."""
+        found = self.pages.get(stem)
+        return None if found is None else relative_url(found[0], page_url)
 
     def card(self, stem: str, page_url: str, anchor: str = "") -> str | None:
         url = self.card_urls.get(stem)

@@ -76,6 +76,9 @@ def resolve(
     stem = link.target[:-3] if link.target.endswith(".md") else link.target
     stem = stem.rpartition("/")[2]
     candidates = index.pages.get(stem, [])
+    if "/" in link.target:  # a path link picks the page in the folders written (as core.links)
+        suffix = "/" + (link.target if link.target.endswith(".md") else link.target + ".md").lstrip("/")
+        candidates = [src for src in candidates if ("/" + src).endswith(suffix)]
     if len(candidates) > 1:
         return f"wiki-link {written} is ambiguous: {', '.join(candidates)} share the stem {stem!r}"
     if not candidates:

@@ -25,7 +25,15 @@ from cardbook.core.problems import ConfigError, plural
 from cardbook.core.settings import load_settings
 from cardbook.pipeline import load_and_check
 
-from .build import SiteBuild, cards_by_source, page_holding, page_sources
+from .build import (
+    FILES_URI,
+    GRAPH_URI,
+    OVERVIEW_URI,
+    SiteBuild,
+    cards_by_source,
+    marked_page,
+    page_sources,
+)
 from .dot import DotRenderer
 from .files_page import GENERATED_MARKER
 from .overview import GRAPH_MARKER, OVERVIEW_MARKER
@@ -92,9 +100,9 @@ def read_build(engine_config: dict[str, Any], config_file: str) -> SiteBuild:
         links=links,
         page_urls={src: src for src in pages},
         card_by_src=card_by_src,
-        overview_src=page_holding(result.texts, settings, OVERVIEW_MARKER),
-        graph_src=page_holding(result.texts, settings, GRAPH_MARKER),
-        files_src=page_holding(result.texts, settings, GENERATED_MARKER),
+        overview_src=marked_page(result.texts, settings, OVERVIEW_MARKER, OVERVIEW_URI, set(pages)),
+        graph_src=marked_page(result.texts, settings, GRAPH_MARKER, GRAPH_URI, set(pages)),
+        files_src=marked_page(result.texts, settings, GENERATED_MARKER, FILES_URI, set(pages)),
         show_tags="tags" not in str(engine_config.get("plugins", "")),
         dot=DotRenderer(),
         source_links=True,
