@@ -13,6 +13,7 @@ import http.server
 import os
 import re
 import shutil
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -267,5 +268,63 @@ def test_a_real_runbook_shaped_site(browser: object, runbook_site: str, scheme: 
         assert "[!" not in page.locator("article").inner_text()
         shot(page, f"runbook-page-{scheme}.png")
         assert problems == []
+    finally:
+        context.close()
+
+
+ENGINES_BIN = Path(__file__).resolve().parent.parent / ".venv-engines/bin"
+
+
+@pytest.fixture(scope="module")
+def zensical_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The same real-runbook-shaped tree built by Zensical (issue 17), with the guide's
+    mkdocs.yml (it lists the cardbook extension) and a page of the team's for the overview."""
+    zensical = ENGINES_BIN / "zensical"
+    if not zensical.is_file():
+        unavailable(f"{zensical} is missing: scripts/test makes .venv-engines")
+    root = tmp_path_factory.mktemp("runbook-zensical")
+    write_runbook(root)
+    (root / "docs/runbook.md").write_text("# Runbook overview\n\n<!-- cardbook:overview -->\n")
+    done = subprocess.run(
+        [str(zensical), "build", "-c"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "NO_COLOR": "1"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    with serving(root / "site") as base:
+        yield base + "/"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_runbook_shaped_site_under_zensical(browser: object, zensical_site: str, scheme: str) -> None:
+    """Zensical runs cardbook's Markdown extension: the overview's goal graph within the
+    column, the chain card's header, no header on an evergreen page."""
+    known = runbook_facts()
+    context, page, problems = open_page(browser, zensical_site + "runbook/", scheme)
+    try:
+        goals = page.locator(".cardbook-goal svg")
+        assert goals.count() == 1
+        assert goals.first.locator("g.node").count() == len(known["chain"])
+        box, column = goals.first.bounding_box(), page.locator("article").bounding_box()
+        assert box is not None and column is not None and box["width"] <= column["width"]
+        shot(page, f"zensical-overview-{scheme}.png")
+
+        card_path = known["chain_paths"][known["goal"]][: -len(".md")] + "/"
+        page.goto(zensical_site + card_path, wait_until="load")
+        assert page.locator(".cardbook-header").is_visible()
+        assert page.locator(".cardbook-header a").count() >= 1
+        header = page.locator(".cardbook-header")
+        background = header.evaluate("element => getComputedStyle(element).borderTopStyle")
+        assert background != "none"  # the stylesheet reached the page (inline under Zensical)
+        assert "[[" not in page.locator("article").inner_text()
+        shot(page, f"zensical-chain-card-{scheme}.png")
+
+        page.goto(zensical_site + "how-to/postgres/postgres-major-upgrade/", wait_until="load")
+        assert page.locator(".cardbook-header").count() == 0
+        assert problems == [], problems
     finally:
         context.close()
