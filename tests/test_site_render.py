@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -17,7 +18,7 @@ from cardbook.pipeline import load_and_check
 from cardbook.site import captions, card_page, overview, styles, urls
 from cardbook.site.context import PageContext
 from cardbook.site.dot import DOT_QUICK_LAYOUT_NODES, DotRenderer, inline_svg, overview_dot
-from cardbook.site.layered import Edge, Node, layered_svg
+from cardbook.site.layered import Edge, Node, layered_svg, order_columns
 from helpers import card, write_tree
 
 TODAY = dt.date(2026, 6, 1)
@@ -205,7 +206,9 @@ def test_layered_svg_is_deterministic_and_avoids_crossings() -> None:
     edges = [Edge("a", "d"), Edge("b", "c")]
     first = layered_svg(nodes, edges, label="x")
     assert first == layered_svg(list(reversed(nodes)), edges, label="x")
-    y = {match[1]: float(match[0]) for match in re.findall(r'y="([\d.]+)">([A-D])</text>', first)}
+    # Each node is moved to its place: translate(x,y) on its group, its label inside.
+    placed = re.findall(r"translate\(\d+,(\d+)\).*?>([A-D])</text>", first)
+    y = {match[1]: float(match[0]) for match in placed}
     assert (y["A"] < y["B"]) == (y["D"] < y["C"])  # the two edges do not cross
 
 
@@ -282,3 +285,63 @@ def test_parts_in_the_same_card_point_up_and_down(tmp_path: Path) -> None:
     )
     assert f'before <a href="#cardbook-block-{second}">the part below</a>' in out
     assert f'after <a href="#cardbook-block-{first}">the part above</a>' in out
+
+
+def _reference_order(nodes: list[Node], edges: list[Edge], sweeps: int) -> dict[int, list[str]]:
+    """The barycenter passes written plainly, by id: what order_columns computes on integers."""
+    columns: dict[int, list[Node]] = {}
+    for node in sorted(nodes, key=lambda n: (n.column, n.label.casefold(), n.id)):
+        columns.setdefault(node.column, []).append(node)
+    column_of = {node.id: node.column for node in nodes}
+    left: dict[str, list[str]] = {node.id: [] for node in nodes}
+    right: dict[str, list[str]] = {node.id: [] for node in nodes}
+    for edge in edges:
+        if column_of[edge.source] < column_of[edge.target]:
+            left[edge.target].append(edge.source)
+            right[edge.source].append(edge.target)
+        elif column_of[edge.target] < column_of[edge.source]:
+            left[edge.source].append(edge.target)
+            right[edge.target].append(edge.source)
+    position = {node.id: index for column in columns.values() for index, node in enumerate(column)}
+    keys = [key for key in sorted(columns) if len(columns[key]) > 1]
+    for sweep in range(sweeps):
+        placed = left if sweep % 2 == 0 else right
+        moved = False
+        for key in keys if sweep % 2 == 0 else reversed(keys):
+            means = [
+                sum(position[o] for o in placed[n.id]) / len(placed[n.id]) if placed[n.id] else float(i)
+                for i, n in enumerate(columns[key])
+            ]
+            ranked = sorted(
+                ((means[i], i, n) for i, n in enumerate(columns[key])), key=lambda entry: (entry[0], entry[1])
+            )
+            if [entry[2] for entry in ranked] != columns[key]:
+                moved = True
+                columns[key] = [entry[2] for entry in ranked]
+                position.update((n.id, i) for i, n in enumerate(columns[key]))
+        if not moved and sweep > 0:
+            break
+    return {key: [node.id for node in column] for key, column in columns.items()}
+
+
+def test_layer_order_matches_the_plain_barycenter_and_layers_may_come_apart_from_nodes() -> None:
+    rng = random.Random(5)
+    for _ in range(60):
+        count = rng.randint(1, 40)
+        nodes = [
+            Node(f"n{i}", f"Card {rng.randint(0, 9)}", "", None, "", rng.randint(0, 4)) for i in range(count)
+        ]
+        pick = [f"n{rng.randrange(count)}" for _ in range(4 * count)]
+        edges = [Edge(pick[2 * i], pick[2 * i + 1]) for i in range(rng.randint(0, 2 * count))]
+        sweeps = rng.choice([1, 2, 4, 8])
+        ordered = order_columns(nodes, edges, sweeps)
+        assert {key: [n.id for n in column] for key, column in ordered.items()} == _reference_order(
+            nodes, edges, sweeps
+        )
+        # The same drawing with every layer given apart from the nodes (one node, many drawings).
+        layer = {node.id: node.column for node in nodes}
+        flat = [Node(n.id, n.label, n.tooltip, n.href, n.classes, 0) for n in nodes]
+        for vertical in (False, True):
+            assert layered_svg(flat, edges, label="x", vertical=vertical, columns=layer) == layered_svg(
+                nodes, edges, label="x", vertical=vertical
+            )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import re
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -108,27 +108,45 @@ def _number(value: float) -> str:
     return str(round(value))
 
 
-def _mean_then_index(entry: tuple[float, int, Node]) -> tuple[float, int]:
-    return entry[0], entry[1]
-
-
-def order_columns(nodes: list[Node], edges: list[Edge], sweeps: int = SWEEPS) -> dict[int, list[Node]]:
-    """Nodes per column, ordered to reduce edge crossings (barycenter heuristic).
+def order_columns(
+    nodes: list[Node], edges: list[Edge], sweeps: int = SWEEPS, columns: Mapping[str, int] | None = None
+) -> dict[int, list[Node]]:
+    """Nodes per column, ordered to reduce edge crossings (barycenter heuristic). `columns`,
+    when given, is each node's column by id, in place of `Node.column`.
 
     Each sweep moves every node of a column towards the mean position of its neighbours in
     the columns already placed: left to right, then right to left, and so on.
     """
-    columns: dict[int, list[Node]] = {}
-    for node in sorted(nodes, key=lambda n: (n.column, n.label.casefold(), n.id)):
-        columns.setdefault(node.column, []).append(node)
-    if all(len(column) < 2 for column in columns.values()):
-        return columns  # nothing to reorder
-    column_of = {node.id: node.column for node in nodes}
-    left: dict[str, list[str]] = {node.id: [] for node in nodes}  # neighbours in lower columns
-    right: dict[str, list[str]] = {node.id: [] for node in nodes}
+    layer = (lambda node: node.column) if columns is None else (lambda node: columns[node.id])
+    ordered = sorted(nodes, key=lambda node: (layer(node), node.label.casefold(), node.id))
+    members: dict[int, list[int]] = {}  # column -> its nodes, as indexes into `ordered`
+    for index, node in enumerate(ordered):
+        members.setdefault(layer(node), []).append(index)
+    keys = [key for key in sorted(members) if len(members[key]) > 1]
+    if keys:
+        column_of = [0] * len(ordered)
+        for key, column in members.items():
+            for index in column:
+                column_of[index] = key
+        _sweep(ordered, column_of, members, keys, edges, sweeps)
+    return {key: [ordered[index] for index in column] for key, column in members.items()}
+
+
+def _sweep(
+    ordered: list[Node],
+    column_of: list[int],
+    members: dict[int, list[int]],
+    keys: list[int],
+    edges: list[Edge],
+    sweeps: int,
+) -> None:
+    """order_columns' barycenter passes, on integers: each node's place in its column."""
+    index_of = {node.id: index for index, node in enumerate(ordered)}
+    left: list[list[int]] = [[] for _ in ordered]  # neighbours in lower columns
+    right: list[list[int]] = [[] for _ in ordered]
     for edge in edges:
-        source, target = edge.source, edge.target
-        if source not in column_of or target not in column_of:
+        source, target = index_of.get(edge.source), index_of.get(edge.target)
+        if source is None or target is None:
             continue
         if column_of[source] < column_of[target]:
             left[target].append(source)
@@ -136,29 +154,31 @@ def order_columns(nodes: list[Node], edges: list[Edge], sweeps: int = SWEEPS) ->
         elif column_of[target] < column_of[source]:
             left[source].append(target)
             right[target].append(source)
-    position = {node.id: index for column in columns.values() for index, node in enumerate(column)}
+    position = [0] * len(ordered)
+    for column in members.values():
+        for place, index in enumerate(column):
+            position[index] = place
     at = position.__getitem__
-    keys = [key for key in sorted(columns) if len(columns[key]) > 1]
     for sweep in range(sweeps):
         forward = sweep % 2 == 0
         placed = left if forward else right
         moved = False
         for key in keys if forward else reversed(keys):
-            column = columns[key]
-            ranked = []
-            for index, node in enumerate(column):
-                others = placed[node.id]
-                mean = sum(map(at, others)) / len(others) if others else float(index)
-                ranked.append((mean, index, node))
-            ranked.sort(key=_mean_then_index)
-            if any(entry[1] != index for index, entry in enumerate(ranked)):
+            column = members[key]
+            # (mean, place, node): places are distinct, so the node never decides the order.
+            ranked = [
+                (sum(map(at, near)) / len(near) if (near := placed[index]) else float(place), place, index)
+                for place, index in enumerate(column)
+            ]
+            ranked.sort()
+            reordered = [entry[2] for entry in ranked]
+            if reordered != column:
                 moved = True
-                columns[key] = column = [entry[2] for entry in ranked]
-                for index, node in enumerate(column):
-                    position[node.id] = index
+                members[key] = reordered
+                for place, index in enumerate(reordered):
+                    position[index] = place
         if not moved and sweep > 0:
             break  # a sweep each way changed nothing: the order is settled
-    return columns
 
 
 def layered_svg(
@@ -170,13 +190,15 @@ def layered_svg(
     vertical: bool = False,
     sweeps: int = SWEEPS,
     max_width: int = MAX_GRAPH_WIDTH,
+    columns: Mapping[str, int] | None = None,
 ) -> str:
     """An SVG with one layer per distinct `Node.column`: columns left to right, or rows top
     down. Top down, a layer wider than `max_width` wraps onto several rows, so the drawing is
-    never wider than that, however many cards share a layer."""
+    never wider than that, however many cards share a layer. `columns`, when given, is each
+    node's layer by id, in place of `Node.column` (one node serves many drawings)."""
     if not nodes:
         return ""
-    layers = order_columns(nodes, edges, sweeps)
+    layers = order_columns(nodes, edges, sweeps, columns)
     sizes = {node.id: node_size(node.label) for node in nodes}
     if vertical:
         limit = max_width - 2 * MARGIN
@@ -275,35 +297,33 @@ def _edge(source: Box, target: Box, *, vertical: bool) -> str:
 
 
 def _node(node: Node, box: Box, is_focus: bool) -> str:
-    x, y, width, height = box
-    head, lines, tail = _node_markup(node.label, node.tooltip, node.href, node.classes, is_focus)
-    centre = x + width // 2
+    """A node's box at its place: its markup is the same wherever the card is drawn (drawn
+    from the box's corner, moved there by a transform), so it is made once per card."""
+    head, body = _node_markup(node.label, node.tooltip, node.href, node.classes, is_focus)
+    return f'{head}{box[0]},{box[1]})">{body}'
+
+
+@functools.lru_cache(maxsize=16384)  # a card is drawn on its own page, its neighbours' and in goals
+def _node_markup(label: str, tooltip: str, href: str | None, classes: str, is_focus: bool) -> tuple[str, str]:
+    """A node's markup in two parts, its place between them: up to the transform's numbers,
+    and the rest (its link, tooltip, box and label, relative to the box's corner)."""
+    width, height = node_size(label)
+    css = escape(f"node cardbook-node {classes}{' focus' if is_focus else ''}".strip())
+    head = f'<g class="{css}" transform="translate('
+    body = f'<a href="{escape(href)}">' if href is not None else ""
+    body += f'<title>{escape(tooltip)}</title><rect width="{width}" height="{height}" rx="6"/>'
+    lines = [escape(line) for line in wrap_label(label)]
+    centre = width // 2
     if len(lines) == 1:
-        text = f'<text x="{centre}" y="{y + height // 2}">{lines[0]}</text>'
+        body += f'<text x="{centre}" y="{height // 2}">{lines[0]}</text>'
     else:  # one tspan per line, centred as a block on the box
-        top = y + (height - (len(lines) - 1) * LINE_HEIGHT) // 2
+        top = (height - (len(lines) - 1) * LINE_HEIGHT) // 2
         spans = "".join(
             f'<tspan x="{centre}" y="{top + index * LINE_HEIGHT}">{line}</tspan>'
             for index, line in enumerate(lines)
         )
-        text = f'<text x="{centre}" y="{top}">{spans}</text>'
-    return f'{head}<rect x="{x}" y="{y}" width="{width}" height="{height}" rx="6"/>{text}{tail}'
-
-
-@functools.lru_cache(maxsize=16384)  # a card is drawn on its own page, its neighbours' and in goals
-def _node_markup(
-    label: str, tooltip: str, href: str | None, classes: str, is_focus: bool
-) -> tuple[str, tuple[str, ...], str]:
-    """What a node's markup holds besides its coordinates: the start up to its box, the
-    escaped lines of its label, the end."""
-    css = escape(f"node cardbook-node {classes}{' focus' if is_focus else ''}".strip())
-    head = f'<g class="{css}">'
-    tail = "</g>"
-    if href is not None:
-        head += f'<a href="{escape(href)}">'
-        tail = "</a>" + tail
-    head += f"<title>{escape(tooltip)}</title>"
-    return head, tuple(escape(line) for line in wrap_label(label)), tail
+        body += f'<text x="{centre}" y="{top}">{spans}</text>'
+    return head, body + ("</a></g>" if href is not None else "</g>")
 
 
 # Any drawing ---------------------------------------------------------------------------------

@@ -85,22 +85,29 @@ def drawing(
     known: dict[str, Node] | None = None,
     rank: dict[str, int] | None = None,
 ) -> tuple[list[Node], list[Edge]]:
-    """Nodes (layered from the top) and edges among `members`, linked from the page.
+    """Nodes (layered from the top) and edges among `members`, linked from the page."""
+    nodes, edges, layer = goal_drawing(ctx, members, {} if known is None else known, rank)
+    return [Node(n.id, n.label, n.tooltip, n.href, n.classes, layer[n.id]) for n in nodes], edges
 
-    `known` keeps each card's node between the drawings of one page (a card is in many goals'
-    graphs; only its layer changes from one to the next), `rank` the cards' order."""
+
+def goal_drawing(
+    ctx: PageContext, members: Collection[str], known: dict[str, Node], rank: dict[str, int] | None = None
+) -> tuple[list[Node], list[Edge], dict[str, int]]:
+    """Each member's node, the edges among them and each one's layer from the top (for
+    layered_svg's `columns`): `known` keeps each card's node between the drawings of one page
+    (a card is in many goals' graphs; only its layer changes), `rank` the cards' order."""
     graph, links, page_url, styles = ctx.graph, ctx.links, ctx.page_url, ctx.styles
     layer = layers_from_top(graph, members, order_ranks(graph) if rank is None else rank)
     stems = sorted(members)
-    known = {} if known is None else known
     nodes = []
     for stem in stems:
         node = known.get(stem)
         if node is None:
             node = known[stem] = graph_node(graph.cards[stem], 0, links.card(stem, page_url), styles)
-        nodes.append(Node(node.id, node.label, node.tooltip, node.href, node.classes, layer[stem]))
-    edges = [Edge(need, stem) for stem in stems for need in graph.requires[stem] if need in layer]
-    return nodes, edges
+        nodes.append(node)
+    requires = graph.requires
+    edges = [Edge(need, stem) for stem in stems for need in requires[stem] if need in layer]
+    return nodes, edges, layer
 
 
 def overview_nodes(ctx: PageContext) -> tuple[list[Node], list[Edge]]:
@@ -173,9 +180,11 @@ def goal_block(
     opened = sum(1 for stem in members if graph.cards[stem].is_open)
     figure = ""
     if known is not None:
-        nodes, edges = drawing(ctx, members, known, rank)
+        nodes, edges, layer = goal_drawing(ctx, members, known, rank)
         label = f"{title_of(graph.cards[goal])} and its prerequisites"
-        svg = layered_svg(nodes, edges, label=label, focus=goal, vertical=True, sweeps=GOAL_GRAPH_SWEEPS)
+        svg = layered_svg(
+            nodes, edges, label=label, focus=goal, vertical=True, sweeps=GOAL_GRAPH_SWEEPS, columns=layer
+        )
         figure = (
             '<figure class="cardbook-graph cardbook-graph--overview cardbook-graph--goal">'
             f'<div class="cardbook-graph__scroll">{fit_width(svg, 0.7)}</div></figure>'
