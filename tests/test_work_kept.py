@@ -457,6 +457,30 @@ def test_a_2_gb_card_is_refused_before_reading(book: Path) -> None:
     count()
 
 
+def test_a_card_refused_as_too_large_is_not_read_for_its_links(
+    book: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refusal is the card's one message: the page is not read in full afterwards (for its
+    wiki-links), which for a 2 GB card took most of a minute."""
+    from cardbook.core import cards, check
+    from cardbook.core.settings import load_settings
+    from cardbook.pipeline import load_and_check
+
+    monkeypatch.setattr(cards, "MAX_CARD_BYTES", 200)
+    monkeypatch.setattr(check, "MAX_CARD_BYTES", 200)
+    large = card(title="Large", body="See [[nowhere]].\n" + "Prose.\n" * 40)
+    (book / "docs/how-to/large.md").write_text(large)
+    (book / "docs/other.md").write_text("# Other\n\n" + "Prose.\n" * 40 + "See [[nowhere-else]].\n")
+    result = load_and_check(load_settings(cwd=book))
+    messages = [problem.format() for problem in result.problems]
+    refused = f"docs/how-to/large.md:1: error: the card is {len(large):,} bytes; cardbook reads cards"
+    assert [m for m in messages if "large.md" in m] == [refused + " of at most 200 [unreadable-page]"]
+    assert "docs/how-to/large.md" not in result.texts
+    # A page outside the card roots is no card: it is read and checked whatever its size.
+    assert any("docs/other.md" in m and "[[nowhere-else]]" in m for m in messages)
+    count()
+
+
 def test_an_alias_bomb_in_mkdocs_yml_is_one_short_message(book: Path) -> None:
     lines = [
         "site_name: t",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from .cards import Runbook, is_section_index, load_runbook
+from .cards import MAX_CARD_BYTES, Runbook, is_section_index, load_runbook
 from .disk import read_text
 from .graph import Graph, build_graph
 from .layout import fence_extension_problems, layout_problems, no_cards_problems, raise_first
@@ -86,14 +86,19 @@ def check_cards(
 
 
 def page_texts(runbook: Runbook) -> dict[str, str]:
-    """The Markdown of every page: the cards as read already, the other pages read here."""
+    """The Markdown of every page: the cards as read already, the other pages read here.
+
+    A page under the card roots that is no card was read as one first: one too large to be a
+    card was refused with a message then, and is not read in full here."""
     cards = {card.rel: card.text for card in runbook.sources.values()}
+    card_prefixes = tuple(root.rstrip("/") + "/" for root in runbook.settings.card_roots)
     texts = {}
     for group in runbook.pages.values():
         for page in group:
             text = cards.get(page.rel)
             if text is None:
-                text = read_text(page.path)
+                limit = MAX_CARD_BYTES if page.rel.startswith(card_prefixes) else None
+                text = read_text(page.path, limit)
             if text is not None and text != "\x00":
                 texts[page.rel] = text
     return texts

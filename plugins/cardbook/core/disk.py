@@ -109,11 +109,15 @@ def walk_with_links(top: str) -> Iterator[tuple[str, list[str], list[str], set[s
             yield from walk_with_links(os.path.join(top, name))
 
 
-def read_text(path: str | Path) -> str | None:
+def read_text(path: str | Path, max_bytes: int | None = None) -> str | None:
+    """The file's UTF-8 text; None when it does not exist; "\x00" when it is no text to read:
+    not a regular file, not UTF-8, or (with max_bytes) larger than that, which is not read."""
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):
             return "\x00"  # a directory, a named pipe (reading blocks), a device: not text we wrote
+        if max_bytes is not None and info.st_size > max_bytes:
+            return "\x00"
         return read_known_size(path, info.st_size).decode("utf-8")
     except FileNotFoundError:
         return None
