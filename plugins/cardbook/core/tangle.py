@@ -77,14 +77,16 @@ class TangleResult:
     keyed: dict[tuple[str, str, int], Fence] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
 class Block:
     """One fence contributing to a chunk or a file, with its position among same-named blocks."""
 
-    card: Card
-    fence: Fence
-    name: str
-    index: int  # 0-based position among this card's blocks of the same name
+    __slots__ = ("card", "fence", "index", "name")  # internal: a dataclass's methods cost start-up time
+
+    def __init__(self, card: Card, fence: Fence, name: str, index: int) -> None:
+        self.card = card
+        self.fence = fence
+        self.name = name
+        self.index = index  # 0-based position among this card's blocks of the same name
 
 
 def begin_marker(style: tuple[str, str], block: Block, digest: str) -> str:
@@ -109,12 +111,14 @@ def check_target(settings: Settings, written: str) -> str | None:
     return None
 
 
-@dataclass
 class Collected:
-    fences: dict[str, list[Fence]] = field(default_factory=dict)  # by card stem
-    blocks: dict[str, list[Block]] = field(default_factory=dict)  # by name, concatenation order
-    targets: dict[str, str] = field(default_factory=dict)  # file path -> name of its blocks
-    keyed: dict[tuple[str, str, int], Fence] = field(default_factory=dict)
+    __slots__ = ("blocks", "fences", "keyed", "targets")
+
+    def __init__(self) -> None:
+        self.fences: dict[str, list[Fence]] = {}  # by card stem
+        self.blocks: dict[str, list[Block]] = {}  # by name, concatenation order
+        self.targets: dict[str, str] = {}  # file path -> name of its blocks
+        self.keyed: dict[tuple[str, str, int], Fence] = {}
 
 
 def collect_blocks(runbook: Runbook, graph: Graph, problems: list[Problem]) -> Collected:
@@ -190,15 +194,11 @@ def _check_order(graph: Graph, name: str, blocks: list[Block], problems: list[Pr
     for i, first in enumerate(stems):
         for second in stems[i + 1 :]:
             if not graph.ordered(first.card.stem, second.card.stem):
-                problems.append(
-                    error(
-                        second.card.rel,
-                        second.fence.line,
-                        f"{first.card.stem} and {second.card.stem} both add to {name}, but neither requires "
-                        "the other, so their order would be arbitrary: add one to the other's requires",
-                        rule="block-order",
-                    )
+                message = (
+                    f"{first.card.stem} and {second.card.stem} both add to {name}, but neither requires "
+                    "the other, so their order would be arbitrary: add one to the other's requires"
                 )
+                problems.append(error(second.card.rel, second.fence.line, message, rule="block-order"))
 
 
 Line = tuple[str, "Source | None", "Block | None"]
@@ -218,16 +218,18 @@ def _drop_last_blank(lines: list[str]) -> list[str]:
     return lines[:-1] if lines and lines[-1] == "" else lines
 
 
-@dataclass
 class _Frame:
     """One chunk being expanded: its blocks, where we are in them, and how we got here."""
 
-    blocks: list[Block]
-    stack: tuple[str, ...]  # names being expanded, outermost first (for cycles)
-    indent: str  # the indentation of every reference leading here, added up
-    block: int = -1  # index of the current block; -1 before the first
-    body: list[str] = field(default_factory=list)
-    line: int = 0  # next line of the current block's body
+    __slots__ = ("block", "blocks", "body", "indent", "line", "stack")
+
+    def __init__(self, blocks: list[Block], stack: tuple[str, ...], indent: str) -> None:
+        self.blocks = blocks
+        self.stack = stack  # names being expanded, outermost first (for cycles)
+        self.indent = indent  # the indentation of every reference leading here, added up
+        self.block = -1  # index of the current block; -1 before the first
+        self.body: list[str] = []
+        self.line = 0  # next line of the current block's body
 
 
 class _Expander:
