@@ -21,7 +21,7 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.livereload import LiveReloadServer
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
 from cardbook.core.check import CheckResult
@@ -235,11 +235,17 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
 
     @staticmethod
     def _page(files: Files, config: MkDocsConfig, uri: str, heading: str) -> str:
-        """A page of ours: the docs' own file when there is one, else a virtual one."""
+        """A page of ours: the docs' own file when there is one, else a virtual one.
+
+        Only the overview joins the navigation. The All cards graph and the generated-files
+        page are reached from it and from every card header: in the navigation they would be
+        two more entries on every page of the site (and Material draws the navigation anew
+        for each page, the largest part of a build)."""
         if files.get_file_from_path(uri) is None:
             markers = {OVERVIEW_URI: overview.OVERVIEW_MARKER, GRAPH_URI: overview.GRAPH_MARKER}
             marker = markers.get(uri, files_page.GENERATED_MARKER)
-            files.append(File.generated(config, uri, content=heading + marker + "\n"))
+            inclusion = InclusionLevel.UNDEFINED if uri == OVERVIEW_URI else InclusionLevel.NOT_IN_NAV
+            files.append(File.generated(config, uri, content=heading + marker + "\n", inclusion=inclusion))
         return uri
 
     def on_serve(self, server: LiveReloadServer, *, config: MkDocsConfig, builder: Any) -> LiveReloadServer:

@@ -15,7 +15,7 @@ from .context import PageContext
 from .dot import dot_rows, fits, overview_dot, titled_svg
 from .layered import MAX_GRAPH_WIDTH, Edge, Node, fit_width, layered_svg
 from .styles import badge, legend, status_label, title_of
-from .urls import escape, link_html
+from .urls import escape, link_html, relative_url
 
 OPEN_GOALS = 5  # goals whose graph and chain the overview shows unfolded
 # Barycenter passes (layered.order_columns): 8 for the one drawing of every card; 4 for each
@@ -244,6 +244,9 @@ def overview_sections(ctx: PageContext, *, graphs: bool = True) -> dict[str, str
     if graphs and whole is not None:
         link = link_html(whole, "All cards graph")
         summary += f'<p class="cardbook-none">Every card in one drawing: {link}.</p>'
+    if ctx.links.files_page_url is not None:
+        listing = link_html(relative_url(ctx.links.files_page_url, ctx.page_url), "Generated files")
+        summary += f'<p class="cardbook-none">What the cards tangle, line by line: {listing}.</p>'
     if graph.cycles:
         cycles = len(graph.cycles)
         summary += (
