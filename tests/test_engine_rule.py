@@ -69,3 +69,11 @@ def test_wrong_options_of_the_extension_are_configuration_errors(tmp_path: Path)
         done = run_cardbook(["check"], root)
         assert done.returncode == 2, done.stdout + done.stderr
         assert "mkdocs.yml:2: error: the cardbook Markdown extension" in done.stderr and says in done.stderr
+
+
+def test_a_zensical_toml_of_odd_shape_gives_no_traceback(tmp_path: Path) -> None:
+    for toml in ("[project]\nmarkdown_extensions = 5\n", "project = 3\n", "[project.markdown_extensions]\n"):
+        files = {"mkdocs.yml": BOTH, "zensical.toml": toml, "docs/how-to/a.md": CARD}
+        root = write_tree(tmp_path / str(len(toml)), files)
+        (found,) = problems(root, installed=False)
+        assert "without `cardbook` under [project.markdown_extensions]" in found

@@ -68,7 +68,7 @@ def plan_rename(settings: Settings, old_written: str, new_written: str, cwd: Pat
             raise _refuse(new_written, "other cards require this card, and there it would not be a card")
     plan = RenamePlan(old, new)
     # Path links and requires name folders below docs_dir: never the docs_dir itself.
-    prefix = "" if settings.docs_dir in ("", ".") else settings.docs_dir.rstrip("/") + "/"
+    prefix = settings.docs_prefix
     in_docs = new[len(prefix) :] if prefix and new.startswith(prefix) else new
     texts: dict[str, str] = {}
 

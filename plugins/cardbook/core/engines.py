@@ -62,7 +62,12 @@ def engine_problems(settings: Settings, zensical_installed: bool | None = None) 
         return []
     toml = settings.root / "zensical.toml"
     if toml.is_file():
-        return _from_toml(toml.name, toml.read_bytes())
+        try:
+            raw = toml.read_bytes()
+        except OSError as exc:
+            message = f"cannot read {toml.name} to see what Zensical runs: {exc.strerror}"
+            return [Problem(toml.name, 1, "info", message, rule="zensical")]
+        return _from_toml(toml.name, raw)
     if EXTENSION in (settings.markdown_extensions or ()):
         return []
     if zensical_installed is None:
@@ -81,14 +86,15 @@ def _from_toml(name: str, raw: bytes) -> list[Problem]:
     import tomllib  # only a runbook with a zensical.toml pays for the import
 
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        data = tomllib.loads(text)
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         message = f"cannot read {name} to see what Zensical runs: {exc}"
         return [Problem(name, 1, "info", message, rule="zensical")]
     project = data.get("project")
     extensions: Any = project.get("markdown_extensions") if isinstance(project, dict) else None
-    names = set(extensions) if isinstance(extensions, dict) else {_name(entry) for entry in extensions or ()}
-    text = raw.decode("utf-8")
+    entries = extensions if isinstance(extensions, dict | list) else ()
+    names = {_name(entry) for entry in entries}
     line = next(
         (number for number, row in enumerate(text.splitlines(), 1) if "markdown_extensions" in row), 1
     )

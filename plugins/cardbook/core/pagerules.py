@@ -29,7 +29,7 @@ def frontmatter_problems(runbook: Runbook, texts: Mapping[str, str]) -> list[Pro
     required, card_only = settings.frontmatter_required, settings.card_only_keys
     if not required and not card_only:
         return []
-    prefix = "" if settings.docs_dir in ("", ".") else settings.docs_dir.rstrip("/") + "/"
+    prefix = settings.docs_prefix
     card_prefixes = tuple(root.rstrip("/") + "/" for root in settings.card_roots)
     cards = {card.rel for card in runbook.cards.values()}
     read = {card.rel: card for card in runbook.sources.values()}  # frontmatter parsed already

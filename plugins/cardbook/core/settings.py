@@ -97,6 +97,11 @@ class Settings:
         return self.lines.get(key, self.plugin_line)
 
     @property
+    def docs_prefix(self) -> str:
+        """docs_dir as the start of a project-relative path ("" when the docs are the root)."""
+        return "" if self.docs_dir in ("", ".") else self.docs_dir.rstrip("/") + "/"
+
+    @property
     def config_name(self) -> str:
         if self.config_file is None:
             return "mkdocs.yml"

@@ -281,11 +281,12 @@ def at_marker(markdown: str, marker: str, content: str) -> str:
 
 def with_spots(markdown: str) -> str:
     """A card's Markdown with a spot for its header under the title line (or first, when the
-    page has no `# title`) and one for its graph at the end; the line count stays the same."""
+    page has no `# title`) and one for its graph at the end (after its fences were titled by
+    line number: the spots add lines)."""
     lines = markdown.split("\n")
     at = title_line(lines)
     if at is None:
-        lines[0] = HEADER_SPOT + "\n\n" + lines[0] if lines else HEADER_SPOT
+        lines[0] = HEADER_SPOT + "\n\n" + lines[0]
     else:
         lines[at] += "\n\n" + HEADER_SPOT + "\n"
     return "\n".join(lines) + "\n\n" + GRAPH_SPOT + "\n"
@@ -316,7 +317,7 @@ def line_offset(source: str, markdown: str) -> int:
 
 def page_sources(result: CheckResult, settings: Settings) -> list[str]:
     """Every Markdown page under docs_dir, relative to it, as an engine names its pages."""
-    prefix = "" if settings.docs_dir in ("", ".") else settings.docs_dir.rstrip("/") + "/"
+    prefix = settings.docs_prefix
     return sorted(
         page.rel[len(prefix) :]
         for group in result.runbook.pages.values()
@@ -326,7 +327,7 @@ def page_sources(result: CheckResult, settings: Settings) -> list[str]:
 
 
 def cards_by_source(result: CheckResult, settings: Settings, pages: set[str]) -> dict[str, Card]:
-    prefix = "" if settings.docs_dir in ("", ".") else settings.docs_dir.rstrip("/") + "/"
+    prefix = settings.docs_prefix
     found = {}
     for card in result.runbook.cards.values():
         src = card.rel[len(prefix) :] if card.rel.startswith(prefix) else None
@@ -348,7 +349,7 @@ def marked_page(
 
 def page_holding(texts: dict[str, str], settings: Settings, marker: str) -> str | None:
     """The first page (relative to docs_dir) whose Markdown holds `marker`."""
-    prefix = "" if settings.docs_dir in ("", ".") else settings.docs_dir.rstrip("/") + "/"
+    prefix = settings.docs_prefix
     for rel in sorted(texts):
         text = texts[rel]
         if rel.startswith(prefix) and marker in text and marker_line(text.split("\n"), marker) is not None:

@@ -261,16 +261,12 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
     # Pages: the extension converts them; the plugin says which page, and splices late ----------
 
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-        """The next conversion is this page's; its frontmatter's line count maps fence lines."""
+        """The next conversion is this page's; a card's frontmatter line count maps its fence
+        lines (only cards' fences are titled, so other pages need no count, nor a second read)."""
         build = self.session.build
         self.session.src = page.file.src_uri
         card = build.card_by_src.get(page.file.src_uri) if build is not None else None
-        if card is not None:
-            self.session.offset = line_offset(card.text, markdown)
-        elif page.file.generated_by is None:
-            self.session.offset = line_offset(page.file.content_string, markdown)
-        else:
-            self.session.offset = 0
+        self.session.offset = line_offset(card.text, markdown) if card is not None else None
         if not markdown.strip() and build is not None and build.concerns(page.file.src_uri):
             return EMPTY_PAGE  # Python-Markdown skips a blank page's extensions: give it a line
         return markdown
