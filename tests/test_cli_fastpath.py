@@ -78,15 +78,27 @@ def test_the_fast_path_answers_as_click_does(tmp_path: Path, args: list[str]) ->
 
 def test_a_clean_plain_check_does_not_import_click(tmp_path: Path) -> None:
     write_tree(tmp_path, {"docs/how-to/a.md": card()})
-    probe = (
+    probe = (  # the fast path itself: the console script ends the process without returning
         "import sys\n"
-        "sys.argv = ['cardbook', 'check']\n"
-        "from cardbook.cli.entry import main\n"
-        "try:\n    main()\n"
+        "from cardbook.cli.fastpath import run\n"
+        "try:\n    run([])\n"
         "except SystemExit as exc:\n    print('exit', exc.code, 'click' in sys.modules)\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True)
     assert result.stdout.splitlines()[-1] == "exit 0 False", result.stdout + result.stderr
+
+
+def test_the_fast_path_ends_only_after_all_its_output_is_out(tmp_path: Path) -> None:
+    """The console script skips the interpreter's teardown after a check: a report far larger
+    than a pipe's buffer still arrives whole, with its status, in every format."""
+    cards = {f"docs/how-to/c{index:04}.md": card(requires=[f"gone{index}"]) for index in range(1500)}
+    write_tree(tmp_path, cards)
+    for args in ([], ["--format", "json"], ["--format", "github"]):
+        fast = run_cardbook(["check", *args], tmp_path)
+        slow = run_cardbook(["check", *args, "--"], tmp_path)  # click, with the ordinary exit
+        assert len(fast.stdout) > 100_000  # a pipe buffers 64 KiB
+        assert (fast.stdout, fast.stderr, fast.returncode) == (slow.stdout, slow.stderr, slow.returncode)
+        assert fast.returncode == 1
 
 
 def test_a_closed_pipe_ends_the_fast_path_quietly(tmp_path: Path) -> None:

@@ -6,12 +6,15 @@ import os
 import sys
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
 
 from cardbook.core.disk import DiskError, LockError, LockTimeout
 from cardbook.core.problems import ConfigError, error
 
 from .echo import echo
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 

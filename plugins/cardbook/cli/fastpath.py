@@ -16,7 +16,10 @@ import os
 import stat
 import sys
 from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMATS = ("text", "json", "github")
 

@@ -7,7 +7,6 @@ import posixpath
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from cardbook.core.disk import inside
 from cardbook.core.problems import ConfigError, Problem, count, plural
@@ -15,6 +14,10 @@ from cardbook.core.settings import Settings, load_settings
 
 from .echo import echo
 from .errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def settings_for(config_file: Path | None) -> Settings:

@@ -6,16 +6,19 @@ import datetime as dt
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from . import frontmatter
 from .disk import file_stat, read_known_size, walk_with_links
-from .frontmatter import type_name
+from .frontmatter import as_date, type_name
 from .problems import Problem, error
+from .record import Record
 from .settings import Settings
 from .suggest import did_you_mean
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 # Section pages share these names by design; they are never cards and never clash.
 SECTION_STEMS = frozenset({"index", "README"})
@@ -34,33 +37,41 @@ UNREADABLE, NO_YAML = "unreadable-page", "frontmatter-yaml"
 DUPLICATE, CONFLICT = "duplicate-stem", "merge-conflict"
 
 
-@dataclass(frozen=True, slots=True)
-class Requirement:
-    written: str  # as in the frontmatter: a stem, `foo.md` or `dir/foo.md`
-    stem: str
-    line: int
+class Requirement(Record):
+    __slots__ = ("written", "stem", "line")
+
+    def __init__(self, written: str, stem: str, line: int) -> None:
+        self.written = written  # as in the frontmatter: a stem, `foo.md` or `dir/foo.md`
+        self.stem = stem
+        self.line = line
 
 
-@dataclass(slots=True)
-class Card:
-    stem: str
-    rel: str  # posix path relative to the project root, used in every message
-    path: Path
-    text: str
-    title: str = ""
-    modified: dt.date | None = None
-    status: str | None = None
-    is_open: bool = False
-    tags: list[str] = field(default_factory=list)
-    requires: list[Requirement] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)  # requires entries that name no card
-    build: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    key_lines: dict[str, int] = field(default_factory=dict)
-    body_line: int = 1
-    body_offset: int = 0
-    valid: bool = True  # False when the frontmatter could not be read at all
-    broken: bool = False  # True when it could not be read because it is broken (not missing)
+class Card(Record):
+    __slots__ = (
+        "stem", "rel", "path", "text", "title", "modified", "status", "is_open", "tags", "requires",
+        "missing", "build", "extra", "key_lines", "body_line", "body_offset", "valid", "broken",
+    )  # fmt: skip
+
+    def __init__(self, stem: str, rel: str, path: Path, text: str) -> None:
+        self.stem = stem
+        self.rel = rel  # posix path relative to the project root, used in every message
+        self.path = path
+        self.text = text
+        # From the frontmatter (read_card sets them):
+        self.title = ""
+        self.modified: dt.date | None = None
+        self.status: str | None = None
+        self.is_open = False
+        self.tags: list[str] = []
+        self.requires: list[Requirement] = []
+        self.missing: list[str] = []  # requires entries that name no card
+        self.build: str | None = None
+        self.extra: dict[str, Any] = {}
+        self.key_lines: dict[str, int] = {}
+        self.body_line = 1
+        self.body_offset = 0
+        self.valid = True  # False when the frontmatter could not be read at all
+        self.broken = False  # True when it could not be read because it is broken (not missing)
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, 1)
@@ -72,24 +83,35 @@ class Card:
         return "open" if self.is_open else "done"  # no status, or the empty one the runbook declared
 
 
-@dataclass(slots=True)
-class Page:
+class Page(Record):
     """Any Markdown page of the docs tree, card or not (for stems and wiki-links)."""
 
-    stem: str
-    rel: str
-    path: Path
+    __slots__ = ("stem", "rel", "path")
+
+    def __init__(self, stem: str, rel: str, path: Path) -> None:
+        self.stem = stem
+        self.rel = rel
+        self.path = path
 
 
-@dataclass
-class Runbook:
-    settings: Settings
-    cards: dict[str, Card]  # by stem, only cards that have a unique stem
-    pages: dict[str, list[Page]]  # by stem, every Markdown page of the docs tree
-    problems: list[Problem]
-    # Pages under the card roots that are not cards (evergreen how-tos): their code blocks
-    # still tangle, but they are not counted, not in the graph and get no card header.
-    plain: dict[str, Card] = field(default_factory=dict)
+class Runbook(Record):
+    __slots__ = ("settings", "cards", "pages", "problems", "plain")
+
+    def __init__(
+        self,
+        settings: Settings,
+        cards: dict[str, Card],  # by stem, only cards that have a unique stem
+        pages: dict[str, list[Page]],  # by stem, every Markdown page of the docs tree
+        problems: list[Problem],
+        # Pages under the card roots that are not cards (evergreen how-tos): their code blocks
+        # still tangle, but they are not counted, not in the graph and get no card header.
+        plain: dict[str, Card] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.cards = cards
+        self.pages = pages
+        self.problems = problems
+        self.plain = {} if plain is None else plain
 
     @property
     def sources(self) -> dict[str, Card]:
@@ -378,20 +400,6 @@ def _apply_schema(
             card.build = PurePosixPath(build.strip()).as_posix()
 
     card.extra = values
-
-
-def as_date(value: Any) -> dt.date | None:
-    """A frontmatter date (a YAML date, a datetime, or an ISO string), or None."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
 
 
 def _stem_of(written: str) -> str:

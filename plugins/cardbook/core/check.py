@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 
 from .cards import MAX_CARD_BYTES, Runbook, is_section_index, load_runbook
 from .disk import read_text
@@ -12,19 +11,29 @@ from .layout import fence_extension_problems, layout_problems, no_cards_problems
 from .links import index_link_problems, link_problems, orphan_problems
 from .pagerules import frontmatter_problems
 from .problems import Problem, warning
+from .record import Record
 from .settings import Settings
 from .tangle import TangleResult, tangle
 
 
-@dataclass
-class CheckResult:
-    runbook: Runbook
-    graph: Graph
-    tangled: TangleResult
-    problems: list[Problem]
-    # (path, unified diff) between each drifted file on disk and what the cards produce
-    diffs: list[tuple[str, str]] = field(default_factory=list)
-    texts: dict[str, str] = field(default_factory=dict)  # every page's Markdown, read once
+class CheckResult(Record):
+    __slots__ = ("runbook", "graph", "tangled", "problems", "diffs", "texts")
+
+    def __init__(
+        self,
+        runbook: Runbook,
+        graph: Graph,
+        tangled: TangleResult,
+        problems: list[Problem],
+        texts: dict[str, str] | None = None,  # every page's Markdown, read once
+    ) -> None:
+        self.runbook = runbook
+        self.graph = graph
+        self.tangled = tangled
+        self.problems = problems
+        # (path, unified diff) between each drifted file on disk and what the cards produce
+        self.diffs: list[tuple[str, str]] = []
+        self.texts = {} if texts is None else texts
 
     @property
     def diff(self) -> str:

@@ -9,10 +9,13 @@ before its site loses the card headers without a word.
 from __future__ import annotations
 
 import importlib.util
-from typing import Any
 
 from .problems import Problem, error
 from .settings import Settings
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 EXTENSION = "cardbook"
 WITHOUT_EXTENSION = "shows no card header, resolved wiki-link, graph or overview"

@@ -13,7 +13,6 @@ are its content.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from .problems import Problem, error, warning
 
@@ -33,17 +32,37 @@ _BRACELESS_FILE = re.compile(r"(?:^|\s)file=")
 LINE_BREAKERS = re.compile("[\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
-@dataclass(frozen=True, slots=True)
 class Fence:
-    line: int  # 1-based line of the opening fence in the card file
-    indent: str
-    info: str
-    lang: str | None
-    id: str | None
-    file: str | None
-    classes: tuple[str, ...]
-    attributes: dict[str, str] = field(hash=False, compare=False)
-    body: tuple[str, ...] = ()
+    """One fenced block of a card. A plain slotted class, not a dataclass: a runbook has
+    thousands, and a frozen dataclass builds each through one object.__setattr__ per field."""
+
+    __slots__ = ("attributes", "body", "classes", "file", "id", "indent", "info", "lang", "line", "tangles")
+
+    def __init__(
+        self,
+        line: int,  # 1-based line of the opening fence in the card file
+        indent: str,
+        info: str,
+        lang: str | None,
+        id: str | None,  # the fence's #id
+        file: str | None,
+        classes: tuple[str, ...],
+        attributes: dict[str, str],
+        body: tuple[str, ...] = (),
+    ) -> None:
+        self.line = line
+        self.indent = indent
+        self.info = info
+        self.lang = lang
+        self.id = id
+        self.file = file
+        self.classes = classes
+        self.attributes = attributes
+        self.body = body
+        self.tangles = file is not None or id is not None
+
+    def __repr__(self) -> str:
+        return f"Fence(line={self.line}, info={self.info!r}, body={len(self.body)} lines)"
 
     @property
     def body_line(self) -> int:
@@ -53,10 +72,6 @@ class Fence:
     @property
     def is_check(self) -> bool:
         return "check" in self.classes
-
-    @property
-    def tangles(self) -> bool:
-        return self.file is not None or self.id is not None
 
 
 def parse_info(

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
-from typing import Any
 
 import yaml
 
+from .record import Record
 from .yamlsafe import MAX_DEPTH, SafeLoader, nesting_too_deep
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 # The tag of a plain scalar follows from its text alone (the safe loader's implicit resolvers;
 # no path resolvers): keys and short values repeat from card to card, and each is resolved once
@@ -94,14 +97,23 @@ class FrontmatterError(ValueError):
         self.message = message
 
 
-@dataclass
-class Frontmatter:
-    values: dict[str, Any]
-    # 1-based file line of each top-level key, and of each item of a list value.
-    key_lines: dict[str, int] = field(default_factory=dict)
-    item_lines: dict[str, list[int]] = field(default_factory=dict)
-    body_line: int = 1  # first line after the closing delimiter
-    body_offset: int = 0  # character offset of that line in the text
+class Frontmatter(Record):
+    __slots__ = ("values", "key_lines", "item_lines", "body_line", "body_offset")
+
+    def __init__(
+        self,
+        values: dict[str, Any],
+        # 1-based file line of each top-level key, and of each item of a list value.
+        key_lines: dict[str, int] | None = None,
+        item_lines: dict[str, list[int]] | None = None,
+        body_line: int = 1,  # first line after the closing delimiter
+        body_offset: int = 0,  # character offset of that line in the text
+    ) -> None:
+        self.values = values
+        self.key_lines = {} if key_lines is None else key_lines
+        self.item_lines = {} if item_lines is None else item_lines
+        self.body_line = body_line
+        self.body_offset = body_offset
 
     def line_of(self, key: str, default: int = 1) -> int:
         return self.key_lines.get(key, default)
@@ -233,3 +245,17 @@ def type_name(value: Any) -> str:
     if isinstance(value, tuple):
         return "a pair"
     return f"a value of YAML type {type(value).__name__}"
+
+
+def as_date(value: Any) -> dt.date | None:
+    """A frontmatter date (a YAML date, a datetime, or an ISO string), or None."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None

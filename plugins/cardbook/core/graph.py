@@ -7,24 +7,36 @@ standard library's graphlib.
 from __future__ import annotations
 
 import graphlib
-from dataclasses import dataclass, field
 
 from .cards import Card, Requirement
 from .problems import Problem, error, warning
+from .record import Record
 
 MAX_CYCLES_REPORTED = 100
 
 
-@dataclass
-class Graph:
-    cards: dict[str, Card]
-    requires: dict[str, list[str]]  # stem -> stems it requires (valid edges only)
-    required_by: dict[str, list[str]]
-    order: list[str]  # prerequisites first; cards caught in cycles come last
-    cycles: list[list[str]] = field(default_factory=list)
-    # bitset of every card reachable from a card, for transitive questions
-    _reach: dict[str, int] = field(default_factory=dict, repr=False)
-    _bit: dict[str, int] = field(default_factory=dict, repr=False)
+class Graph(Record):
+    __slots__ = ("cards", "requires", "required_by", "order", "cycles", "_reach", "_bit")
+    _uncompared = ("_reach", "_bit")
+
+    def __init__(
+        self,
+        cards: dict[str, Card],
+        requires: dict[str, list[str]],  # stem -> stems it requires (valid edges only)
+        required_by: dict[str, list[str]],
+        order: list[str],  # prerequisites first; cards caught in cycles come last
+        cycles: list[list[str]],
+        # bitset of every card reachable from a card, for transitive questions
+        reach: dict[str, int],
+        bit: dict[str, int],
+    ) -> None:
+        self.cards = cards
+        self.requires = requires
+        self.required_by = required_by
+        self.order = order
+        self.cycles = cycles
+        self._reach = reach
+        self._bit = bit
 
     def depends_on(self, card: str, other: str) -> bool:
         """True when `card` requires `other` directly or transitively."""

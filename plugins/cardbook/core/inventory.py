@@ -9,8 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from . import frontmatter
-from .cards import Runbook, as_date
+from .cards import Runbook
 from .disk import read_text
+from .frontmatter import as_date
 from .suggest import close_names
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from . import frontmatter
 from .problems import Problem, warning
+from .record import Record
 from .suggest import did_you_mean
 
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up
 if TYPE_CHECKING:
     from .cards import Page
 
@@ -41,14 +41,18 @@ _SCAN = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class WikiLink:
-    start: int  # offsets in the Markdown text
-    end: int
-    line: int  # 1-based line in that text
-    target: str  # stem, "" for a link to a heading of the same page
-    heading: str | None
-    text: str | None
+class WikiLink(Record):
+    __slots__ = ("start", "end", "line", "target", "heading", "text")
+
+    def __init__(
+        self, start: int, end: int, line: int, target: str, heading: str | None, text: str | None
+    ) -> None:
+        self.start = start  # offsets in the Markdown text
+        self.end = end
+        self.line = line  # 1-based line in that text
+        self.target = target  # stem, "" for a link to a heading of the same page
+        self.heading = heading
+        self.text = text
 
 
 def find_wikilinks(text: str) -> list[WikiLink]:

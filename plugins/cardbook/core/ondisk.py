@@ -8,15 +8,15 @@ import hashlib
 import os
 import re
 from collections.abc import Container
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .disk import TEMP_PREFIX, inside, read_text, regular_file
 from .markers import comment_style
 from .problems import Problem, error
+from .record import Record
 from .settings import Settings
 
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up
 if TYPE_CHECKING:  # parsing markers is for files that differ: a clean check never loads it
     from .generated import ParsedBlock, ParsedFile
 
@@ -62,20 +62,35 @@ MARKERS_ADVICE = (
 ENCODING_ADVICE = "run `cardbook tangle --force` to write it back as the cards produce it (no line is lost)"
 
 
-@dataclass
-class OnDisk:
-    path: str
-    text: str | None  # None when missing
-    state: str  # missing | generated | edited | foreign | unreadable
-    detail: str = ""
-    first_line: int = 1
-    advice: str = STITCH_ADVICE
-    # Proof that cardbook wrote this very file: the header names its path (annotated), or the
-    # manifest records its content (annotate: false). Only such a file is ever removed.
-    owned: bool = False
-    # The blocks a person edited (annotated files): stitch can carry them into the cards.
-    edited_blocks: tuple[ParsedBlock, ...] = ()
-    blocks_only: bool = False  # every edit is inside blocks (none in the header, none outside)
+class OnDisk(Record):
+    __slots__ = (
+        "path", "text", "state", "detail", "first_line", "advice", "owned", "edited_blocks", "blocks_only"
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        path: str,
+        text: str | None,  # None when missing
+        state: str,  # missing | generated | edited | foreign | unreadable
+        detail: str = "",
+        first_line: int = 1,
+        advice: str = STITCH_ADVICE,
+        # Proof that cardbook wrote this very file: the header names its path (annotated), or
+        # the manifest records its content (annotate: false). Only such a file is ever removed.
+        owned: bool = False,
+        # The blocks a person edited (annotated files): stitch can carry them into the cards.
+        edited_blocks: tuple[ParsedBlock, ...] = (),
+        blocks_only: bool = False,  # every edit is inside blocks (none in the header, none outside)
+    ) -> None:
+        self.path = path
+        self.text = text
+        self.state = state
+        self.detail = detail
+        self.first_line = first_line
+        self.advice = advice
+        self.owned = owned
+        self.edited_blocks = edited_blocks
+        self.blocks_only = blocks_only
 
 
 def editor_changes(text: str) -> tuple[str, str]:

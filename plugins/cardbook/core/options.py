@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import reprlib
 from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 OPEN, CLOSED = "open", "closed"
 # Comment syntax per file suffix: a line prefix, or a (start, end) pair.

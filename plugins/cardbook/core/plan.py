@@ -5,7 +5,6 @@ carry a plan out; `cardbook check` shows the same plan as drift, so the two cann
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
 
 from .disk import DiskError, Journal, apply_changes, atomic_write, kind_of, read_text, runbook_lock
 from .markers import block_hash
@@ -24,16 +23,19 @@ from .ondisk import (
     unsafe_target,
 )
 from .problems import Problem, error, warning
+from .record import Record
 from .settings import Settings
 from .tangle import OutputFile, TangleResult
 
 
-@dataclass
-class WriteReport:
-    written: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+class WriteReport(Record):
+    __slots__ = ("written", "unchanged", "removed", "problems")
+
+    def __init__(self) -> None:
+        self.written: list[str] = []
+        self.unchanged: list[str] = []
+        self.removed: list[str] = []
+        self.problems: list[Problem] = []
 
 
 # What is on disk ---------------------------------------------------------------------
@@ -42,19 +44,21 @@ class WriteReport:
 # Planning and writing -----------------------------------------------------------------
 
 
-@dataclass
-class Plan:
-    writes: dict[str, str] = field(default_factory=dict)
-    removals: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    # annotate: false only: the digest of each file of the manifest as it is now on disk
-    on_disk: dict[str, str] = field(default_factory=dict)
-    # What the plan saw on disk (None: missing) for every file it writes, removes or refuses.
-    seen: dict[str, str | None] = field(default_factory=dict)
-    # Files to get a mode their card asks for (mode=0755), new ones and ones missing its bits.
-    modes: dict[str, int] = field(default_factory=dict)
-    edited: list[str] = field(default_factory=list)  # files holding a hand edit
+class Plan(Record):
+    __slots__ = ("writes", "removals", "unchanged", "problems", "on_disk", "seen", "modes", "edited")
+
+    def __init__(self) -> None:
+        self.writes: dict[str, str] = {}
+        self.removals: list[str] = []
+        self.unchanged: list[str] = []
+        self.problems: list[Problem] = []
+        # annotate: false only: the digest of each file of the manifest as it is now on disk
+        self.on_disk: dict[str, str] = {}
+        # What the plan saw on disk (None: missing) for every file it writes, removes or refuses.
+        self.seen: dict[str, str | None] = {}
+        # Files to get a mode their card asks for (mode=0755), new ones and ones missing its bits.
+        self.modes: dict[str, int] = {}
+        self.edited: list[str] = []  # files holding a hand edit
 
     @property
     def refused(self) -> bool:
@@ -225,7 +229,7 @@ def _at_card(output: OutputFile, message: str, rule: str) -> Problem:
     """At the fence that names the file (file=), not at a chunk its first lines come from."""
     if output.origin is not None:
         rel, line = output.origin
-        return replace(error(rel, line, f"{output.path}: {message}", rule=rule), subject=output.path)
+        return error(rel, line, f"{output.path}: {message}", rule=rule).replace(subject=output.path)
     return error(output.path, 1, message, rule=rule)
 
 
@@ -296,7 +300,7 @@ def drift(settings: Settings, result: TangleResult) -> tuple[list[Problem], list
             found = _at_card(output, "missing: the cards produce it; run `cardbook tangle`", "drift")
         else:
             found = _first_difference(output, on_disk)
-        problems.append(replace(found, subject=rel))
+        problems.append(found.replace(subject=rel))
     for rel, mode in sorted(shown.modes.items()):
         if rel not in shown.writes:
             current = os.stat(os.path.join(settings.root, rel)).st_mode & 0o7777

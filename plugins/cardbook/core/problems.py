@@ -3,25 +3,50 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
-from typing import Literal
 
-Severity = Literal["error", "warning", "info"]
+from .record import FrozenRecord
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up
+if TYPE_CHECKING:
+    from typing import Literal
+
+    Severity = Literal["error", "warning", "info"]
 
 
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One finding about the user's files; `path` is relative to the project root."""
+class Problem(FrozenRecord):
+    """One finding about the user's files; `path` is relative to the project root.
 
-    path: str
-    line: int
-    severity: Severity
-    message: str
-    # Tool output that explains the problem (a build log tail), printed indented below it.
-    detail: str = field(default="", compare=False)
-    # The generated file a problem reported at a card line is about (drift), for `check PATHS`.
-    subject: str = field(default="", compare=False)
-    rule: str = ""  # its id in core/rules.py, printed last as linters do
+    Problems compare and sort by path, line, severity, message and rule."""
+
+    __slots__ = ("path", "line", "severity", "message", "detail", "subject", "rule")
+    _uncompared = ("detail", "subject")
+
+    def __init__(
+        self,
+        path: str,
+        line: int,
+        severity: Severity,
+        message: str,
+        # Tool output that explains the problem (a build log tail), printed indented below it.
+        detail: str = "",
+        # The generated file a problem reported at a card line is about (drift), for `check PATHS`.
+        subject: str = "",
+        rule: str = "",  # its id in core/rules.py, printed last as linters do
+    ) -> None:
+        self._set(path=path, line=line, severity=severity, message=message)
+        self._set(detail=detail, subject=subject, rule=rule)
+
+    def __lt__(self, other: Problem) -> bool:
+        return self._fields() < other._fields()
+
+    def __le__(self, other: Problem) -> bool:
+        return self._fields() <= other._fields()
+
+    def __gt__(self, other: Problem) -> bool:
+        return self._fields() > other._fields()
+
+    def __ge__(self, other: Problem) -> bool:
+        return self._fields() >= other._fields()
 
     def format(self) -> str:
         head = f"{self.path}:{self.line}: {self.severity}: {self.message}"
@@ -32,9 +57,7 @@ class Problem:
         return head + "\n" + "\n".join("    " + line for line in self.detail.splitlines())
 
     def as_dict(self) -> dict[str, object]:
-        data = asdict(self)
-        data.pop("subject")
-        return data
+        return {name: getattr(self, name) for name in self.__slots__ if name != "subject"}
 
 
 def error(path: str, line: int, message: str, detail: str = "", *, rule: str) -> Problem:

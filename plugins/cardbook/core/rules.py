@@ -10,24 +10,32 @@ docs/reference/rules.md is checked against this table (tests/test_rules.py).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up
 if TYPE_CHECKING:
     from .problems import Problem
 
 SEVERITIES = ("error", "warning", "info", "off")
 
 
-@dataclass(frozen=True)
 class Rule:
-    id: str
-    severity: str  # the default: error, warning, info or off
-    changeable: bool
-    group: str
-    finds: str
-    example: str
-    fix: str
+    """One rule of the table below; read-only by convention (a plain class: see core/record.py)."""
+
+    __slots__ = ("id", "severity", "changeable", "group", "finds", "example", "fix")
+
+    def __init__(
+        self, id: str, severity: str, changeable: bool, group: str, finds: str, example: str, fix: str
+    ) -> None:
+        self.id = id
+        self.severity = severity  # the default: error, warning, info or off
+        self.changeable = changeable
+        self.group = group
+        self.finds = finds
+        self.example = example
+        self.fix = fix
+
+    def __repr__(self) -> str:
+        return f"Rule({self.id!r}, {self.severity!r})"
 
 
 _CARDS, _GRAPH, _PAGES, _TANGLE, _FILES, _NIX, _SETUP = (
@@ -299,7 +307,7 @@ def apply_severities(problems: Iterable[Problem], overrides: Mapping[str, str]) 
             continue
         wanted = overrides.get(rule.id, rule.severity)
         if wanted != "off":
-            result.append(problem if problem.severity == wanted else replace(problem, severity=wanted))
+            result.append(problem if problem.severity == wanted else problem.replace(severity=wanted))
     return result
 
 

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -25,7 +23,12 @@ from .options import (
     statuses_option,
 )
 from .problems import ConfigError, error
+from .record import FrozenRecord
 from .yamlsafe import MAX_DEPTH, SafeLoader, nesting_too_deep
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 PLUGIN_NAME = "cardbook"
 MAX_CONFIG_BYTES = 1024 * 1024  # mkdocs.yml: read whole, so refused above this size
@@ -51,47 +54,81 @@ KNOWN_KEYS = (
 DEFAULT_SANDBOX_PATHS = ("/bin", "/lib", "/lib64", "/usr", "/etc/ssl")
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(FrozenRecord):
     """Everything the core needs to know about a runbook; paths are relative to `root`."""
 
-    root: Path
-    config_file: Path | None = None
-    docs_dir: str = "docs"
-    card_roots: tuple[str, ...] = ("docs/how-to",)
-    output_roots: tuple[str, ...] = ("nix",)
-    statuses: Mapping[str, bool] = field(default_factory=lambda: dict(DEFAULT_STATUSES))
-    annotate: bool = True
-    comment_styles: Mapping[str, tuple[str, str]] = field(
-        default_factory=lambda: dict(DEFAULT_COMMENT_STYLES)
-    )
-    # The generated Nix file exposing one attribute per buildable card ("" turns it off).
-    aggregator: str = "nix/default.nix"
-    graphs: bool = True
-    nix_sandbox: bool = True
-    nix_sandbox_paths: tuple[str, ...] = DEFAULT_SANDBOX_PATHS
-    # Wiki-link targets that exist outside the site (`links: {ignore: [CHANGELOG]}`).
-    link_ignore: tuple[str, ...] = ()
-    # `rules: {lone-card: off, index-links: warning}`: each rule's severity where the runbook
-    # changes it (core/rules.py has every rule and its default).
-    rules: Mapping[str, str] = field(default_factory=dict)
-    # Which pages under the card roots are cards: "all" (every page) or "marked" (those with
-    # status, requires or build, and those a card requires; evergreen how-tos stay pages).
-    cards: str = "marked"
-    # `frontmatter: {required: {"*": [title], how-to: [tags]}, card_only: [status, requires]}`
-    frontmatter_required: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    card_only_keys: tuple[str, ...] = ("status", "requires", "build")
-    # From the rest of mkdocs.yml, for the layout checks (layout.py); None: no mkdocs.yml read.
-    site_dir: str = "site"
-    markdown_extensions: tuple[str, ...] | None = None
-    # mkdocs.yml's `markdown_extensions` and `plugins` as written (with their options), for the
-    # callout check (core/callouts.py); None: no mkdocs.yml read.
-    markdown_config: Mapping[str, Any] | None = None
-    # The pages mkdocs.yml's `nav` lists (docs-relative); None: no `nav`, MkDocs lists every page.
-    nav_pages: tuple[str, ...] | None = None
-    # Line in the config file of each option's key (and of `markdown_extensions`, `site_dir`).
-    lines: Mapping[str, int] = field(default_factory=dict)
-    plugin_line: int = 1
+    __slots__ = (
+        "root", "config_file", "docs_dir", "card_roots", "output_roots", "statuses", "annotate",
+        "comment_styles", "aggregator", "graphs", "nix_sandbox", "nix_sandbox_paths", "link_ignore",
+        "rules", "cards", "frontmatter_required", "card_only_keys", "site_dir", "markdown_extensions",
+        "markdown_config", "nav_pages", "lines", "plugin_line",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        root: Path,
+        config_file: Path | None = None,
+        docs_dir: str = "docs",
+        card_roots: tuple[str, ...] = ("docs/how-to",),
+        output_roots: tuple[str, ...] = ("nix",),
+        statuses: Mapping[str, bool] | None = None,  # None: DEFAULT_STATUSES
+        annotate: bool = True,
+        comment_styles: Mapping[str, tuple[str, str]] | None = None,  # None: DEFAULT_COMMENT_STYLES
+        # The generated Nix file exposing one attribute per buildable card ("" turns it off).
+        aggregator: str = "nix/default.nix",
+        graphs: bool = True,
+        nix_sandbox: bool = True,
+        nix_sandbox_paths: tuple[str, ...] = DEFAULT_SANDBOX_PATHS,
+        # Wiki-link targets that exist outside the site (`links: {ignore: [CHANGELOG]}`).
+        link_ignore: tuple[str, ...] = (),
+        # `rules: {lone-card: off, index-links: warning}`: each rule's severity where the runbook
+        # changes it (core/rules.py has every rule and its default).
+        rules: Mapping[str, str] | None = None,
+        # Which pages under the card roots are cards: "all" (every page) or "marked" (those with
+        # status, requires or build, and those a card requires; evergreen how-tos stay pages).
+        cards: str = "marked",
+        # `frontmatter: {required: {"*": [title], how-to: [tags]}, card_only: [status, requires]}`
+        frontmatter_required: Mapping[str, tuple[str, ...]] | None = None,
+        card_only_keys: tuple[str, ...] = ("status", "requires", "build"),
+        # From the rest of mkdocs.yml, for the layout checks (layout.py); None: no mkdocs.yml read.
+        site_dir: str = "site",
+        markdown_extensions: tuple[str, ...] | None = None,
+        # mkdocs.yml's `markdown_extensions` and `plugins` as written (with their options), for
+        # the callout check (core/callouts.py); None: no mkdocs.yml read.
+        markdown_config: Mapping[str, Any] | None = None,
+        # The pages mkdocs.yml's `nav` lists (docs-relative); None: no `nav`, MkDocs lists every page.
+        nav_pages: tuple[str, ...] | None = None,
+        # Line in the config file of each option's key (and of `markdown_extensions`, `site_dir`).
+        lines: Mapping[str, int] | None = None,
+        plugin_line: int = 1,
+    ) -> None:
+        self._set(
+            root=root,
+            config_file=config_file,
+            docs_dir=docs_dir,
+            card_roots=card_roots,
+            output_roots=output_roots,
+            statuses=dict(DEFAULT_STATUSES) if statuses is None else statuses,
+            annotate=annotate,
+            comment_styles=dict(DEFAULT_COMMENT_STYLES) if comment_styles is None else comment_styles,
+            aggregator=aggregator,
+            graphs=graphs,
+            nix_sandbox=nix_sandbox,
+            nix_sandbox_paths=nix_sandbox_paths,
+            link_ignore=link_ignore,
+            rules={} if rules is None else rules,
+            cards=cards,
+            frontmatter_required={} if frontmatter_required is None else frontmatter_required,
+            card_only_keys=card_only_keys,
+            site_dir=site_dir,
+            markdown_extensions=markdown_extensions,
+            markdown_config=markdown_config,
+            nav_pages=nav_pages,
+            lines={} if lines is None else lines,
+            plugin_line=plugin_line,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # its mappings are not hashable
 
     def line_of(self, key: str) -> int:
         return self.lines.get(key, self.plugin_line)

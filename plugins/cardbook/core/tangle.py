@@ -11,15 +11,14 @@ hand edits are found per block, and `cardbook stitch` knows where each line came
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import NamedTuple
 from urllib.parse import unquote
 
 from .cards import Card, Runbook
 from .fences import Fence, parse_fences, quoted_tangle_fences
 from .graph import Graph
 from .markers import REFERENCE, RESERVED_PREFIX, block_hash, comment_style, header_lines, marker
+from .outputs import OutputFile, Segment, Source, TangleResult
 from .problems import Problem, error, warning
 from .settings import Settings
 
@@ -30,51 +29,6 @@ MAX_DEPTH = 1000  # deeper references are refused with an error (expansion is it
 MAX_NAME = 255
 MAX_LINES = 1_000_000  # lines of one generated file: past this, expansion stops with an error
 QUOTED_FENCE = "a code block with file= or #id inside a quote (>) is not tangled: take it out of the quote"
-
-
-class Source(NamedTuple):
-    """The card line behind one generated line. A tuple of strings and an int: the cyclic
-    collector stops tracking it after one look, which matters with one per generated line
-    kept alive through a whole site build."""
-
-    card: str  # stem
-    rel: str  # card path relative to the project root
-    line: int  # line in the card file
-
-
-@dataclass(slots=True)
-class Segment:
-    """A run of output lines that came from one fence."""
-
-    stem: str
-    rel: str
-    fence_line: int
-    name: str  # chunk id or file path
-    start: int  # 1-based, inclusive, the fence's own first line in the output
-    end: int
-
-
-@dataclass(slots=True)
-class OutputFile:
-    path: str
-    text: str
-    cards: list[str]
-    line_sources: list[Source | None]
-    segments: list[Segment] = field(default_factory=list)
-    # The cards of the file's own (file=) blocks, in order, and where the first of them opens:
-    # the file's writers, even when a block holds nothing but chunk references.
-    writers: list[str] = field(default_factory=list)
-    origin: tuple[str, int] | None = None
-    mode: int | None = None  # a fence's mode=0755: the permissions the file must have
-
-
-@dataclass
-class TangleResult:
-    files: dict[str, OutputFile]
-    fences: dict[str, list[Fence]]
-    problems: list[Problem]
-    # Each tangled fence by the key its markers carry: (card path, block name, index).
-    keyed: dict[tuple[str, str, int], Fence] = field(default_factory=dict)
 
 
 class Block:

@@ -12,7 +12,7 @@ import re
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cardbook.core.cards import Card
@@ -147,8 +147,7 @@ def parse_tier(settings: Settings, result: TangleResult) -> tuple[int, list[Prob
                 ]
                 # Messages name the generated file, never the scratch copy Nix was given.
                 problems.extend(
-                    replace(
-                        problem,
+                    problem.replace(
                         message=_without_folder(problem.message, base),
                         detail=_without_folder(problem.detail, base),
                     )

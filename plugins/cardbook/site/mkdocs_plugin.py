@@ -10,7 +10,6 @@ same `mkdocs.plugins` entry point.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import os
 from pathlib import Path
@@ -98,7 +97,7 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
             written = os.path.realpath(self.settings.root / self.settings.site_dir)
             if os.path.realpath(config.site_dir) != written:
                 # `mkdocs build -d DIR` overrides mkdocs.yml: check the folder MkDocs will empty
-                self.settings = dataclasses.replace(self.settings, site_dir=str(config.site_dir))
+                self.settings = self.settings.replace(site_dir=str(config.site_dir))
             raise_first(layout_problems(self.settings))
         except ConfigError as exc:
             raise PluginError("\n".join(problem.format() for problem in exc.problems)) from None
