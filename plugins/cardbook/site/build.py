@@ -29,7 +29,7 @@ from cardbook.core.check import CheckResult
 from cardbook.core.inventory import page_titles
 from cardbook.core.settings import Settings
 
-from . import captions, card_page, files_page, overview
+from . import captions, card_page, files_page, overview, prefetch
 from .context import PageContext
 from .dot import DotError, DotRenderer
 from .styles import StatusStyle, status_styles
@@ -54,6 +54,16 @@ class CardParts:
     header: str
     graph: str
     title_bars: list[tuple[str, str]]  # each tangling block's title bar: (as rendered, with caption)
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """What a second process drew for the build (prefetch.py): every card's parts, the
+    overview's sections and the generated-files page's body (None: the build has no such page)."""
+
+    card_parts: dict[str, CardParts]
+    overview: dict[str, str] | None
+    files: str | None
 
 
 @contextlib.contextmanager
@@ -94,6 +104,8 @@ class SiteBuild:
     whole_graph: Future[str] | None = None
     source_links: bool = False  # the engine rewrites links relative to the page's source (Zensical)
     inline_css: str = ""  # without the plugin's stylesheet (Zensical), each drawn page carries it
+    drawing: prefetch.Drawing | None = None  # a second process drawing the parts (start_drawing)
+    drawn: Drawn | None = None  # what it drew, once taken
 
     def __post_init__(self) -> None:
         self.styles = status_styles(self.settings.statuses)
@@ -178,13 +190,23 @@ class SiteBuild:
                 html = card_page.insert_after_title(html, parts.header)
             html = html.replace(GRAPH_SPOT, "", 1) + parts.graph
         if src == self.overview_src and overview.placeholder("overview-summary") in html:
-            sections = overview.overview_sections(self.context(page_url), graphs=self.settings.graphs)
+            drawn = self._take_drawn()
+            sections = (
+                drawn.overview
+                if drawn is not None and drawn.overview is not None
+                else overview.overview_sections(self.context(page_url), graphs=self.settings.graphs)
+            )
             for name, section in sections.items():
                 html = html.replace(overview.placeholder(name), section, 1)
         if src == self.graph_src and overview.GRAPH_MARKER in html:
             html = html.replace(overview.GRAPH_MARKER, self.whole_graph_html(page_url), 1)
         if src == self.files_src and files_page.GENERATED_MARKER in html:
-            body = files_page.generated_files_html(self.result.tangled, self.context(page_url))
+            drawn = self._take_drawn()
+            body = (
+                drawn.files
+                if drawn is not None and drawn.files is not None
+                else files_page.generated_files_html(self.result.tangled, self.context(page_url))
+            )
             html = html.replace(files_page.GENERATED_MARKER, body, 1)
         if self.inline_css and html is not original:
             html = f"{html}\n<style>{self.inline_css}</style>"  # last: the title stays first
@@ -199,18 +221,66 @@ class SiteBuild:
         return PageContext(self.result.graph, self.links, self.styles, page_url)
 
     def parts(self, src: str) -> CardParts:
-        """A card page's parts. Every card's are drawn at the first call, in one tight loop:
-        spread over the pages, the theme's templating evicts their data from the CPU caches
-        in between, and the same work takes about three times as long."""
+        """A card page's parts. Every card's are drawn in one batch: by the second process when
+        one was started (a page that comes before it is done draws its own), else here at the
+        first call, in one tight loop: spread over the pages, the theme's templating evicts
+        their data from the CPU caches in between, and the same work takes about three times
+        as long."""
         if self.card_parts is None:
-            with collector_paused():
-                self.card_parts = {
-                    page: self._card_parts(card, self.page_urls[page])
-                    for page, card in self.card_by_src.items()
-                    if page in self.page_urls
-                }
+            drawn = self._take_drawn()
+            if drawn is not None:
+                self.card_parts = drawn.card_parts
+            elif self.drawing is not None:  # still drawing
+                return self._card_parts(self.card_by_src[src], self.page_urls.get(src, src))
+            else:
+                with collector_paused():
+                    self.card_parts = self._every_card_parts()
         found = self.card_parts.get(src)
         return found if found is not None else self._card_parts(self.card_by_src[src], src)
+
+    def _every_card_parts(self) -> dict[str, CardParts]:
+        return {
+            page: self._card_parts(card, self.page_urls[page])
+            for page, card in self.card_by_src.items()
+            if page in self.page_urls
+        }
+
+    # Drawing in a second process (prefetch.py) -------------------------------------------------
+
+    def start_drawing(self) -> None:
+        """Have a second process draw every card's parts, the overview and the files page
+        while the engine converts pages. Call it before any thread of ours starts."""
+        if self.drawing is None and self.drawn is None and self.card_parts is None:
+            self.drawing = prefetch.start(self._draw_everything)
+
+    def _draw_everything(self) -> Drawn:
+        """Runs in the second process."""
+        gc.disable()  # a short-lived copy: nothing it makes needs collecting
+        sections = files = None
+        if self.overview_src is not None:
+            ctx = self.context(self.page_urls.get(self.overview_src, self.overview_src))
+            sections = overview.overview_sections(ctx, graphs=self.settings.graphs)
+        if self.files_src is not None:
+            ctx = self.context(self.page_urls.get(self.files_src, self.files_src))
+            files = files_page.generated_files_html(self.result.tangled, ctx)
+        return Drawn(self._every_card_parts(), sections, files)
+
+    def _take_drawn(self) -> Drawn | None:
+        """What the second process drew, if it is done; None while it draws, or if it failed
+        (then `drawing` is None and the caller draws in-process)."""
+        if self.drawing is not None:
+            found = self.drawing.result()
+            if found is prefetch.PENDING:
+                return None
+            self.drawing = None
+            self.drawn = found if isinstance(found, Drawn) else None
+        return self.drawn
+
+    def close(self) -> None:
+        """The build is over: stop a second process still drawing."""
+        if self.drawing is not None:
+            self.drawing.close()
+            self.drawing = None
 
     def _card_parts(self, card: Card, url: str) -> CardParts:
         ctx = self.context(url)

@@ -227,6 +227,8 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
             dot=self.dot,
         )
         self.session.build = build
+        if not self.serving:  # `mkdocs serve` runs a server thread: no fork next to it
+            build.start_drawing()  # a second process draws the cards' parts (site/prefetch.py)
         note = build.start_whole_graph()  # Graphviz runs in a thread while MkDocs renders pages
         if note:
             log.info(note)
@@ -286,6 +288,8 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         self.session.src = None
+        if self.session.build is not None:
+            self.session.build.close()
 
     def on_shutdown(self) -> None:
         self.dot.close()

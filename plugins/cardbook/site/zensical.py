@@ -72,6 +72,8 @@ def page_of(md: Markdown, config_file: str) -> tuple[SiteBuild, str] | None:
         )
         return None
     if not _current or _current[0].engine_config is not engine_config:
+        if _current:
+            _current[0].build.close()
         _current[:] = [_Cached(engine_config, read_build(engine_config, config_file))]
     return _current[0].build, path.replace("\\", "/")
 
@@ -114,6 +116,7 @@ def read_build(engine_config: dict[str, Any], config_file: str) -> SiteBuild:
     )
     # No virtual stylesheet without the plugin: each page cardbook draws on carries it.
     build.inline_css = status_css(build.styles) + "\n" + STYLESHEET.read_text(encoding="utf-8")
+    build.start_drawing()  # a second process draws the cards' parts (site/prefetch.py)
     return build
 
 

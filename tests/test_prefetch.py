@@ -1,0 +1,128 @@
+"""The second process that draws the cards' parts (site/prefetch.py): what it sends is used,
+a failed or slow one changes nothing on the site, and none is left running."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+import runbook_shape
+from cardbook.site import build as site_build
+from cardbook.site import prefetch
+
+pytestmark = pytest.mark.skipif(not prefetch.usable(), reason="no fork, or one CPU: nothing is prefetched")
+
+
+def wait_for(drawing: prefetch.Drawing, seconds: float = 30) -> object:
+    deadline = time.monotonic() + seconds
+    while (found := drawing.result()) is prefetch.PENDING:
+        assert time.monotonic() < deadline, "the copy sent nothing"
+        time.sleep(0.01)
+    return found
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_the_result_comes_back_whole() -> None:
+    big = {f"how-to/{index}.md": "x" * 5000 for index in range(2000)}  # 10 MB: far past a pipe's buffer
+    drawing = prefetch.start(lambda: big)
+    assert drawing is not None
+    assert wait_for(drawing) == big
+    assert gone(drawing.pid)  # reaped, no zombie left
+
+
+def test_a_failing_copy_gives_none() -> None:
+    def work() -> object:
+        raise RuntimeError("broken drawing")
+
+    drawing = prefetch.start(work)
+    assert drawing is not None
+    assert wait_for(drawing) is None
+
+
+def test_closing_stops_a_copy_still_drawing() -> None:
+    drawing = prefetch.start(lambda: time.sleep(60))
+    assert drawing is not None
+    assert drawing.result() is prefetch.PENDING
+    started = time.monotonic()
+    drawing.close()
+    assert time.monotonic() - started < 5
+    assert gone(drawing.pid)
+    assert drawing.result() is None
+
+
+def test_it_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CARDBOOK_PREFETCH", "0")
+    assert prefetch.start(lambda: 1) is None
+
+
+def site_pages(site: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(site)): path.read_bytes() for path in sorted(site.rglob("*.html"))}
+
+
+def build_in_process(root: Path, site: str) -> dict[str, bytes]:
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        config = load_config(str(root / "mkdocs.yml"), site_dir=str(root / site))
+        config.plugins.on_startup(command="build", dirty=False)
+        try:
+            build(config)
+        finally:
+            config.plugins.on_shutdown()
+    finally:
+        os.chdir(cwd)
+    return site_pages(root / site)
+
+
+@pytest.fixture(scope="module")
+def shaped(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("shaped")
+    runbook_shape.write_runbook(root)
+    return root
+
+
+def test_the_site_is_the_same_drawn_either_way(shaped: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn_aside = build_in_process(shaped, "site-prefetched")
+    monkeypatch.setenv("CARDBOOK_PREFETCH", "0")
+    drawn_here = build_in_process(shaped, "site-in-process")
+    assert drawn_aside.keys() == drawn_here.keys()
+    assert [page for page in drawn_aside if drawn_aside[page] != drawn_here[page]] == []
+    assert any(b"cardbook-header" in html for html in drawn_aside.values())
+
+
+def test_pages_draw_their_own_parts_while_the_copy_draws(
+    shaped: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page that comes before the copy is done, and every page when it never is."""
+    monkeypatch.setenv("CARDBOOK_PREFETCH", "0")
+    expected = build_in_process(shaped, "site-expected")
+    monkeypatch.setenv("CARDBOOK_PREFETCH", "1")
+    monkeypatch.setattr(prefetch.Drawing, "result", lambda self: prefetch.PENDING)
+    assert build_in_process(shaped, "site-pending") == expected
+
+
+def test_a_copy_that_fails_leaves_the_site_as_it_would_be(
+    shaped: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CARDBOOK_PREFETCH", "0")
+    expected = build_in_process(shaped, "site-expected-2")
+    monkeypatch.setenv("CARDBOOK_PREFETCH", "1")
+
+    def broken(self: site_build.SiteBuild) -> object:
+        raise MemoryError("the copy ran out of memory")
+
+    monkeypatch.setattr(site_build.SiteBuild, "_draw_everything", broken)
+    assert build_in_process(shaped, "site-broken") == expected
