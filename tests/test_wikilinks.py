@@ -6,7 +6,7 @@ import posixpath
 
 import markdown
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cardbook.site.urls import relative_url
@@ -152,6 +152,34 @@ def test_any_text_gives_well_formed_results(text: str) -> None:
         assert text[link.start : link.end].startswith("[[")
     assert all(problem.startswith("docs/how-to/app/deploy.md:") for problem in problems)
     assert out.count("\n") == text.count("\n")  # line numbers of later warnings stay right
+
+
+def links_by_a_full_scan(text: str) -> list[tuple[int, int, int, str]]:
+    """find_wikilinks as it was before it stopped after the paragraph of the last `]]`."""
+    from cardbook.core.links import _SCAN
+
+    scanned, found = "\n" + text, []
+    for match in _SCAN.finditer(scanned):
+        if match["target"] is None or scanned[match.start() - 1] in "!\\":
+            continue
+        start = match.start() - 1
+        found.append((start, match.end() - 1, text.count("\n", 0, start) + 1, match["target"].strip()))
+    return found
+
+
+PIECES = ["[[a]]", "[[b|c]]", "`", "``", "```", "~~~", "\n", "\n\n", "\n \n", "\r\n", "<!--", "-->", "x ", "[[", "]]", "!", "\\"]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet="ab `~\n\r\t []|#!<>-\\", max_size=160),
+        st.lists(st.sampled_from(PIECES), max_size=40).map("".join),
+    )
+)
+def test_the_scan_stops_after_the_last_link_and_finds_what_a_full_scan_finds(text: str) -> None:
+    found = [(link.start, link.end, link.line, link.target) for link in find_wikilinks(text)]
+    assert found == links_by_a_full_scan(text)
 
 
 def test_placeholders_stand_for_links_outside_headings() -> None:
