@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import html
 import json
 import os
 import posixpath
@@ -192,7 +193,7 @@ def test_the_site_and_the_nix_files(tmp_path: Path, site_url: str, directory_url
     assert app.index("<h1") < app.index("cardbook-header")  # under the title
     assert re.search(r'<span class="filename" id="cardbook-block-10">&lt;&lt;settings&gt;&gt;<span', app)
     assert re.search(r'<span class="filename" id="cardbook-block-16">nix/app.nix<span', app)
-    assert "part 2 of 2 · after" in app and "<code>[[db]]</code>" in app
+    assert "part 2 of 2 &#183; after" in app and "<code>[[db]]</code>" in app
     assert ">Set up the database</a> in prose" in app
     assert app.count('class="node cardbook-node') == 3  # the neighbourhood graph
 
@@ -216,6 +217,20 @@ def test_the_site_and_the_nix_files(tmp_path: Path, site_url: str, directory_url
     assert 'id="file-nix-app-nix"' in files
     # db's file block, split by the chunk (db's part, then app's), then app's own file block
     assert files.count("<tr><td>") == 5
+
+
+def test_the_pages_of_an_ascii_runbook_stay_ascii(tmp_path: Path) -> None:
+    """What cardbook adds carries its few non-ASCII characters (the caption's dot, the "more"
+    node's ellipsis) as character references: a page stays pure ASCII when its own text is,
+    and Python encodes and searches such a page on its fast paths."""
+    root = runbook(tmp_path)
+    assert all(path.read_text().isascii() for path in (root / "docs").rglob("*.md"))
+    done = mkdocs(root)
+    assert done.returncode == 0, done.stderr
+    ours = [path for path in (root / "site").rglob("*.html") if "cardbook-" in path.read_text()]
+    assert len(ours) >= 4  # the cards, the overview, the graph and the generated-files pages
+    assert [str(path) for path in ours if not path.read_text().isascii()] == []
+    assert "&#183;" in page(root / "site", "how-to/app/the-app.md")
 
 
 def test_every_card_problem_is_a_warning_that_fails_strict(tmp_path: Path) -> None:
@@ -376,7 +391,7 @@ def test_heading_links_follow_a_custom_slugify(tmp_path: Path) -> None:
     done = mkdocs(root)
     assert done.returncode == 0, done.stderr
     home = article(page(root / "site", "index.md"))
-    assert 'href="reference/ports/#über-uns"' in home
+    assert 'href="reference/ports/#über-uns"' in html.unescape(home)  # written as #&#252;ber-uns
     assert broken_links(root / "site") == []
 
 

@@ -33,7 +33,7 @@ from . import captions, card_page, files_page, overview, prefetch
 from .context import PageContext
 from .dot import DotError, DotRenderer
 from .styles import StatusStyle, status_styles
-from .urls import SiteLinks, file_anchors, wikilink_html
+from .urls import SiteLinks, ascii_html, file_anchors, wikilink_html
 from .wikilinks import PLACEHOLDER, PageIndex, ResolvedLink, default_slugify, rewrite_wikilinks
 
 OVERVIEW_URI = "runbook.md"
@@ -171,7 +171,7 @@ class SiteBuild:
                 return found[0]  # type: ignore[index]  # the word was in the page itself, not ours
             resolved = links[number]
             target = self.page_urls.get(resolved.target) if resolved.target else page_url
-            return wikilink_html(target, resolved.anchor, resolved.label, page_url)
+            return ascii_html(wikilink_html(target, resolved.anchor, resolved.label, page_url))
 
         return PLACEHOLDER.sub(link, html)
 
@@ -197,9 +197,9 @@ class SiteBuild:
                 else overview.overview_sections(self.context(page_url), graphs=self.settings.graphs)
             )
             for name, section in sections.items():
-                html = html.replace(overview.placeholder(name), section, 1)
+                html = html.replace(overview.placeholder(name), ascii_html(section), 1)
         if src == self.graph_src and overview.GRAPH_MARKER in html:
-            html = html.replace(overview.GRAPH_MARKER, self.whole_graph_html(page_url), 1)
+            html = html.replace(overview.GRAPH_MARKER, ascii_html(self.whole_graph_html(page_url)), 1)
         if src == self.files_src and files_page.GENERATED_MARKER in html:
             drawn = self._take_drawn()
             body = (
@@ -207,7 +207,7 @@ class SiteBuild:
                 if drawn is not None and drawn.files is not None
                 else files_page.generated_files_html(self.result.tangled, self.context(page_url))
             )
-            html = html.replace(files_page.GENERATED_MARKER, body, 1)
+            html = html.replace(files_page.GENERATED_MARKER, ascii_html(body), 1)
         if self.inline_css and html is not original:
             html = f"{html}\n<style>{self.inline_css}</style>"  # last: the title stays first
         return html
@@ -290,7 +290,8 @@ class SiteBuild:
         if self.settings.graphs:
             section = card_page.neighbourhood_section(card_page.neighbourhood_svg(card.stem, ctx), ctx)
         bars = captions.fence_title_bars(card, self.fence_index, ctx) if self.fence_index else []
-        return CardParts(header, section, bars)
+        captioned = [(bar, ascii_html(new)) for bar, new in bars]
+        return CardParts(ascii_html(header), ascii_html(section), captioned)
 
     def start_whole_graph(self) -> str | None:
         """Graphviz draws the All cards graph in a thread while pages render; None, or why not."""

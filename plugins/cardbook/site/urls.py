@@ -39,6 +39,16 @@ def _url_parts(url: str) -> tuple[str, ...]:
 escape = functools.lru_cache(maxsize=16384)(html.escape)
 
 
+def ascii_html(fragment: str) -> str:
+    """An HTML fragment of cardbook's with every non-ASCII character as a numeric character
+    reference (`·` as `&#183;`): the same text to a reader. A page stays pure ASCII when its own
+    Markdown is, and Python handles such a string on its fast paths: one `·` in a card header
+    made MkDocs' UTF-8 encoding of every page of a 1000-card site take the slow one, and the
+    pages that follow compare and search it at several times the cost. Not for the text inside
+    <style> or <script>, where references are not read."""
+    return fragment if fragment.isascii() else fragment.encode("ascii", "xmlcharrefreplace").decode("ascii")
+
+
 def anchor_slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
 
