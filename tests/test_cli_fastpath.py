@@ -3,14 +3,16 @@ command does: the same output, errors and exit status; every other command line 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from cardbook.cli.fastpath import plain_check
-from helpers import card, run_cardbook
+from helpers import CARDBOOK, card, run_cardbook
 from helpers import write_cards_tree as write_tree
 
 
@@ -43,6 +45,9 @@ def test_plain_command_lines_are_read_as_click_reads_them(tmp_path: Path) -> Non
 )
 def test_anything_else_goes_to_click(args: list[str]) -> None:
     assert plain_check(args) is None
+
+
+CARDBOOK_COMMAND = str(CARDBOOK)
 
 
 def problem_tree(root: Path) -> Path:
@@ -101,6 +106,58 @@ def test_the_fast_path_ends_only_after_all_its_output_is_out(tmp_path: Path) -> 
         assert len(fast.stdout) > 100_000  # a pipe buffers 64 KiB
         assert (fast.stdout, fast.stderr, fast.returncode) == (slow.stdout, slow.stderr, slow.returncode)
         assert fast.returncode == 1
+
+
+# Found by an outside probe: the output streams a caller may hand over ------------------------
+
+
+@pytest.mark.parametrize("extra", [[], ["--"]])  # the fast path, then click
+def test_a_closed_stdout_prints_nothing_and_keeps_the_status(tmp_path: Path, extra: list[str]) -> None:
+    write_tree(tmp_path, {"docs/how-to/a.md": card()})
+    shell = f"{CARDBOOK_COMMAND} check {' '.join(extra)} >&-"
+    done = subprocess.run(["sh", "-c", shell], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+@pytest.mark.parametrize("extra", [[], ["--"]])
+def test_a_full_disk_is_one_line_not_a_traceback(tmp_path: Path, extra: list[str]) -> None:
+    root = problem_tree(tmp_path)
+    with open("/dev/full", "w") as full:
+        command = [CARDBOOK_COMMAND, "check", *extra]
+        done = subprocess.run(command, cwd=root, stdout=full, stderr=subprocess.PIPE, text=True, check=False)
+    assert done.returncode == 1
+    assert done.stderr == "cardbook: cannot write (No space left on device): the output is incomplete\n"
+
+
+def test_a_narrow_encoding_escapes_what_it_cannot_hold(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"docs/how-to/a.md": card(body="See [[nope-\U0001f600]].\n")})
+    narrow = {"PYTHONIOENCODING": "latin-1"}
+    runs = [run_cardbook(["check", *extra], tmp_path, env=narrow) for extra in ([], ["--"])]
+    assert "Traceback" not in runs[0].stderr + runs[1].stderr
+    assert "[[nope-\\U0001f600]]" in runs[0].stdout
+    assert (runs[0].stdout, runs[0].returncode) == (runs[1].stdout, runs[1].returncode)
+
+
+@pytest.mark.parametrize("extra", [[], ["--"]])
+def test_a_non_blocking_pipe_gets_the_whole_report(tmp_path: Path, extra: list[str]) -> None:
+    """A parent that leaves its pipe non-blocking and reads late still gets every byte."""
+    root = tmp_path
+    long_name = "missing-" + "x" * 300  # long messages: the report passes a pipe's buffer quickly
+    cards = {f"docs/how-to/c{index:03}.md": card(requires=[f"{long_name}{index}"]) for index in range(800)}
+    write_tree(root, cards)
+    expected = run_cardbook(["check", *extra], root).stdout
+    assert len(expected) > 4 * 65536  # past what a pipe buffers
+    reader, writer = os.pipe()
+    os.set_blocking(writer, False)
+    command = [CARDBOOK_COMMAND, "check", *extra]
+    process = subprocess.Popen(command, cwd=root, stdout=writer, stderr=subprocess.PIPE)
+    os.close(writer)
+    time.sleep(3)  # the child has checked and filled the pipe before anyone reads
+    with os.fdopen(reader, "rb") as stream:
+        received = stream.read()
+    process.wait(timeout=60)
+    assert process.stderr is not None and process.stderr.read() == b""
+    assert received.decode() == expected
 
 
 def test_a_closed_pipe_ends_the_fast_path_quietly(tmp_path: Path) -> None:

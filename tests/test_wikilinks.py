@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 
 import markdown
 import pytest
@@ -154,12 +155,28 @@ def test_any_text_gives_well_formed_results(text: str) -> None:
     assert out.count("\n") == text.count("\n")  # line numbers of later warnings stay right
 
 
-def links_by_a_full_scan(text: str) -> list[tuple[int, int, int, str]]:
-    """find_wikilinks as it was before it stopped after the paragraph of the last `]]`."""
-    from cardbook.core.links import _SCAN
+# The scan as first written, with lazy `.*?` bodies: find_wikilinks must find what it finds.
+OLD_SCAN = re.compile(
+    r"""
+      \n[ \t]*(?P<backticks>`{3,})[^`\n]*(?:\n.*?)??(?:\n[ \t]*(?P=backticks)`*[ \t]*(?=\n|\Z)|\Z)
+    | \n[ \t]*(?P<tildes>~{3,})[^\n]*(?:\n.*?)??(?:\n[ \t]*(?P=tildes)~*[ \t]*(?=\n|\Z)|\Z)
+    | `(?P<ticks>`*)(?!`)(?:(?!\n[ \t]*\n).)*?(?<!`)`(?P=ticks)(?!`)
+    | ``*
+    | <!--.*?(?:-->|\Z)
+    | \[\[
+        (?P<target>[^\[\]\n|\#\\]*)
+        (?:\#(?P<heading>[^\[\]\n|\\]*))?
+        (?:\\?\|(?P<text>[^\[\]\n]*))?
+      \]\]
+    """,
+    re.VERBOSE | re.DOTALL,
+)
 
+
+def links_by_a_full_scan(text: str) -> list[tuple[int, int, int, str]]:
+    """find_wikilinks as it was: the whole text, by the first scan."""
     scanned, found = "\n" + text, []
-    for match in _SCAN.finditer(scanned):
+    for match in OLD_SCAN.finditer(scanned):
         if match["target"] is None or scanned[match.start() - 1] in "!\\":
             continue
         start = match.start() - 1
@@ -168,7 +185,7 @@ def links_by_a_full_scan(text: str) -> list[tuple[int, int, int, str]]:
 
 
 PIECES = ["[[a]]", "[[b|c]]", "`", "``", "```", "~~~", "\n", "\n\n", "\n \n", "\r\n", "<!--", "-->"]
-PIECES += ["x ", "[[", "]]", "!", "\\"]
+PIECES += ["x ", "[[", "]]", "!", "\\", "  ```", "````", "~~~~", " ~~~ x", "```nix", "\t", "`a`", "a`b"]
 
 
 @settings(max_examples=3000, deadline=None)
@@ -181,6 +198,11 @@ PIECES += ["x ", "[[", "]]", "!", "\\"]
 def test_the_scan_stops_after_the_last_link_and_finds_what_a_full_scan_finds(text: str) -> None:
     found = [(link.start, link.end, link.line, link.target) for link in find_wikilinks(text)]
     assert found == links_by_a_full_scan(text)
+    # Every match, links or not, is the one the first scan made.
+    from cardbook.core.links import _SCAN
+
+    spans = [match.span() for match in _SCAN.finditer("\n" + text)]
+    assert spans == [match.span() for match in OLD_SCAN.finditer("\n" + text)]
 
 
 def test_placeholders_stand_for_links_outside_headings() -> None:
