@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,51 @@ def test_a_copy_that_fails_leaves_the_site_as_it_would_be(
 
     monkeypatch.setattr(site_build.SiteBuild, "_draw_everything", broken)
     assert build_in_process(shaped, "site-broken") == expected
+
+
+def test_the_copy_draws_the_whole_graph_when_graphviz_will_not(
+    shaped: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without Graphviz the All cards graph is cardbook's own drawing: the copy makes it, and
+    the page is the same as when the build draws it itself."""
+    from cardbook.site.dot import DotRenderer
+
+    # MkDocs keeps one plugin instance per process, with the renderer it found: hide dot there.
+    monkeypatch.setattr(DotRenderer, "available", property(lambda self: False))
+    monkeypatch.setenv("CARDBOOK_PREFETCH", "0")
+    expected = build_in_process(shaped, "site-no-dot-here")
+    monkeypatch.setenv("CARDBOOK_PREFETCH", "1")
+    sent: list[site_build.Drawn] = []
+    draw = site_build.SiteBuild._draw_everything
+
+    def drawing(self: site_build.SiteBuild) -> site_build.Drawn:
+        drawn = draw(self)
+        sent.append(drawn)  # in the copy; checked below by its result instead
+        assert drawn.whole_graph is not None and "Graphviz is not installed" in drawn.whole_graph
+        return drawn
+
+    monkeypatch.setattr(site_build.SiteBuild, "_draw_everything", drawing)
+    result = prefetch.Drawing.result
+    monkeypatch.setattr(prefetch.Drawing, "result", lambda self: wait_for_result(self, result))
+    took: list[object] = []
+    take = site_build.SiteBuild._take_drawn
+
+    def taking(self: site_build.SiteBuild) -> object:
+        found = take(self)
+        took.append(found)
+        return found
+
+    monkeypatch.setattr(site_build.SiteBuild, "_take_drawn", taking)
+    assert build_in_process(shaped, "site-no-dot-aside") == expected
+    assert took and all(isinstance(found, site_build.Drawn) for found in took)  # None: the assert failed
+    assert all(found.whole_graph is not None for found in took)  # type: ignore[union-attr]
+    assert any(b"Graphviz is not installed" in html for html in expected.values())
+
+
+def wait_for_result(drawing: prefetch.Drawing, result: Callable[[prefetch.Drawing], object]) -> object:
+    """The copy's result, waited for: every page takes what the copy drew."""
+    deadline = time.monotonic() + 60
+    while (found := result(drawing)) is prefetch.PENDING:
+        assert time.monotonic() < deadline, "the copy sent nothing"
+        time.sleep(0.01)
+    return found

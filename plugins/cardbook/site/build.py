@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -32,6 +31,7 @@ from cardbook.core.settings import Settings
 from . import captions, card_page, files_page, overview, prefetch
 from .context import PageContext
 from .dot import DotError, DotRenderer
+from .pages import marker_line
 from .styles import StatusStyle, status_styles
 from .urls import SiteLinks, ascii_html, file_anchors, wikilink_html
 from .wikilinks import PLACEHOLDER, PageIndex, ResolvedLink, default_slugify, rewrite_wikilinks
@@ -59,11 +59,13 @@ class CardParts:
 @dataclass(frozen=True)
 class Drawn:
     """What a second process drew for the build (prefetch.py): every card's parts, the
-    overview's sections and the generated-files page's body (None: the build has no such page)."""
+    overview's sections, the generated-files page's body and the All cards graph (None: the
+    build has no such page, or Graphviz draws it)."""
 
     card_parts: dict[str, CardParts]
     overview: dict[str, str] | None
     files: str | None
+    whole_graph: str | None = None  # cardbook's own All cards graph, when Graphviz will not draw it
 
 
 @contextlib.contextmanager
@@ -102,6 +104,8 @@ class SiteBuild:
     card_parts: dict[str, CardParts] | None = None  # every card's parts, drawn in one batch
     wikilinks: dict[str, list[ResolvedLink]] = field(default_factory=dict)  # page -> its links
     whole_graph: Future[str] | None = None
+    whole_graph_dot: str | None = None  # its Graphviz source, once made (start_whole_graph)
+    whole_graph_planned: bool = False  # whole_graph_dot was made: None means cardbook draws it
     source_links: bool = False  # the engine rewrites links relative to the page's source (Zensical)
     inline_css: str = ""  # without the plugin's stylesheet (Zensical), each drawn page carries it
     drawing: prefetch.Drawing | None = None  # a second process drawing the parts (start_drawing)
@@ -251,6 +255,7 @@ class SiteBuild:
         """Have a second process draw every card's parts, the overview and the files page
         while the engine converts pages. Call it before any thread of ours starts."""
         if self.drawing is None and self.drawn is None and self.card_parts is None:
+            self._plan_whole_graph()  # before the fork: the copy draws it when Graphviz will not
             self.drawing = prefetch.start(self._draw_everything)
 
     def _draw_everything(self) -> Drawn:
@@ -263,7 +268,10 @@ class SiteBuild:
         if self.files_src is not None:
             ctx = self.context(self.page_urls.get(self.files_src, self.files_src))
             files = files_page.generated_files_html(self.result.tangled, ctx)
-        return Drawn(self._every_card_parts(), sections, files)
+        whole = None
+        if self.graph_src is not None and self.whole_graph_planned and self.whole_graph_dot is None:
+            whole = self._own_whole_graph(self.page_urls.get(self.graph_src, self.graph_src))
+        return Drawn(self._every_card_parts(), sections, files, whole)
 
     def _take_drawn(self) -> Drawn | None:
         """What the second process drew, if it is done; None while it draws, or if it failed
@@ -293,25 +301,44 @@ class SiteBuild:
         captioned = [(bar, ascii_html(new)) for bar, new in bars]
         return CardParts(ascii_html(header), ascii_html(section), captioned)
 
+    def _plan_whole_graph(self) -> None:
+        """Make the All cards graph's Graphviz source once; it stays None when there is no such
+        page, no Graphviz, or dot could not keep the graph within the page's width."""
+        if self.whole_graph_planned or self.links.graph_url is None:
+            return
+        self.whole_graph_planned = True
+        if self.dot is not None and self.dot.available:
+            self.whole_graph_dot = overview.full_graph_dot(self.context(self.links.graph_url))
+
     def start_whole_graph(self) -> str | None:
         """Graphviz draws the All cards graph in a thread while pages render; None, or why not."""
         if self.links.graph_url is None or self.dot is None or self.whole_graph is not None:
             return None
         if not self.dot.available:
             return "Graphviz dot not found: the All cards graph uses cardbook's own layout (install graphviz)"
-        source = overview.full_graph_dot(self.context(self.links.graph_url))
-        if source is not None:  # None: too wide for dot; full_graph_html draws it instead
-            self.whole_graph = self.dot.submit(source)
+        self._plan_whole_graph()
+        if self.whole_graph_dot is not None:  # None: too wide for dot; cardbook draws it instead
+            self.whole_graph = self.dot.submit(self.whole_graph_dot)
         return None
+
+    def _own_whole_graph(self, page_url: str) -> str:
+        """The All cards graph in cardbook's own layout, captioned with why not Graphviz's."""
+        ctx = self.context(page_url)
+        if self.dot is not None and self.dot.available:  # full_graph_dot found it too wide for dot
+            return overview.full_graph_html(ctx, None)
+        return overview.full_graph_html(ctx, None, "Drawn by cardbook: Graphviz is not installed.")
 
     def whole_graph_html(self, page_url: str) -> str:
         """The All cards graph: Graphviz's drawing when it came in time and fits the page."""
         ctx = self.context(page_url)
         self.start_whole_graph()
         if self.whole_graph is None:
-            if self.dot is not None and self.dot.available:  # full_graph_dot found it too wide for dot
-                return overview.full_graph_html(ctx, None)
-            return overview.full_graph_html(ctx, None, "Drawn by cardbook: Graphviz is not installed.")
+            drawn = self._take_drawn()
+            copied = drawn.whole_graph if drawn is not None else None
+            drawn_for = self.page_urls.get(self.graph_src, self.graph_src) if self.graph_src else None
+            if copied is not None and page_url == drawn_for:  # the address the copy drew it for
+                return copied
+            return self._own_whole_graph(page_url)
         try:
             svg = self.whole_graph.result(timeout=DOT_WAIT)
         except (DotError, FutureTimeout):
@@ -319,25 +346,6 @@ class SiteBuild:
         if self.source_links:  # Zensical rewrites an SVG link's `href`, not Graphviz's `xlink:href`
             svg = svg.replace(' xlink:href="', ' href="')
         return overview.full_graph_html(ctx, svg)
-
-
-FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
-
-
-def marker_line(lines: list[str], marker: str) -> int | None:
-    """The index of the line that is `marker` alone, outside fenced code; a page that shows the
-    marker in a code block or a sentence is not the page it marks."""
-    fence = ""
-    for number, line in enumerate(lines):
-        opening = FENCE.match(line)
-        if fence:
-            if opening and opening[1][0] == fence[0] and len(opening[1]) >= len(fence):
-                fence = ""
-        elif opening:
-            fence = opening[1]
-        elif line.strip() == marker and not line.startswith(("    ", "\t")):  # 4 spaces: code
-            return number
-    return None
 
 
 def at_marker(markdown: str, marker: str, content: str) -> str:
@@ -384,46 +392,3 @@ def line_offset(source: str, markdown: str) -> int:
     if stripped and source.endswith(stripped):  # Zensical drops the blank lines after it too
         return source.count("\n", 0, len(source) - len(stripped)) - (len(markdown) - len(stripped))
     return 0
-
-
-def page_sources(result: CheckResult, settings: Settings) -> list[str]:
-    """Every Markdown page under docs_dir, relative to it, as an engine names its pages."""
-    prefix = settings.docs_prefix
-    return sorted(
-        page.rel[len(prefix) :]
-        for group in result.runbook.pages.values()
-        for page in group
-        if page.rel.startswith(prefix)
-    )
-
-
-def cards_by_source(result: CheckResult, settings: Settings, pages: set[str]) -> dict[str, Card]:
-    prefix = settings.docs_prefix
-    found = {}
-    for card in result.runbook.cards.values():
-        src = card.rel[len(prefix) :] if card.rel.startswith(prefix) else None
-        if src is not None and src in pages:
-            found[src] = card
-    return found
-
-
-def marked_page(
-    texts: dict[str, str], settings: Settings, marker: str, uri: str, pages: set[str]
-) -> str | None:
-    """Where one of cardbook's pages goes, on every engine alike: the first page holding its
-    marker on a line of its own, else the docs' page at its default path, else None."""
-    held = page_holding(texts, settings, marker)
-    if held is not None and held in pages:
-        return held
-    return uri if uri in pages else None
-
-
-def page_holding(texts: dict[str, str], settings: Settings, marker: str) -> str | None:
-    """The first page (relative to docs_dir) whose Markdown holds `marker`."""
-    prefix = settings.docs_prefix
-    for rel in sorted(texts):
-        text = texts[rel]
-        if rel.startswith(prefix) and marker in text and marker_line(text.split("\n"), marker) is not None:
-            return rel[len(prefix) :]
-    return None
-

@@ -37,13 +37,12 @@ from .build import (
     GRAPH_URI,
     OVERVIEW_URI,
     SiteBuild,
-    cards_by_source,
     collector_paused,
     line_offset,
-    marked_page,
 )
 from .dot import DotRenderer
 from .extension import CardbookExtension, Session
+from .pages import cards_by_source, marked_page
 from .styles import status_css, status_styles
 from .urls import SiteLinks
 from .wikilinks import default_slugify
@@ -171,6 +170,10 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
         raise PluginError(message)
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        with collector_paused():  # the build's own objects: nothing here is garbage yet
+            return self._add_files(files, config)
+
+    def _add_files(self, files: Files, config: MkDocsConfig) -> Files:
         assert self.settings is not None and self.result is not None and self.tangled is not None
         settings, result = self.settings, self.result
         pages = {file.src_uri: file.url for file in files.documentation_pages()}

@@ -25,18 +25,11 @@ from cardbook.core.problems import ConfigError, plural
 from cardbook.core.settings import load_settings
 from cardbook.pipeline import load_and_check
 
-from .build import (
-    FILES_URI,
-    GRAPH_URI,
-    OVERVIEW_URI,
-    SiteBuild,
-    cards_by_source,
-    marked_page,
-    page_sources,
-)
+from .build import FILES_URI, GRAPH_URI, OVERVIEW_URI, SiteBuild
 from .dot import DotRenderer
 from .files_page import GENERATED_MARKER
 from .overview import GRAPH_MARKER, OVERVIEW_MARKER
+from .pages import cards_by_source, marked_page, page_sources
 from .styles import status_css
 from .urls import SiteLinks
 
