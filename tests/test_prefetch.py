@@ -175,3 +175,13 @@ def wait_for_result(drawing: prefetch.Drawing, result: Callable[[prefetch.Drawin
         assert time.monotonic() < deadline, "the copy sent nothing"
         time.sleep(0.01)
     return found
+
+
+def test_zensical_draws_in_its_own_process(shaped: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Zensical keeps the second core busy itself: its build starts no second drawing process."""
+    from cardbook.site import zensical
+
+    started: list[object] = []
+    monkeypatch.setattr(prefetch, "start", lambda work: started.append(work))
+    build = zensical.read_build({"root_dir": str(shaped)}, "mkdocs.yml")
+    assert build.card_by_src and build.drawing is None and started == []
