@@ -441,10 +441,17 @@ def reexec_under_uv(script: str, *, extras: tuple[str, ...] = ()) -> None:
     os.execv(uv, [*command, *sys.argv[1:]])
 
 
-def tool(name: str) -> Path | None:
-    """A command installed next to the running interpreter (the project's venv), or in the
-    other engines' environment (.venv-engines, made by scripts/test)."""
-    for folder in (Path(sys.executable).parent, Path(__file__).resolve().parent.parent / ".venv-engines/bin"):
+def tool(name: str, *, engines: bool = False) -> Path | None:
+    """A command installed next to the running interpreter (the project's venv), or, with
+    `engines`, in the other engines' environment (.venv-engines, made by scripts/test).
+
+    cardbook and MkDocs are looked up next to the interpreter only: found elsewhere, a script
+    run with a plain python3 would not re-run itself in the project's environment, and would
+    read their versions in the wrong one."""
+    folders = [Path(sys.executable).parent]
+    if engines:
+        folders.append(Path(__file__).resolve().parent.parent / ".venv-engines/bin")
+    for folder in folders:
         if (folder / name).is_file():
             return folder / name
     return None

@@ -387,3 +387,15 @@ def test_graphviz_titles_become_the_tooltips() -> None:
     out = titled_svg(svg, {"a-b": 'A <full> "title" (active)'})
     assert "<title>A &lt;full&gt; &quot;title&quot; (active)</title>" in out
     assert "<title>a-b-&gt;c</title>" in out  # edges keep theirs
+
+
+def test_the_benchmark_finds_cardbook_only_next_to_its_interpreter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run with a plain python3, scripts/bench must re-run itself in the project's environment
+    (where it reads the tools' versions), not borrow cardbook from the engines' venv."""
+    (tmp_path / "bin").mkdir()
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "bin" / "python3"))
+    assert benchlib.tool("cardbook") is None and benchlib.tool("mkdocs") is None
+    (tmp_path / "bin" / "cardbook").write_text("")
+    assert benchlib.tool("cardbook") == tmp_path / "bin" / "cardbook"
