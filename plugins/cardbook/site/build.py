@@ -270,8 +270,11 @@ class SiteBuild:
             files = files_page.generated_files_html(self.result.tangled, ctx)
         whole = None
         if self.graph_src is not None and self.whole_graph_planned and self.whole_graph_dot is None:
-            whole = self._own_whole_graph(self.page_urls.get(self.graph_src, self.graph_src))
+            whole = self._own_whole_graph(self._graph_page_url())
         return Drawn(self._every_card_parts(), sections, files, whole)
+
+    def _graph_page_url(self) -> str | None:
+        return self.page_urls.get(self.graph_src, self.graph_src) if self.graph_src else None
 
     def _take_drawn(self) -> Drawn | None:
         """What the second process drew, if it is done; None while it draws, or if it failed
@@ -334,10 +337,8 @@ class SiteBuild:
         self.start_whole_graph()
         if self.whole_graph is None:
             drawn = self._take_drawn()
-            copied = drawn.whole_graph if drawn is not None else None
-            drawn_for = self.page_urls.get(self.graph_src, self.graph_src) if self.graph_src else None
-            if copied is not None and page_url == drawn_for:  # the address the copy drew it for
-                return copied
+            if drawn is not None and drawn.whole_graph is not None and page_url == self._graph_page_url():
+                return drawn.whole_graph  # drawn by the copy, for this page's address
             return self._own_whole_graph(page_url)
         try:
             svg = self.whole_graph.result(timeout=DOT_WAIT)

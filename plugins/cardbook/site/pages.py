@@ -28,7 +28,6 @@ def marker_line(lines: list[str], marker: str) -> int | None:
     return None
 
 
-
 def page_sources(result: CheckResult, settings: Settings) -> list[str]:
     """Every Markdown page under docs_dir, relative to it, as an engine names its pages."""
     prefix = settings.docs_prefix
@@ -69,4 +68,3 @@ def page_holding(texts: dict[str, str], settings: Settings, marker: str) -> str 
         if rel.startswith(prefix) and marker in text and marker_line(text.split("\n"), marker) is not None:
             return rel[len(prefix) :]
     return None
-
