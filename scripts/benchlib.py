@@ -349,6 +349,20 @@ def plugin_entry(**options: object) -> dict[str, object]:
     return {"cardbook": {**entry, **options}}
 
 
+def minimal_config(directory: Path, **options: object) -> None:
+    """A mkdocs.yml holding only the plugin (with `options`) and what the cards' fences need."""
+    import yaml
+
+    # the cards have attribute fences, which a runbook renders with pymdownx.superfences (check
+    # says so as a configuration error without it)
+    config = {
+        "site_name": "bench",
+        "markdown_extensions": ["pymdownx.superfences"],
+        "plugins": [plugin_entry(**options)],
+    }
+    (directory / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+
+
 # Running children ---------------------------------------------------------------------------
 
 
