@@ -1,5 +1,6 @@
-"""A plain `cardbook check` runs without click (cli/fastpath.py) and answers exactly as click's
-command does: the same output, errors and exit status; every other command line goes to click."""
+"""A plain `cardbook check` or `cardbook tangle` runs without click (cli/fastpath.py) and answers
+exactly as click's command does: the same output, errors, exit status and written files; every
+other command line goes to click."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from cardbook.cli.fastpath import plain_check
-from helpers import CARDBOOK, card, run_cardbook
+from cardbook.cli.fastpath import plain_check, plain_tangle
+from helpers import CARDBOOK, card, fence, run_cardbook
 from helpers import write_cards_tree as write_tree
 
 
@@ -47,7 +48,85 @@ def test_anything_else_goes_to_click(args: list[str]) -> None:
     assert plain_check(args) is None
 
 
+def test_plain_tangle_command_lines_are_read_as_click_reads_them(tmp_path: Path) -> None:
+    config = tmp_path / "other.yml"
+    config.write_text("site_name: x\n")
+    assert plain_tangle([]) == (False, None)
+    assert plain_tangle(["--force"]) == (True, None)
+    assert plain_tangle(["-f", str(config), "--force"]) == (True, config)
+    assert plain_tangle([f"--config-file={config}"]) == (False, config)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["--"],
+        ["--forc"],  # click suggests --force
+        ["--force", "--force"],
+        ["--force=1"],
+        ["--strict"],  # a check option
+        ["--format", "text"],
+        ["-f"],
+        ["-f", "missing.yml"],
+        ["-f", "."],
+        ["nix"],
+    ],
+)
+def test_any_other_tangle_goes_to_click(args: list[str]) -> None:
+    assert plain_tangle(args) is None
+
+
 CARDBOOK_COMMAND = str(CARDBOOK)
+
+WRITING = card(title="Writes", body=fence("``` {.nix file=nix/a.nix}", "{ a = 1; }"))
+
+
+def files_under(root: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        str(path.relative_to(root)): (path.read_bytes(), path.stat().st_mode & 0o777)
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.mark.parametrize(
+    ("tree", "args"),
+    [
+        ({"docs/how-to/a.md": WRITING}, []),  # writes
+        ({"docs/how-to/a.md": WRITING, "nix/a.nix": "{ a = 2; } # by hand\n"}, []),  # refused: edited
+        ({"docs/how-to/a.md": WRITING, "nix/a.nix": "{ a = 2; } # by hand\n"}, ["--force"]),
+        ({"docs/how-to/a.md": WRITING, "docs/how-to/b.md": card(requires=["gone"])}, []),  # errors
+        ({"docs/how-to/a.md": WRITING}, ["-f", "mkdocs.yml"]),
+        ({"docs/how-to/a.md": WRITING}, ["-f", "no-such.yml"]),  # click refuses: both go to click
+        ({"docs/how-to/a.md": WRITING, "mkdocs.yml": "site_name: [\n"}, []),  # broken config: exit 2
+    ],
+)
+def test_the_tangle_fast_path_answers_and_writes_as_click_does(
+    tmp_path: Path, tree: dict[str, str], args: list[str]
+) -> None:
+    fast_root, slow_root = write_tree(tmp_path / "fast", tree), write_tree(tmp_path / "slow", tree)
+    fast = run_cardbook(["tangle", *args], fast_root)
+    slow = run_cardbook(["tangle", *args, "--"], slow_root)  # `--` ends the options: click reads it
+    assert (fast.stdout, fast.stderr, fast.returncode) == (slow.stdout, slow.stderr, slow.returncode)
+    assert fast.stdout or fast.stderr
+    assert files_under(fast_root) == files_under(slow_root)
+
+
+def test_a_plain_tangle_does_not_import_click(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"docs/how-to/a.md": WRITING})
+    probe = (
+        "import sys\n"
+        "from cardbook.cli.fastpath import run\n"
+        "try:\n    run('tangle', [])\n"
+        "except SystemExit as exc:\n"
+        "    print('exit', exc.code, 'click' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True)
+    assert result.stdout.splitlines() == ["1 file: 1 written, 0 unchanged, 0 removed", "exit 0 False"], (
+        result.stdout + result.stderr
+    )
+    assert (tmp_path / "nix/a.nix").read_text() != ""
 
 
 def problem_tree(root: Path) -> Path:
@@ -86,7 +165,7 @@ def test_a_clean_plain_check_does_not_import_click(tmp_path: Path) -> None:
     probe = (  # the fast path itself: the console script ends the process without returning
         "import sys\n"
         "from cardbook.cli.fastpath import run\n"
-        "try:\n    run([])\n"
+        "try:\n    run('check', [])\n"
         "except SystemExit as exc:\n"
         "    print('exit', exc.code, *(name in sys.modules for name in ('click', 'dataclasses', 'typing')))\n"
     )

@@ -191,6 +191,7 @@ def test_a_temporary_file_left_by_a_killed_run_is_removed_by_the_next(tmp_path: 
         journal.record(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("half a fi")
+    journal.close()
     write_tree(tmp_path, {"nix/.cardbook-mine.tmp": "a person's file\n"})
     before = snapshot(tmp_path / "nix")
     result = tangle(tmp_path)

@@ -5,9 +5,11 @@ full scans cost 15% at 10000 cards, and nothing it would free matters before the
 The collector is turned off here, in the program's own entry point, never in library code: a
 test or a program that calls the click group keeps its collector as it was.
 
-A plain `cardbook check` is answered without importing click (cli/fastpath.py), and ends
-without the interpreter's teardown: freeing each of a large runbook's objects one by one took
-a few percent of a 1000-card check, and a check holds no file, lock or process to release.
+A plain `cardbook check` or `cardbook tangle` is answered without importing click
+(cli/fastpath.py), and ends without the interpreter's teardown: freeing each of a large
+runbook's objects one by one took a few percent of a 1000-card check, and neither holds a
+file, lock or process to release by then (a tangle's files are written, closed and renamed,
+its lock released, before it prints its last line).
 
 The output streams are made steady first: a pipe its parent left non-blocking would drop
 what does not fit its buffer (the writes fail with EAGAIN), and a terminal or a file with a
@@ -63,9 +65,10 @@ def _unwritable(exc: OSError) -> None:
 _OUTPUT_ERRORS = {errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EDQUOT, errno.EBADF, errno.EAGAIN}
 
 
-def _end_check(done: SystemExit) -> None:
-    """Exit with the check's status once its output is out, skipping the teardown; a message
-    as the status takes the ordinary way out."""
+def _end_fast(done: SystemExit) -> None:
+    """Exit with the fast path's status once its output is out, skipping the teardown (a
+    tangle's files are closed and renamed by then); a message as the status takes the ordinary
+    way out."""
     if not isinstance(done.code, int | None):
         raise done
     for stream in (sys.stdout, sys.stderr):
@@ -89,13 +92,13 @@ def main() -> None:
         print(GONE, file=sys.stderr)
         sys.exit(2)
     try:
-        if sys.argv[1:2] == ["check"]:  # a plain check runs without click, else returns here
+        if sys.argv[1:2] in (["check"], ["tangle"]):  # plain ones run without click, else return
             from .fastpath import run
 
             try:
-                run(sys.argv[2:])
+                run(sys.argv[1], sys.argv[2:])
             except SystemExit as done:
-                _end_check(done)
+                _end_fast(done)
         from .main import main as cardbook
 
         cardbook()

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from cardbook.core.problems import Problem, count, plural
-from cardbook.core.settings import Settings
 
 from .errors import EXIT_OK, EXIT_PROBLEMS, handles_config_errors
 from .report import github_annotation, report_problems, run_check, summary_line
 from .report import settings_for as _settings
 from .scaffold import COMMANDS as SCAFFOLD_COMMANDS
-
-if TYPE_CHECKING:
-    from cardbook.core.check import CheckResult
 
 __all__ = ["github_annotation", "main", "report_problems", "summary_line"]
 
@@ -106,38 +101,15 @@ def _problem_hint(problems: list[Problem]) -> None:
         click.echo(f"note: {plural(errors, 'error')} in the cards; run `cardbook check`", err=True)
 
 
-def _checked_or_exit(settings: Settings, refusal: str) -> CheckResult:
-    """The checked runbook; writing anything from cards with errors is refused."""
-    from cardbook.pipeline import load_and_check
-
-    result = load_and_check(settings, layout=True)
-    if result.errors:
-        report_problems(result.problems, len(result.runbook.cards), "text")
-        click.echo(f"{refusal}: fix the errors above first", err=True)
-        sys.exit(EXIT_PROBLEMS)
-    return result
-
-
 @main.command("tangle")
 @click.option("--force", is_flag=True, help="Overwrite generated files even where they were edited by hand.")
 @config_option
 @handles_config_errors
 def tangle_command(force: bool, config_file: Path | None) -> None:
     """Write the files the cards' code blocks produce."""
-    from cardbook.core.plan import write_outputs
+    from .writing import run_tangle
 
-    settings = _settings(config_file)
-    result = _checked_or_exit(settings, "nothing written")
-    report = write_outputs(settings, result.tangled, force=force)
-    for problem in [*result.problems, *report.problems]:
-        click.echo(problem.format())
-    if any(problem.severity == "error" for problem in report.problems):
-        click.echo("nothing written", err=True)
-        sys.exit(EXIT_PROBLEMS)
-    click.echo(
-        f"{plural(len(result.tangled.files), 'file')}: {len(report.written)} written, "
-        f"{len(report.unchanged)} unchanged, {len(report.removed)} removed"
-    )
+    run_tangle(force, config_file)
 
 
 @main.command("stitch")
@@ -151,8 +123,10 @@ def stitch_command(config_file: Path | None) -> None:
     from cardbook.core.stitch import stitch
     from cardbook.pipeline import load_and_check
 
+    from .writing import checked_or_exit
+
     settings = _settings(config_file)
-    result = _checked_or_exit(settings, "nothing stitched")
+    result = checked_or_exit(settings, "nothing stitched")
     report = stitch(settings, result.runbook, result.tangled)
     for problem in report.problems:
         click.echo(problem.format())

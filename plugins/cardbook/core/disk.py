@@ -175,29 +175,39 @@ def apply_changes(
     temps: list[tuple[Path, Path]] = []  # (temporary file, target)
     aside: list[Path] = []  # old contents and removed files, deleted once everything is done
     undo: list[Callable[[], None]] = []
+    folders: set[Path] = set()  # known to exist: one check per folder, not per file
+    new_file_mode = 0o666 & ~_umask()
     current: Path | None = None
     try:
         for path, text in writes.items():
             current = path
-            _make_folders(path.parent, undo)
-            temp = _temporary(path, journal)
+            if path.parent not in folders:
+                _make_folders(path.parent, undo)
+                folders.add(path.parent)
+            temp, descriptor = _temporary(path, journal)
             temps.append((temp, path))
-            with open(temp, "w", encoding="utf-8", newline="") as stream:
-                stream.write(text)
+            try:
+                _write_all(descriptor, text.encode("utf-8"))
+                if path in modes:
+                    mode = modes[path]
+                else:
+                    try:
+                        mode = os.stat(path).st_mode & 0o777
+                    except OSError as exc:  # as Path.exists() takes it: no file here, or raise
+                        if exc.errno not in _NO_FILE:
+                            raise
+                        mode = new_file_mode
+                os.fchmod(descriptor, mode)
                 if len(writes) == 1:
-                    stream.flush()
-                    os.fsync(stream.fileno())
-            if path in modes:
-                mode = modes[path]
-            else:
-                mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
-            os.chmod(temp, mode)
+                    os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
         if len(writes) > 1:
             os.sync()
         for temp, path in temps:
             current = path
             if os.path.lexists(path):
-                old = _temporary(path, journal)
+                old = _reserved(path, journal)
                 _keep_copy(path, old)
                 aside.append(old)
                 os.replace(temp, path)
@@ -213,7 +223,7 @@ def apply_changes(
                 undo.append(lambda path=path, before=before: os.chmod(path, before))
         for path in removals:
             current = path
-            old = _temporary(path, journal)
+            old = _reserved(path, journal)
             os.replace(path, old)
             aside.append(old)
             undo.append(lambda path=path, old=old: os.replace(old, path))
@@ -256,19 +266,34 @@ def _keep_copy(path: Path, copy: Path) -> None:
         shutil.copy2(path, copy, follow_symlinks=False)
 
 
-def _temporary(path: Path, journal: Journal | None) -> Path:
-    """A new, empty file beside `path` under a name of cardbook's, recorded before it exists."""
+def _temporary(path: Path, journal: Journal | None) -> tuple[Path, int]:
+    """A new, empty file beside `path` under a name of cardbook's, recorded before it exists,
+    and its descriptor, open for writing."""
+    # The target's name, shortened so the whole name stays within 255 bytes.
+    hint = path.name.encode()[:200].decode(errors="ignore")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     while True:
-        # The target's name, shortened so the whole name stays within 255 bytes.
-        hint = path.name.encode()[:200].decode(errors="ignore")
         temp = path.parent / f"{TEMP_PREFIX}{hint}.{os.urandom(4).hex()}.tmp"
         if journal is not None:
             journal.record(temp)
         try:
-            os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
-            return temp
+            return temp, os.open(temp, flags, 0o600)
         except FileExistsError:
             continue
+
+
+def _reserved(path: Path, journal: Journal | None) -> Path:
+    """A name of cardbook's beside `path`, recorded, its empty file made: for what is moved aside."""
+    temp, descriptor = _temporary(path, journal)
+    os.close(descriptor)
+    return temp
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    """os.write until every byte is out (a write may take fewer than it was given)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view) :]
 
 
 def _quietly_remove(path: Path) -> None:
@@ -289,17 +314,22 @@ class Journal:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._descriptor: int | None = None  # open while the run records: one open per batch
 
     def record(self, temp: Path) -> None:
         line = os.fsencode(str(temp.absolute())) + b"\n"
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
-        descriptor = os.open(self.path, flags, 0o600)
-        try:
-            os.write(descriptor, line)
-        finally:
-            os.close(descriptor)
+        if self._descriptor is None:
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+            self._descriptor = os.open(self.path, flags, 0o600)
+        _write_all(self._descriptor, line)
+
+    def close(self) -> None:
+        if self._descriptor is not None:
+            os.close(self._descriptor)
+            self._descriptor = None
 
     def clear(self) -> None:
+        self.close()
         _quietly_remove(self.path)
 
     def remove_leftovers(self) -> None:
@@ -383,6 +413,9 @@ def runbook_lock(settings: Settings, *, timeout: float | None = None) -> Iterato
                     time.sleep(0.05)
         journal = Journal(_lock_path(settings.root, ".journal"))
         journal.remove_leftovers()
-        yield journal
+        try:
+            yield journal
+        finally:
+            journal.close()
     finally:
         os.close(descriptor)  # closing releases the lock
