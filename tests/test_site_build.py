@@ -446,3 +446,35 @@ def test_a_runbook_with_no_card_left_still_publishes_its_generated_files(tmp_pat
     listing = article(page(site, "generated-files.md"))
     assert "nix/backup.nix" in listing and "docs/how-to/backup.md:5" in listing
     assert not (site / "runbook").exists()
+
+
+def test_the_card_spots_pass_markdown_as_stored_html_not_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The header and graph spots of every card go through Python-Markdown's raw HTML store: its
+    HTML parser never reads them (it read two comments per card before), and the page is whole."""
+    from markdown.htmlparser import HTMLExtractor
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    root = runbook(tmp_path)
+    comments: list[str] = []
+    handle_comment = HTMLExtractor.handle_comment
+
+    def recording(self: HTMLExtractor, data: str) -> None:
+        comments.append(data)
+        handle_comment(self, data)
+
+    monkeypatch.setattr(HTMLExtractor, "handle_comment", recording)
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("CARDBOOK_PREFETCH", "0")
+    config = load_config(str(root / "mkdocs.yml"), site_dir=str(root / "site"))
+    config.plugins.on_startup(command="build", dirty=False)
+    try:
+        build(config)
+    finally:
+        config.plugins.on_shutdown()
+    assert [comment for comment in comments if "cardbook:card-" in comment] == []
+    html = page(root / "site", "how-to/data/db.md")
+    assert "cardbook-header" in html and "cardbook-neighbourhood" in html
+    assert "cardbook:card-" not in html and "wzxhzdk" not in html
