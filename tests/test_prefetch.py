@@ -61,6 +61,32 @@ def test_closing_stops_a_copy_still_drawing() -> None:
     assert drawing.result() is None
 
 
+def test_the_work_after_the_result_runs_once_the_result_is_out(tmp_path: Path) -> None:
+    mark = tmp_path / "then"
+    drawing = prefetch.start(lambda: "drawn", lambda: mark.write_text("done"))
+    assert drawing is not None
+    assert wait_for(drawing) == "drawn"
+    assert drawing.wait(30) is True
+    assert mark.read_text() == "done"
+    assert gone(drawing.pid)
+
+
+def test_work_after_the_result_that_fails_or_hangs_is_reported_not_done() -> None:
+    def fails() -> None:
+        raise OSError(28, "No space left on device")
+
+    drawing = prefetch.start(lambda: "drawn", fails)
+    assert drawing is not None
+    assert drawing.wait(30) is False  # read meanwhile: the result stays usable
+    assert drawing.result() == "drawn"
+    hangs = prefetch.start(lambda: "drawn", lambda: time.sleep(60))
+    assert hangs is not None
+    started = time.monotonic()
+    assert hangs.wait(0.5) is False
+    assert time.monotonic() - started < 10
+    assert gone(hangs.pid)
+
+
 def test_it_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CARDBOOK_PREFETCH", "0")
     assert prefetch.start(lambda: 1) is None
@@ -173,6 +199,77 @@ def test_zensical_draws_in_its_own_process(shaped: Path, monkeypatch: pytest.Mon
     from cardbook.site import zensical
 
     started: list[object] = []
-    monkeypatch.setattr(prefetch, "start", lambda work: started.append(work))
+    monkeypatch.setattr(prefetch, "start", lambda *work: started.append(work))
     build = zensical.read_build({"root_dir": str(shaped)}, "mkdocs.yml")
     assert build.card_by_src and build.drawing is None and started == []
+
+
+# The raw generated files: written by the copy once its drawing is sent (site/publish.py) ----------
+
+
+@pytest.fixture(scope="module")
+def tangling(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Cards that each write a file, in folders of their own (the site publishes them raw)."""
+    from helpers import card, fence, write_cards_tree
+
+    root = tmp_path_factory.mktemp("tangling")
+    cards = {
+        f"docs/how-to/c{index}.md": card(
+            title=f"Card {index}",
+            body=fence(f"``` {{.nix file=nix/area{index % 3}/c{index}.nix}}", f"{{ value = {index}; }}"),
+        )
+        for index in range(12)
+    }
+    write_cards_tree(root, cards)
+    return root
+
+
+def raw_files(site: Path) -> dict[str, bytes]:
+    """Every file and folder under the site's nix/ (a folder's bytes are b"-")."""
+    found = sorted((site / "nix").rglob("*"))
+    return {str(path.relative_to(site)): path.read_bytes() if path.is_file() else b"-" for path in found}
+
+
+def test_the_copy_writes_the_raw_files_and_mkdocs_does_not(
+    tangling: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mkdocs.structure.files import File
+
+    monkeypatch.setenv("CARDBOOK_PREFETCH", "0")
+    build_in_process(tangling, "site-raw-here")
+    expected = raw_files(tangling / "site-raw-here")
+    assert len(expected) == 12 + 3 and all(expected.values())  # 12 files in 3 folders
+    monkeypatch.setenv("CARDBOOK_PREFETCH", "1")
+    copied: list[str] = []
+    copy_file = File.copy_file
+
+    def recording(self: File, dirty: bool = False) -> None:
+        copied.append(self.src_uri)
+        copy_file(self, dirty)
+
+    monkeypatch.setattr(File, "copy_file", recording)
+    build_in_process(tangling, "site-raw-aside")
+    assert raw_files(tangling / "site-raw-aside") == expected
+    assert [uri for uri in copied if uri.startswith("nix/")] == []  # the copy wrote them, not MkDocs
+
+
+def test_raw_files_the_copy_did_not_write_are_written_by_the_build(
+    tangling: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CARDBOOK_PREFETCH", "0")
+    build_in_process(tangling, "site-raw-expected")
+    expected = raw_files(tangling / "site-raw-expected")
+    monkeypatch.setenv("CARDBOOK_PREFETCH", "1")
+    builder = os.getpid()
+    write = site_build.SiteBuild._write_raw_files
+
+    def fails_in_the_copy(self: site_build.SiteBuild) -> None:
+        if os.getpid() != builder:
+            first = next(iter(self.raw_files))
+            Path(first).write_text("half a fi")  # as a copy dying among its writes leaves it
+            raise OSError(28, "No space left on device")
+        write(self)
+
+    monkeypatch.setattr(site_build.SiteBuild, "_write_raw_files", fails_in_the_copy)
+    build_in_process(tangling, "site-raw-failed")
+    assert raw_files(tangling / "site-raw-failed") == expected

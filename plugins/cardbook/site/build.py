@@ -28,7 +28,7 @@ from cardbook.core.check import CheckResult
 from cardbook.core.inventory import page_titles
 from cardbook.core.settings import Settings
 
-from . import captions, card_page, files_page, overview, prefetch
+from . import captions, card_page, files_page, overview, prefetch, publish
 from .context import PageContext
 from .dot import DotError, DotRenderer
 from .pages import marker_line
@@ -40,6 +40,7 @@ OVERVIEW_URI = "runbook.md"
 GRAPH_URI = "runbook-graph.md"  # every card in one drawing; the overview draws each goal
 FILES_URI = "generated-files.md"
 DOT_WAIT = 120.0  # seconds the All cards graph waits for Graphviz before drawing it itself
+RAW_WAIT = 60.0  # seconds the build's end waits for the second process to write the raw files
 
 # Where the card header goes: an HTML comment Markdown passes through as it is, placed under
 # the page's title line, and filled in by splice (after MkDocs' search read the page).
@@ -110,6 +111,11 @@ class SiteBuild:
     inline_css: str = ""  # without the plugin's stylesheet (Zensical), each drawn page carries it
     drawing: prefetch.Drawing | None = None  # a second process drawing the parts (start_drawing)
     drawn: Drawn | None = None  # what it drew, once taken
+    # The raw generated files to publish (absolute destination -> text): under MkDocs the
+    # second process writes them after its drawing, else publish_raw_files does (publish.py).
+    raw_files: dict[str, str] = field(default_factory=dict)
+    raw_files_aside: bool = False  # the second process was started to write them
+    second: prefetch.Drawing | None = None  # that process, kept until the build's end
 
     def __post_init__(self) -> None:
         self.styles = status_styles(self.settings.statuses)
@@ -256,7 +262,21 @@ class SiteBuild:
         while the engine converts pages. Call it before any thread of ours starts."""
         if self.drawing is None and self.drawn is None and self.card_parts is None:
             self._plan_whole_graph()  # before the fork: the copy draws it when Graphviz will not
-            self.drawing = prefetch.start(self._draw_everything)
+            then = self._write_raw_files if self.raw_files else None
+            self.drawing = self.second = prefetch.start(self._draw_everything, then)
+            self.raw_files_aside = self.drawing is not None and then is not None
+
+    def _write_raw_files(self) -> None:
+        publish.write_files(self.raw_files)
+
+    def publish_raw_files(self) -> None:
+        """At the build's end: the raw files the second process was to write are in the site,
+        written by it or, if it did not finish them, here."""
+        if not self.raw_files_aside:
+            return  # no second process took them: the engine wrote them with the other files
+        if self.second is not None and self.second.wait(RAW_WAIT):
+            return
+        self._write_raw_files()
 
     def _draw_everything(self) -> Drawn:
         """Runs in the second process."""
@@ -289,9 +309,10 @@ class SiteBuild:
 
     def close(self) -> None:
         """The build is over: stop a second process still drawing."""
-        if self.drawing is not None:
-            self.drawing.close()
-            self.drawing = None
+        if self.second is not None:
+            self.second.close()
+            self.second = None
+        self.drawing = None
 
     def _card_parts(self, card: Card, url: str) -> CardParts:
         ctx = self.context(url)
@@ -362,7 +383,8 @@ def at_marker(markdown: str, marker: str, content: str) -> str:
 def with_spots(markdown: str) -> str:
     """A card's Markdown with a spot for its header under the title line (or first, when the
     page has no `# title`) and one for its graph at the end (after its fences were titled by
-    line number: the spots add lines)."""
+    line number: the spots add lines). The header's spot is the first line that is exactly
+    HEADER_SPOT, the graph's the last that is exactly GRAPH_SPOT."""
     lines = markdown.split("\n")
     at = title_line(lines)
     if at is None:

@@ -4,7 +4,8 @@ Per build: read and check the cards once, tangle and write the generated files (
 as `cardbook tangle`), add cardbook's pages and files, and hand every page to the cardbook
 Markdown extension (extension.py, build.py), the same one Zensical runs. Nothing is ever
 written into docs_dir: the overview, the generated-files page, the raw generated files and
-the stylesheet are virtual files (`File.generated`). ProperDocs loads this plugin through the
+the stylesheet are virtual files (`File.generated`); the raw files are written into the site
+by the second drawing process when there is one (site/publish.py). ProperDocs loads this plugin through the
 same `mkdocs.plugins` entry point.
 """
 
@@ -53,6 +54,18 @@ CSS_URI = "assets/cardbook/cardbook.css"
 STATIC_CSS = Path(__file__).with_name("assets") / "cardbook.css"
 EMPTY_PAGE = "<!-- cardbook: a page with no body of its own -->\n"
 EXTENSION_NAMES = ("cardbook", "cardbook.site.extension")  # mkdocs.yml's entry for Zensical
+
+
+class RawFile(File):
+    """A raw generated file: MkDocs copies it with the other static files, unless the second
+    drawing process writes it (`written_aside`, site/publish.py), in which case the plugin
+    makes sure it is there at the build's end."""
+
+    written_aside = False
+
+    def copy_file(self, dirty: bool = False) -> None:
+        if not self.written_aside:
+            super().copy_file(dirty)
 
 
 class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: see load_config
@@ -203,12 +216,16 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
         # left) still publishes its generated files. One that tangles nothing gets no empty page.
         if self.tangled.files or (result.runbook.cards and marked[FILES_URI] is not None):
             files_src = marked[FILES_URI] or self._page(files, config, FILES_URI, "# Generated files\n\n")
+        raw_files: dict[str, str] = {}  # destination in the site -> text
+        raw_entries: list[RawFile] = []
         for path, output in sorted(self.tangled.files.items()):
             if files.get_file_from_path(path) is not None:
                 log.warning(f"{path}: a docs file has the same path; the generated file is not published")
                 continue
-            raw = File.generated(config, path, content=output.text)
+            raw = RawFile.generated(config, path, content=output.text)
             files.append(raw)
+            raw_entries.append(raw)
+            raw_files[raw.abs_dest_path] = output.text
             links.raw_urls[path] = raw.url
         page_urls = {file.src_uri: file.url for file in files.documentation_pages()}
         links.overview_url, links.graph_url, links.files_page_url = (
@@ -231,7 +248,10 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
         )
         self.session.build = build
         if not self.serving:  # `mkdocs serve` runs a server thread: no fork next to it
+            build.raw_files = raw_files
             build.start_drawing()  # a second process draws the cards' parts (site/prefetch.py)
+            for raw in raw_entries:  # and writes the raw files (site/publish.py): MkDocs does not
+                raw.written_aside = build.raw_files_aside
         note = build.start_whole_graph()  # Graphviz runs in a thread while MkDocs renders pages
         if note:
             log.info(note)
@@ -292,6 +312,7 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         self.session.src = None
         if self.session.build is not None:
+            self.session.build.publish_raw_files()
             self.session.build.close()
 
     def on_shutdown(self) -> None:

@@ -7,6 +7,10 @@ another core and sends the result through a pipe; a page takes it when it needs 
 its own part itself when the copy is not done yet or failed, so the site is the same either way
 (tests/test_site_build.py builds it both ways and compares).
 
+Once the result is sent, the copy can go on with work whose result the build does not need to
+read, only to know it was done (`then`: the MkDocs plugin has it write the raw generated files
+into the site); `Drawing.wait` says whether it was, and the caller does it itself if not.
+
 Only where forking a running interpreter is sound: POSIX but not macOS (whose system
 libraries are not safe to use in a forked child), and more than one CPU to draw on. The copy
 runs cardbook's drawing code only, never the engine's, and leaves with os._exit, so none of
@@ -15,11 +19,13 @@ the parent's cleanup runs twice.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import select
 import signal
 import sys
+import time
 import warnings
 from collections.abc import Callable
 
@@ -41,12 +47,14 @@ def usable() -> bool:
 class Drawing:
     """The copy drawing in the background, and its result once it came."""
 
-    def __init__(self, pid: int, reader: int) -> None:
+    def __init__(self, pid: int, reader: int, *, then: bool = False) -> None:
         self.pid = pid
         self.reader = reader
+        self.then = then  # the copy goes on after sending its result
         self.chunks: list[bytes] = []
-        self.finished = False
+        self.finished = False  # the result was read (or given up on)
         self.value: object = None
+        self.status: int | None = None  # the copy's exit status, once it ended and was reaped
 
     def result(self) -> object:
         """The work's result, PENDING while the copy is drawing, None when it failed."""
@@ -55,10 +63,18 @@ class Drawing:
         ready, _, _ = select.select([self.reader], [], [], 0)
         if not ready:
             return PENDING
-        try:  # it began to send (or ended): read to the end
+        self._read_to_end()
+        return self.value
+
+    def _read_to_end(self) -> None:
+        """Read what the copy sends until it closes the pipe, and take it if it is whole (a
+        result cut off by a copy that died sending does not unpickle)."""
+        whole = False
+        try:
             while True:
                 chunk = os.read(self.reader, CHUNK)
                 if not chunk:
+                    whole = True
                     break
                 self.chunks.append(chunk)
                 if not select.select([self.reader], [], [], READ_TIMEOUT)[0]:
@@ -66,33 +82,62 @@ class Drawing:
                     break
         except OSError:
             self.chunks.clear()
-        self.close()
-        return self.value
+        self._stop_reading()
+        if not whole:  # stuck: it will not finish anything
+            self.close()
+        elif not self.then:  # the copy leaves once its result is out: no zombie left behind
+            self._reap(block=True)
 
-    def close(self) -> None:
-        """Stop the copy if it still runs, and take its result if it sent one whole."""
-        if self.finished:
-            return
+    def _stop_reading(self) -> None:
         self.finished = True
         data = b"".join(self.chunks)
         self.chunks.clear()
         os.close(self.reader)
-        try:
-            ended, status = os.waitpid(self.pid, os.WNOHANG)
-            if ended == 0:  # still drawing: not wanted any more
-                os.kill(self.pid, signal.SIGKILL)
-                _, status = os.waitpid(self.pid, 0)
-        except OSError:
-            status = -1
-        if status == 0 and data:
+        if data:
             try:
                 self.value = pickle.loads(data)
             except Exception:  # a cut-off or unreadable result is no result: draw in-process
                 self.value = None
 
+    def wait(self, timeout: float) -> bool:
+        """Whether the copy did all its work, `then` included: it is waited for up to `timeout`
+        seconds (its result read meanwhile, so that it is never stuck on a full pipe), and
+        stopped if it is not done by then."""
+        if not self.finished:
+            self._read_to_end()
+        deadline = time.monotonic() + timeout
+        while self.status is None and time.monotonic() < deadline:
+            if not self._reap(block=False):
+                time.sleep(0.01)
+        if self.status is None:
+            self.close()
+        return self.status == 0
 
-def start(work: Callable[[], object]) -> Drawing | None:
-    """Run `work` in a forked copy of this process; None where that is not done or failed."""
+    def close(self) -> None:
+        """Stop the copy if it still runs: neither its result nor the rest of its work is
+        wanted any more. A result it sent whole before is kept."""
+        if not self.finished:
+            self._stop_reading()
+        if self.status is None and not self._reap(block=False):
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+            self._reap(block=True)
+
+    def _reap(self, *, block: bool) -> bool:
+        """Take the copy's exit status if it ended (or wait until it does); True once taken."""
+        try:
+            ended, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
+        except OSError:
+            ended, status = self.pid, -1
+        if ended == 0:
+            return False
+        self.status = status
+        return True
+
+
+def start(work: Callable[[], object], then: Callable[[], None] | None = None) -> Drawing | None:
+    """Run `work` in a forked copy of this process, then `then` once the result is sent; None
+    where that is not done or failed."""
     if not usable():
         return None
     try:
@@ -107,7 +152,7 @@ def start(work: Callable[[], object]) -> Drawing | None:
         os.close(reader)
         os.close(writer)
         return None
-    if pid == 0:  # the copy: draw, send, leave
+    if pid == 0:  # the copy: draw, send, do the rest, leave
         status = 1
         try:
             signal.alarm(COPY_SECONDS)  # SIGALRM's default action ends the process
@@ -115,10 +160,14 @@ def start(work: Callable[[], object]) -> Drawing | None:
             view = memoryview(pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL))
             while view:
                 view = view[os.write(writer, view) :]
+            os.close(writer)  # the result is whole: the parent reads it while the rest runs
+            status = 2
+            if then is not None:
+                then()
             status = 0
-        except BaseException:  # whatever went wrong, the parent draws in-process instead
+        except BaseException:  # whatever went wrong, the parent does it in-process instead
             pass
         finally:
             os._exit(status)
     os.close(writer)
-    return Drawing(pid, reader)
+    return Drawing(pid, reader, then=then is not None)
