@@ -360,6 +360,21 @@ def test_trailing_spaces_inside_a_block_are_not_a_hand_edit(tmp_path: Path) -> N
     assert (tmp_path / "nix/a.nix").read_text() == A_NIX
 
 
+@pytest.mark.parametrize("naked", [False, True])
+@pytest.mark.parametrize("added", ["\u00a0", "\u3000", "\x1c", "\x85", "\u2028", "\v", "\f"])
+def test_other_whitespace_at_a_lines_end_is_a_hand_edit(tmp_path: Path, naked: bool, added: str) -> None:
+    """Found by an outside probe: str.rstrip() took a non-breaking space (real content in a Nix
+    string) for a formatter's trailing space, and tangle wrote over the edit."""
+    tangled_project(tmp_path, naked=naked)
+    path = tmp_path / "nix/a.nix"
+    edited = path.read_text().replace("  x = 1;\n", f"  x = 1;{added}\n")
+    path.write_bytes(edited.encode())
+    result = tangle(tmp_path)
+    assert result.returncode == 1 and "edited by hand" in result.stdout, result.stdout
+    assert path.read_bytes() == edited.encode()
+    assert check(tmp_path).returncode == 1
+
+
 # files cardbook did not write ------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from collections.abc import Container
 from pathlib import Path
 
 from .disk import TEMP_PREFIX, inside, read_text, regular_file
-from .markers import comment_style
+from .markers import LINE_END_SPACE, comment_style
 from .problems import Problem, error
 from .record import Record
 from .settings import Settings
@@ -21,11 +21,12 @@ if TYPE_CHECKING:  # parsing markers is for files that differ: a clean check nev
     from .generated import ParsedBlock, ParsedFile
 
 MANIFEST = ".cardbook-manifest.json"  # the record of what was written, for annotate: false
+TEXT_END_SPACE = LINE_END_SPACE + "\n"  # blind to these at a file's end (markers.LINE_END_SPACE)
 
 
 def same_text(a: str, b: str) -> bool:
-    """Equal but for trailing whitespace at the end, which formatters like to add."""
-    return a.rstrip() == b.rstrip()
+    """Equal but for spaces, tabs and newlines at the end, which formatters like to add."""
+    return a.rstrip(TEXT_END_SPACE) == b.rstrip(TEXT_END_SPACE)
 
 
 _DIGEST = re.compile(r"( ~~ begin .+?\[\d+\]) [0-9a-f]{10} ~~")
@@ -37,7 +38,7 @@ def same_but_digests(a: str, b: str) -> bool:
 
 
 def _digest(text: str) -> str:
-    return hashlib.sha256(text.rstrip().encode()).hexdigest()
+    return hashlib.sha256(text.rstrip(TEXT_END_SPACE).encode()).hexdigest()
 
 
 STITCH_ADVICE = (
