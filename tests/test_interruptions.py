@@ -390,3 +390,71 @@ def test_a_stitch_interrupted_between_two_cards_is_finished_by_the_next(
     assert snapshot(root) == new
     assert not list(root.rglob(".cardbook-*.tmp"))
     count()
+
+
+# Ctrl-C in the middle of a batch (found by an outside probe) -----------------------------------
+
+
+def batch(root: Path, count: int = 20) -> tuple[dict[Path, str], disk.Journal]:
+    """`count` files holding their old text, the new text for each, and a journal."""
+    folder = root / "nix"
+    folder.mkdir(parents=True, exist_ok=True)
+    writes = {}
+    for index in range(count):
+        path = folder / f"f{index:02}.nix"
+        path.write_text(f"old {index}\n")
+        writes[path] = f"new {index}\n"
+    return writes, disk.Journal(root / "journal")
+
+
+def leftovers(root: Path) -> list[str]:
+    return sorted(path.name for path in (root / "nix").iterdir() if path.name.startswith(".cardbook-"))
+
+
+def test_ctrl_c_among_the_removals_of_old_copies_still_removes_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every file is new by then: the interrupt is delivered once the old copies are gone (it
+    left 1123 of them, of 2100, before)."""
+    writes, journal = batch(tmp_path)
+    remove = disk._quietly_remove
+    removed: list[Path] = []
+
+    def interrupted(path: Path) -> None:
+        if all(target.read_text().startswith("new") for target in writes):  # the cleanup
+            removed.append(path)
+            if len(removed) == 3:
+                os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C, taken by Python's own handler
+        remove(path)
+
+    monkeypatch.setattr(disk, "_quietly_remove", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        disk.apply_changes(writes, journal=journal)
+    assert {path: path.read_text() for path in writes} == writes
+    assert leftovers(tmp_path) == []
+    assert not journal.path.exists()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is back
+
+
+def test_ctrl_c_right_after_a_temporary_file_is_made_leaves_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The interrupt lands between making a temporary file and noting it: the journal, written
+    before the file is made, still names it, and the undoing removes it."""
+    writes, journal = batch(tmp_path)
+    temporary = disk._temporary
+    made: list[Path] = []
+
+    def interrupted(path: Path, journal: disk.Journal | None) -> tuple[Path, int]:
+        temp, descriptor = temporary(path, journal)
+        made.append(temp)
+        if len(made) == 5:
+            os.close(descriptor)
+            raise KeyboardInterrupt
+        return temp, descriptor
+
+    monkeypatch.setattr(disk, "_temporary", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        disk.apply_changes(writes, journal=journal)
+    assert [path.read_text() for path in writes] == [f"old {index}\n" for index in range(len(writes))]
+    assert leftovers(tmp_path) == []

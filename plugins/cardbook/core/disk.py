@@ -228,20 +228,47 @@ def apply_changes(
             aside.append(old)
             undo.append(lambda path=path, old=old: os.replace(old, path))
     except BaseException as exc:
-        for temp, _ in temps:  # first, so that the folders made for them are empty again
-            _quietly_remove(temp)
-        for step in reversed(undo):
-            with contextlib.suppress(OSError):
-                step()
-        for leftover in aside:
-            _quietly_remove(leftover)
+        with interrupts_held():  # a second Ctrl-C must not leave the undoing half done
+            for temp, _ in temps:  # first, so that the folders made for them are empty again
+                _quietly_remove(temp)
+            for step in reversed(undo):
+                with contextlib.suppress(OSError):
+                    step()
+            for leftover in aside:
+                _quietly_remove(leftover)
+            if journal is not None:  # one made just before the interrupt, not yet in `temps`
+                journal.remove_leftovers()
         if isinstance(exc, OSError) and current is not None:
             raise DiskError(current, exc.strerror or str(exc)) from None
         raise
-    for old in aside:
-        _quietly_remove(old)
-    if journal is not None:
-        journal.clear()
+    with interrupts_held():  # the change is made: a Ctrl-C now waits for the old copies to go
+        for old in aside:
+            _quietly_remove(old)
+        if journal is not None:
+            journal.clear()
+
+
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Ctrl-C held until the block is done, then delivered, the caller's handler back: a cleanup
+    runs to its end. Outside the main thread (no handler can be set there) it runs as it is."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if held:
+            if callable(previous):
+                previous(signal.SIGINT, None)  # Python's own handler raises KeyboardInterrupt
+            elif previous == signal.SIG_DFL:
+                os.kill(os.getpid(), signal.SIGINT)
 
 
 def _make_folders(folder: Path, undo: list[Callable[[], None]]) -> None:
