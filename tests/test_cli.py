@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
 import pytest
 
 from cardbook.core.settings import KNOWN_KEYS
-from helpers import CARDBOOK, card, run_cardbook
+from helpers import CARDBOOK, card, fence, run_cardbook
 from helpers import write_cards_tree as write_tree
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -575,3 +576,43 @@ def test_a_5_mb_frontmatter_passes(tmp_path: Path) -> None:
     write_tree(tmp_path, {"docs/how-to/big.md": card(title="Big", extra=notes)})
     result = run_cardbook(["check"], tmp_path)
     assert (result.returncode, result.stdout) == (EXIT_OK, "1 card checked: no problems\n")
+
+
+def test_a_target_the_locale_cannot_name_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    """Found by an outside probe: under an ASCII locale without Python's UTF-8 mode, a file=
+    target with an accented name ended `tangle` and `check` with a UnicodeEncodeError."""
+    write_tree(tmp_path, {"docs/how-to/a.md": card(body=fence("``` {.nix file=nix/ünï/x.nix}", "{ }"))})
+    ascii_locale = {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0"}
+    for command in (["tangle"], ["check"], ["tangle", "--"]):
+        done = run_cardbook(command, tmp_path, env=ascii_locale)
+        assert "Traceback" not in done.stderr, done.stderr
+        assert done.returncode == 1
+        assert "cannot be named here" in done.stdout and "[file-target]" in done.stdout
+    assert not (tmp_path / "nix").exists()
+    assert run_cardbook(["tangle"], tmp_path).returncode == 0  # a UTF-8 locale names it
+
+
+@pytest.mark.parametrize("kind", ["folder", "named pipe", "symlink to nothing"])
+@pytest.mark.parametrize("command", [["tangle"], ["check"], ["check", "--"], ["next"]])
+def test_a_mkdocs_yml_that_is_no_file_is_a_usage_error(tmp_path: Path, kind: str, command: list[str]) -> None:
+    """Found by an outside probe: it was taken for "no mkdocs.yml", and the run went on with the
+    default options (card roots, output roots) instead of the project's."""
+    write_tree(tmp_path, {"docs/how-to/a.md": card(), "mkdocs.yml": ""})
+    config = tmp_path / "mkdocs.yml"
+    config.unlink()
+    {"folder": config.mkdir, "named pipe": lambda: os.mkfifo(config)}.get(
+        kind, lambda: config.symlink_to(tmp_path / "gone.yml")
+    )()
+    done = run_cardbook(command, tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    reason = f"mkdocs.yml is a {kind}: cardbook reads its options from a file"
+    assert done.stderr == f"mkdocs.yml:1: error: {reason} [usage]\n"
+
+
+def test_a_config_file_given_that_is_no_file_says_what_it_is(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"docs/how-to/a.md": card()})
+    os.mkfifo(tmp_path / "pipe.yml")
+    for extra in ([], ["--"]):
+        done = run_cardbook(["tangle", "-f", "pipe.yml", *extra], tmp_path)
+        expected = "pipe.yml:1: error: config file is a named pipe [usage]\n"
+        assert (done.returncode, done.stderr) == (2, expected)

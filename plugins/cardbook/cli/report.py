@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cardbook.core.disk import inside
 from cardbook.core.problems import ConfigError, Problem, count, plural
-from cardbook.core.settings import Settings, load_settings
+from cardbook.core.settings import Settings, load_settings, require_config_file
 
 from .echo import echo
 from .errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
 
 def settings_for(config_file: Path | None) -> Settings:
-    if config_file is not None and not config_file.is_file():
-        raise ConfigError(Problem(str(config_file), 1, "error", "config file does not exist", rule="usage"))
+    if config_file is not None:
+        require_config_file(config_file)
     if config_file is None:
         from cardbook.core.layout import refuse_from_a_subfolder
 

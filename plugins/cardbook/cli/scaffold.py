@@ -10,8 +10,6 @@ from pathlib import Path
 
 import click
 
-from cardbook.core.problems import ConfigError, Problem
-
 from .errors import handles_config_errors
 
 
@@ -41,11 +39,11 @@ def new_command(stem: str, requires: tuple[str, ...], title: str | None, config_
     import shlex  # here, not at the top: every `cardbook check` imports this module
 
     from cardbook.core.layout import refuse_from_a_subfolder
-    from cardbook.core.settings import load_settings
+    from cardbook.core.settings import load_settings, require_config_file
     from cardbook.start_new import create_card, position_of
 
-    if config_file is not None and not config_file.is_file():
-        raise ConfigError(Problem(str(config_file), 1, "error", "config file does not exist", rule="usage"))
+    if config_file is not None:
+        require_config_file(config_file)
     if config_file is None:
         refuse_from_a_subfolder(Path.cwd())
     settings = load_settings(config_file)

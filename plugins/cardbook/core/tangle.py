@@ -10,7 +10,9 @@ hand edits are found per block, and `cardbook stitch` knows where each line came
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from pathlib import PurePosixPath
 from urllib.parse import unquote
 
@@ -109,6 +111,14 @@ def collect_blocks(runbook: Runbook, graph: Graph, problems: list[Problem]) -> C
                     problems.append(
                         error(card.rel, fence.line, f"{message} {MAX_NAME} bytes", rule="file-target")
                     )
+                    continue
+                if not target.isascii() and not _nameable(target):
+                    encoding = sys.getfilesystemencoding()
+                    message = (
+                        f"file target {fence.file!r} cannot be named here: this run's file names are "
+                        f"{encoding} (its locale); run it with a UTF-8 locale, such as LC_ALL=C.UTF-8"
+                    )
+                    problems.append(error(card.rel, fence.line, message, rule="file-target"))
                     continue
                 parts = target.split("/") if RESERVED_PREFIX in target else ()
                 if any(part.startswith(RESERVED_PREFIX) for part in parts):
@@ -400,3 +410,12 @@ def _assemble(
         text += "\n"  # annotated files end with a newline; naked ones match Entangled byte for byte
     return OutputFile(path, text, [card.stem for card in cards], sources, segments)
 
+
+def _nameable(target: str) -> bool:
+    """The file system encoding of this run (an ASCII locale without Python's UTF-8 mode) can
+    name the path: else every step that touches it would fail with a traceback."""
+    try:
+        os.fsencode(target)
+    except UnicodeEncodeError:
+        return False
+    return True
