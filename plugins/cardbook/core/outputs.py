@@ -54,7 +54,7 @@ class OutputFile(Record):
 
 
 class TangleResult(Record):
-    __slots__ = ("files", "fences", "problems", "keyed")
+    __slots__ = ("files", "fences", "problems", "keyed", "unproduced")
 
     def __init__(
         self,
@@ -63,8 +63,12 @@ class TangleResult(Record):
         problems: list[Problem],
         # Each tangled fence by the key its markers carry: (card path, block name, index).
         keyed: dict[tuple[str, str, int], Fence] | None = None,
+        # Files a card writes that could not be tangled (an error at the card says why): not
+        # stale on disk, only not producible until the card is mended.
+        unproduced: set[str] | None = None,
     ) -> None:
         self.files = files
         self.fences = fences
         self.problems = problems
         self.keyed = {} if keyed is None else keyed
+        self.unproduced = set() if unproduced is None else unproduced

@@ -5,6 +5,7 @@ carry a plan out; `cardbook check` shows the same plan as drift, so the two cann
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 from .disk import DiskError, Journal, apply_changes, atomic_write, kind_of, read_text, runbook_lock
 from .markers import block_hash
@@ -78,8 +79,11 @@ def plan(
     manifest = read_manifest(settings)
     resolved: dict[str, str] = {}
     folders: dict[str, str | None] = {}
+    aliased = _one_file_on_disk(settings, result.files, resolved)
     for rel, output in sorted(result.files.items()):
         reason = unsafe_target(settings, rel, resolved) or _folder_obstacle(settings, rel, result, folders)
+        if reason is None and rel in aliased:
+            reason = f"{rel} and {aliased[rel]} are one file on disk (a symlinked folder joins them)"
         if reason is not None:
             outcome.problems.append(_at_card(output, f"refusing to write: {reason}", "unsafe-target"))
             continue
@@ -108,7 +112,7 @@ def plan(
             outcome.unchanged.append(rel)
         else:
             outcome.writes[rel] = output.text
-    for rel in generated_on_disk(settings, manifest, skip=result.files):
+    for rel in generated_on_disk(settings, manifest, skip={*result.files, *result.unproduced}):
         disk = inspect(settings, rel, manifest)
         if disk.state in ("missing", "foreign"):
             continue
@@ -231,6 +235,24 @@ def _at_card(output: OutputFile, message: str, rule: str) -> Problem:
         rel, line = output.origin
         return error(rel, line, f"{output.path}: {message}", rule=rule).replace(subject=output.path)
     return error(output.path, 1, message, rule=rule)
+
+
+def _one_file_on_disk(settings: Settings, rels: Iterable[str], resolved: dict[str, str]) -> dict[str, str]:
+    """Targets that name one file through a symlinked folder (`nix/sub -> .`: nix/x.nix and
+    nix/sub/x.nix), each with another of its names: writing both would let the cards take
+    turns over one file, neither run ever clean. `resolved` is unsafe_target's folder cache."""
+    root = str(settings.root)
+    named: dict[str, str] = {}
+    found: dict[str, str] = {}
+    for rel in sorted(rels):
+        folder, name = os.path.split(os.path.join(root, rel))
+        if folder not in resolved:
+            resolved[folder] = os.path.realpath(folder)
+        first = named.setdefault(os.path.join(resolved[folder], name), rel)
+        if first != rel:
+            found[rel] = first
+            found.setdefault(first, rel)
+    return found
 
 
 def write_outputs(

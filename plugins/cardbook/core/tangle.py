@@ -99,6 +99,10 @@ def collect_blocks(runbook: Runbook, graph: Graph, problems: list[Problem]) -> C
                 continue
             name = fence.id
             if fence.file is not None:
+                if fence.file.endswith("/"):
+                    message = f"file target {fence.file!r} ends with /: it names a folder, not a file"
+                    problems.append(error(card.rel, fence.line, message, rule="file-target"))
+                    continue
                 target = check_target(settings, fence.file)
                 if target is None:
                     roots = ", ".join(r + "/" for r in settings.output_roots)
@@ -336,6 +340,7 @@ def tangle(runbook: Runbook, graph: Graph) -> TangleResult:
         _check_order(graph, name, blocks, problems)
     expander = _Expander(found.blocks, settings.annotate, problems)
     files: dict[str, OutputFile] = {}
+    unproduced: set[str] = set()
     for path in sorted(found.targets):
         name = found.targets[path]
         style = comment_style(settings, path) if settings.annotate else None
@@ -350,10 +355,13 @@ def tangle(runbook: Runbook, graph: Graph) -> TangleResult:
                     rule="comment-style",
                 )
             )
+            unproduced.add(path)
             continue
         cards: list[Card] = []
         lines = expander.expand(name, style, (name,), cards)
-        if lines is None:
+        if lines is None:  # the error is reported; the chunks it names are not unused
+            unproduced.add(path)
+            expander.used |= _referenced(name, found.blocks)
             continue
         files[path] = _assemble(path, style, lines, cards)
         own = found.blocks[name]
@@ -371,7 +379,21 @@ def tangle(runbook: Runbook, graph: Graph) -> TangleResult:
                 rule="unused-chunk",
             )
         )
-    return TangleResult(files, found.fences, problems, found.keyed)
+    return TangleResult(files, found.fences, problems, found.keyed, unproduced)
+
+
+def _referenced(name: str, blocks: dict[str, list[Block]]) -> set[str]:
+    """Every known chunk `name`'s blocks reference, directly or through others."""
+    seen: set[str] = set()
+    waiting = [name]
+    while waiting:
+        for block in blocks.get(waiting.pop(), ()):
+            for line in block.fence.body:
+                found = REFERENCE.match(line) if "<<" in line else None
+                if found is not None and found["name"] in blocks and found["name"] not in seen:
+                    seen.add(found["name"])
+                    waiting.append(found["name"])
+    return seen
 
 
 def _assemble(
