@@ -230,16 +230,21 @@ def raw_files(site: Path) -> dict[str, bytes]:
     return {str(path.relative_to(site)): path.read_bytes() if path.is_file() else b"-" for path in found}
 
 
+def raw_files_drawn_here(root: Path, site: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """The raw files of a build with no second process; the next build in the test has one."""
+    monkeypatch.setenv("CARDBOOK_PREFETCH", "0")
+    build_in_process(root, site)
+    monkeypatch.setenv("CARDBOOK_PREFETCH", "1")
+    return raw_files(root / site)
+
+
 def test_the_copy_writes_the_raw_files_and_mkdocs_does_not(
     tangling: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from mkdocs.structure.files import File
 
-    monkeypatch.setenv("CARDBOOK_PREFETCH", "0")
-    build_in_process(tangling, "site-raw-here")
-    expected = raw_files(tangling / "site-raw-here")
+    expected = raw_files_drawn_here(tangling, "site-raw-here", monkeypatch)
     assert len(expected) == 12 + 3 and all(expected.values())  # 12 files in 3 folders
-    monkeypatch.setenv("CARDBOOK_PREFETCH", "1")
     copied: list[str] = []
     copy_file = File.copy_file
 
@@ -256,10 +261,7 @@ def test_the_copy_writes_the_raw_files_and_mkdocs_does_not(
 def test_raw_files_the_copy_did_not_write_are_written_by_the_build(
     tangling: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CARDBOOK_PREFETCH", "0")
-    build_in_process(tangling, "site-raw-expected")
-    expected = raw_files(tangling / "site-raw-expected")
-    monkeypatch.setenv("CARDBOOK_PREFETCH", "1")
+    expected = raw_files_drawn_here(tangling, "site-raw-expected", monkeypatch)
     builder = os.getpid()
     write = site_build.SiteBuild._write_raw_files
 
