@@ -8,9 +8,10 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from cardbook.core.configfile import require_config_file
 from cardbook.core.disk import inside
 from cardbook.core.problems import ConfigError, Problem, count, plural
-from cardbook.core.settings import Settings, load_settings, require_config_file
+from cardbook.core.settings import Settings, load_settings
 
 from .echo import echo
 from .errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE

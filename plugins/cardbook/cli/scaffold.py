@@ -38,8 +38,9 @@ def new_command(stem: str, requires: tuple[str, ...], title: str | None, config_
     Prints where the new card sits in the graph. Never overwrites a file."""
     import shlex  # here, not at the top: every `cardbook check` imports this module
 
+    from cardbook.core.configfile import require_config_file
     from cardbook.core.layout import refuse_from_a_subfolder
-    from cardbook.core.settings import load_settings, require_config_file
+    from cardbook.core.settings import load_settings
     from cardbook.start_new import create_card, position_of
 
     if config_file is not None:

@@ -7,12 +7,12 @@ never disagree; the MkDocs plugin hands its validated config to `Settings.from_m
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
 
+from .configfile import find_config_file
 from .options import (
     DEFAULT_COMMENT_STYLES,
     comment_styles_option,
@@ -255,42 +255,6 @@ def _plain(loader: Any, _suffix: str, node: yaml.Node) -> Any:
 
 
 _TolerantLoader.add_multi_constructor("", _plain)
-
-
-def find_config_file(start: Path) -> Path | None:
-    """./mkdocs.yml, or None when there is none; one that is no file is a configuration error
-    (taking it for "no mkdocs.yml" ran with the default options, found by an outside probe)."""
-    candidate = start / "mkdocs.yml"
-    why = not_a_config_file(candidate)
-    if why is None:
-        return candidate
-    if why == "does not exist":
-        return None
-    message = f"mkdocs.yml {why}: cardbook reads its options from a file"
-    raise ConfigError(error("mkdocs.yml", 1, message, rule="usage"))
-
-
-def require_config_file(path: Path) -> None:
-    """A config file given on the command line (-f) is a file to read, else a usage error."""
-    why = not_a_config_file(path)
-    if why is not None:
-        shown = str(path) or "''"
-        raise ConfigError(error(shown, 1, f"config file {why}", rule="usage"))
-
-
-def not_a_config_file(path: Path) -> str | None:
-    """Why `path` is no config file to read ("does not exist", "is a folder", ...), or None."""
-    try:
-        mode = os.stat(path).st_mode
-    except (OSError, ValueError):
-        return "is a symlink to nothing" if os.path.islink(path) else "does not exist"
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "is a folder"
-    if stat.S_ISFIFO(mode):
-        return "is a named pipe"
-    return "is not a regular file"
 
 
 def load_settings(config_file: Path | None = None, *, cwd: Path | None = None) -> Settings:
