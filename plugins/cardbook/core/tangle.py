@@ -99,14 +99,14 @@ def collect_blocks(runbook: Runbook, graph: Graph, problems: list[Problem]) -> C
                 continue
             name = fence.id
             if fence.file is not None:
-                if fence.file.endswith("/"):
-                    message = f"file target {fence.file!r} ends with /: it names a folder, not a file"
-                    problems.append(error(card.rel, fence.line, message, rule="file-target"))
-                    continue
                 target = check_target(settings, fence.file)
                 if target is None:
                     roots = ", ".join(r + "/" for r in settings.output_roots)
                     message = f"file target {fence.file!r} is outside the output roots ({roots})"
+                    problems.append(error(card.rel, fence.line, message, rule="file-target"))
+                    continue
+                if fence.file.endswith("/"):  # check_target would name the file without it
+                    message = f"file target {fence.file!r} ends with /: it names a folder, not a file"
                     problems.append(error(card.rel, fence.line, message, rule="file-target"))
                     continue
                 too_long = next((part for part in target.split("/") if len(part.encode()) > MAX_NAME), None)
