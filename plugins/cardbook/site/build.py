@@ -114,7 +114,6 @@ class SiteBuild:
     # The raw generated files to publish (absolute destination -> text): under MkDocs the
     # second process writes them after its drawing, else publish_raw_files does (publish.py).
     raw_files: dict[str, str] = field(default_factory=dict)
-    raw_files_aside: bool = False  # the second process was started to write them
     second: prefetch.Drawing | None = None  # that process, kept until the build's end
 
     def __post_init__(self) -> None:
@@ -264,7 +263,11 @@ class SiteBuild:
             self._plan_whole_graph()  # before the fork: the copy draws it when Graphviz will not
             then = self._write_raw_files if self.raw_files else None
             self.drawing = self.second = prefetch.start(self._draw_everything, then)
-            self.raw_files_aside = self.drawing is not None and then is not None
+
+    @property
+    def raw_files_aside(self) -> bool:
+        """The second process was started to write the raw files (until the build closes)."""
+        return self.second is not None and self.second.then
 
     def _write_raw_files(self) -> None:
         publish.write_files(self.raw_files)
@@ -272,11 +275,10 @@ class SiteBuild:
     def publish_raw_files(self) -> None:
         """At the build's end: the raw files the second process was to write are in the site,
         written by it or, if it did not finish them, here."""
-        if not self.raw_files_aside:
+        if self.second is None or not self.second.then:
             return  # no second process took them: the engine wrote them with the other files
-        if self.second is not None and self.second.wait(RAW_WAIT):
-            return
-        self._write_raw_files()
+        if not self.second.wait(RAW_WAIT):
+            self._write_raw_files()
 
     def _draw_everything(self) -> Drawn:
         """Runs in the second process."""
