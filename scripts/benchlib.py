@@ -39,6 +39,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CARD_ROOT = "docs/how-to"
+STYLESHEET = "assets/cardbook.css"  # the Zensical build's `stylesheet:` file, in docs_dir
 CARDS_PER_AREA = 50
 STATUSES = {"active": "open", "blocked": "open", "done": "closed", "superseded": "closed"}
 MANIFEST = ".cardbook-manifest.json"
@@ -335,7 +336,15 @@ def site_configs(project: Path, project_mkdocs: Path) -> None:
     for name, settings in (("mkdocs.yml", with_plugin), ("mkdocs-without.yml", without)):
         (project / name).write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
     # Zensical reads the same files; no -d option: each build's site_dir is set in its file.
-    zensical_with = {**with_plugin, "markdown_extensions": [*extensions, "cardbook"]}
+    # With the extension, the setup docs/reference/engines.md recommends for a large runbook:
+    # the stylesheet as a file (`cardbook tangle -f zensical-with.yml` writes it) that extra_css
+    # links, instead of a copy inside every card page.
+    zensical_with = {
+        **with_plugin,
+        "markdown_extensions": [*extensions, "cardbook"],
+        "plugins": [*others, plugin_entry(stylesheet=STYLESHEET)],
+        "extra_css": [*config.get("extra_css", []), STYLESHEET],
+    }
     zensical_with["site_dir"] = "site-z-with"
     zensical_without = {**without, "site_dir": "site-z-without"}
     for name, settings in (("zensical-with.yml", zensical_with), ("zensical-without.yml", zensical_without)):

@@ -21,7 +21,7 @@ import pytest
 
 from cardbook.core.settings import load_settings
 from cardbook.pipeline import load_and_check
-from helpers import card, fence, write_tree
+from helpers import card, fence, run_cardbook, write_tree
 from test_site_build import article, broken_links
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -208,6 +208,34 @@ def stylesheet(engine: str, base: Path) -> bool:
     return ".cardbook-status-active" in css and ".cardbook-header" in css
 
 
+@functools.cache
+def built_with_stylesheet_file(engine: str, base: Path) -> Path:
+    """The runbook with `stylesheet:` and extra_css naming the file; `cardbook tangle` first
+    where the engine does not tangle (Zensical), as engines.md says."""
+    root = base / f"{engine}-stylesheet-file"
+    config = CONFIG.replace("      statuses:", "      stylesheet: assets/cardbook.css\n      statuses:")
+    write_tree(root, {"mkdocs.yml": config + "extra_css: [assets/cardbook.css]\n", **CARDS, **OWN_PAGES})
+    if engine == "zensical":
+        tangled = run_cardbook(["tangle"], root)
+        assert tangled.returncode == 0, tangled.stdout + tangled.stderr
+    done = build(engine, root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return root
+
+
+def stylesheet_file(engine: str, base: Path) -> bool:
+    root = built_with_stylesheet_file(engine, base)
+    page = html(root, "how-to/the-app")
+    linked = root / "site/assets/cardbook.css"
+    css = linked.read_text(encoding="utf-8") if linked.is_file() else ""
+    return (
+        ".cardbook-status-active" in css
+        and 'assets/cardbook.css"' in page
+        and ".cardbook-header {" not in page  # no copy of it inline
+        and not (root / "site/assets/cardbook/cardbook.css").exists()
+    )
+
+
 def search_clean(engine: str, base: Path) -> bool:
     text = search_text(built(engine, True, base))
     words = ("Required by", "Neighbourhood", "part 2 of 2", "cardbookwikilink")  # header, graph, caption
@@ -244,6 +272,7 @@ FEATURES: dict[str, Callable[[str, Path], bool]] = {
     "raw-files": raw_files,
     "tangle-on-build": tangle_on_build,
     "stylesheet": stylesheet,
+    "stylesheet-file": stylesheet_file,
     "search-clean": search_clean,
     "strict": strict,
     "links-resolve": links_resolve,

@@ -17,6 +17,7 @@ from helpers import card, fence, run_cardbook, write_tree
 MKDOCS = Path(sys.executable).parent / "mkdocs"
 HEAD = "site_name: options\nmarkdown_extensions: [pymdownx.superfences]\nplugins:\n  - cardbook:\n"
 OPTION_LINE = 5  # the first option's line: HEAD has four lines
+STYLESHEET_USAGE = "stylesheet must be a path inside docs_dir ending in .css"
 
 # (options as written under the plugin entry, None when both accept them, else the message
 # both print after `mkdocs.yml:<line>: error: plugin cardbook: `, and that line)
@@ -57,6 +58,11 @@ CASES: list[tuple[str, str | None, int]] = [
     ("      cards: some\n", "cards must be marked or all, not 'some' [config]", OPTION_LINE),
     ("      links: {ignore: CHANGELOG}\n", "links: ignore must be a list of wiki-link targets", OPTION_LINE),
     ("      links: {skip: [x]}\n", "links must be a mapping with the key ignore", OPTION_LINE),
+    ("      stylesheet: assets/cardbook.css\n", None, 0),
+    ("      stylesheet: false\n", None, 0),
+    ("      stylesheet: ../x.css\n", STYLESHEET_USAGE, OPTION_LINE),
+    ("      stylesheet: assets/cardbook\n", STYLESHEET_USAGE, OPTION_LINE),
+    ("      stylesheet: [a.css]\n", STYLESHEET_USAGE, OPTION_LINE),
     ("      card_roots: [docs/how-to]\n      colour: red\n", "unknown option colour", OPTION_LINE + 1),
     ("      card_roots: [docs/how-to]\n      graphs: maybe\n", "graphs must be true or", OPTION_LINE + 1),
 ]

@@ -350,6 +350,6 @@ def test_layer_order_matches_the_plain_barycenter_and_layers_may_come_apart_from
 def test_the_stylesheet_is_ascii() -> None:
     """Zensical pages carry it inline: one non-ASCII character in it would take every such
     page off Python's fast string paths (site/urls.py, ascii_html)."""
-    from cardbook.site.zensical import STYLESHEET
+    from cardbook.site.styles import STATIC_CSS as STYLESHEET
 
     assert STYLESHEET.read_text(encoding="utf-8").isascii()

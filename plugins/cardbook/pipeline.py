@@ -1,7 +1,8 @@
 """What `cardbook check` and every build run first: the core's reading of the cards, graph and
-tangle, with the Nix part's contributions (the aggregator file and the graph-truth rule).
+tangle, with the Nix part's contributions (the aggregator file and the graph-truth rule) and
+the site part's (the stylesheet file, when the `stylesheet:` option asks for one).
 
-    cards -> graph -> tangled files (+ nix/default.nix) -> problems [-> drift against disk]
+    cards -> graph -> tangled files (+ nix/default.nix, + the stylesheet) -> problems [-> drift]
 
 The command line and the MkDocs plugin both start here, so they see the same runbook.
 """
@@ -34,6 +35,12 @@ def load_and_check(
         if aggregator is not None:
             tangled.files[aggregator.path] = aggregator
     result.problems.extend(graph_truth(tangled, result.graph, settings.aggregator))
+    if settings.stylesheet:
+        from cardbook.site.styles import stylesheet_file
+
+        stylesheet = stylesheet_file(settings, tangled.files, result.problems)
+        if stylesheet is not None:
+            tangled.files[stylesheet.path] = stylesheet
     if settings.markdown_config is not None and "cardbook" in (settings.markdown_extensions or ()):
         from cardbook.core.engines import extension_problems
         from cardbook.core.layout import raise_first

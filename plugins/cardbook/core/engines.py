@@ -72,7 +72,7 @@ def engine_problems(settings: Settings, zensical_installed: bool | None = None) 
             return [Problem(toml.name, 1, "info", message, rule="zensical")]
         return _from_toml(toml.name, raw)
     if EXTENSION in (settings.markdown_extensions or ()):
-        return []
+        return _stylesheet_unlisted(settings)
     if zensical_installed is None:
         zensical_installed = importlib.util.find_spec("zensical") is not None
     if not zensical_installed:  # a team that has not tried Zensical hears nothing of it
@@ -83,6 +83,19 @@ def engine_problems(settings: Settings, zensical_installed: bool | None = None) 
         f"{WITHOUT_EXTENSION}; add `- cardbook` under markdown_extensions (MkDocs keeps using the plugin)"
     )
     return [Problem(settings.config_name, line, "info", message, rule="zensical")]
+
+
+def _stylesheet_unlisted(settings: Settings) -> list[Problem]:
+    """The `stylesheet:` file that extra_css does not name: Zensical pages then carry it inline."""
+    css = settings.stylesheet.removeprefix(settings.docs_prefix)
+    listed = (settings.markdown_config or {}).get("extra_css")
+    if not css or (isinstance(listed, list) and css in [str(entry) for entry in listed]):
+        return []
+    message = (
+        f"stylesheet: {css} is not listed under extra_css: under Zensical each card page carries the "
+        f"stylesheet inline; add `extra_css: [{css}]` (MkDocs adds it itself)"
+    )
+    return [Problem(settings.config_name, settings.line_of("stylesheet"), "info", message, rule="zensical")]
 
 
 def _from_toml(name: str, raw: bytes) -> list[Problem]:

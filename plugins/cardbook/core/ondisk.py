@@ -56,6 +56,11 @@ BODY_ADVICE = (
     "cardbook makes this file from the cards themselves (their `build:` keys): change the cards "
     "instead, or run `cardbook tangle --force` to discard the edit"
 )
+STYLESHEET_ADVICE = (
+    "cardbook makes this file from the `statuses` in mkdocs.yml and its own rules (the `stylesheet:` "
+    "option): put rules of your own in another file under extra_css, or run `cardbook tangle --force` "
+    "to discard the edit"
+)
 MARKERS_ADVICE = (
     "restore the marker lines (`cardbook check` shows the file as the cards produce it), then run "
     "`cardbook stitch`; or run `cardbook tangle --force` to discard the edit"
@@ -149,7 +154,7 @@ def inspect(
         found.advice = MARKERS_ADVICE
     elif parsed.body_edited:
         found.detail, found.first_line = "it was changed after cardbook wrote it", 4
-        found.advice = BODY_ADVICE
+        found.advice = STYLESHEET_ADVICE if rel == settings.stylesheet else BODY_ADVICE
     elif parsed.edited_blocks:
         block = parsed.edited_blocks[0]
         found.detail, found.first_line = f"block {block.rel}#{block.name} was changed", block.line + 1
@@ -193,8 +198,17 @@ def edited_message(disk: OnDisk, expected: str | None = None) -> Problem:
     return error(disk.path, line, f"edited by hand: {disk.detail}; {disk.advice}", rule="edited-generated")
 
 
-def foreign_message(disk: OnDisk, card_rel: str | None) -> Problem:
-    """A file of a person's where cardbook would write; `card_rel` None: the aggregator's."""
+def foreign_message(disk: OnDisk, card_rel: str | None, stylesheet: bool = False) -> Problem:
+    """A file of a person's where cardbook would write; `card_rel` None: the aggregator's or,
+    with `stylesheet`, the stylesheet's."""
+    if stylesheet:
+        return error(
+            disk.path,
+            1,
+            "a file cardbook did not write is where the `stylesheet:` option puts cardbook's "
+            "stylesheet: move it away, or name another file in that option (it is never overwritten)",
+            rule="not-generated",
+        )
     if card_rel is None:
         return error(
             disk.path,
@@ -291,12 +305,15 @@ def unsafe_target(settings: Settings, rel: str, resolved: dict[str, str] | None 
 
     project_dir = str(settings.root)
     project = resolve(project_dir)
-    for root in settings.output_roots:
-        if not rel.startswith(root.rstrip("/") + "/"):
+    # The stylesheet is written into docs_dir: its own folder is its root.
+    roots = (os.path.dirname(rel) or ".",) if rel == settings.stylesheet else settings.output_roots
+    for root in roots:
+        if root != "." and not rel.startswith(root.rstrip("/") + "/"):
             continue
         resolved_root = resolve(os.path.join(project_dir, root))
         if not inside(resolved_root, project):
-            return f"output root {root} leads outside the project (symlink to {resolved_root})"
+            what = "folder" if rel == settings.stylesheet else "output root"
+            return f"{what} {root} leads outside the project (symlink to {resolved_root})"
         target = os.path.join(project_dir, rel)
         if os.path.islink(target):
             return f"{rel} is a symlink"

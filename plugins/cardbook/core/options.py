@@ -80,6 +80,22 @@ def frontmatter_option(value: Any, fail: Any) -> tuple[dict[str, tuple[str, ...]
     return {folder: tuple(keys) for folder, keys in required.items()}, tuple(card_only)
 
 
+def stylesheet_option(value: Any, docs_dir: str, fail: Any) -> str:
+    """The stylesheet file cardbook writes, relative to the project ("" or false: none). The
+    option names it relative to docs_dir, as extra_css does."""
+    if value is False or value == "":
+        return ""
+    usage = "stylesheet must be a path inside docs_dir ending in .css, as extra_css names it"
+    parts = [part for part in value.split("/") if part not in ("", ".")] if isinstance(value, str) else []
+    if (
+        not parts
+        or value.startswith(("/", "~")) or "\\" in value or ":" in value or "\x00" in value or ".." in parts
+        or not parts[-1].endswith(".css") or parts[-1] == ".css"
+    ):
+        raise fail(f"{usage} (assets/cardbook.css), not {shown(value)}")
+    return "/".join([part for part in docs_dir.split("/") if part not in ("", ".")] + parts)
+
+
 def links_option(value: Any, fail: Any) -> tuple[str, ...]:
     if not isinstance(value, dict) or set(value) - {"ignore"}:
         hint = " (the index check is the rule index-links: `rules: {index-links: warning}`)"

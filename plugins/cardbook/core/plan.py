@@ -99,7 +99,7 @@ def plan(
         disk = inspect(settings, rel, manifest, text)
         if disk.state == "foreign":
             first = output.origin[0] if output.origin else output.segments[0].rel if output.segments else None
-            outcome.problems.append(foreign_message(disk, first))
+            outcome.problems.append(foreign_message(disk, first, stylesheet=rel == settings.stylesheet))
         elif (
             disk.state == "edited"
             and not force
@@ -319,7 +319,10 @@ def drift(settings: Settings, result: TangleResult) -> tuple[list[Problem], list
         on_disk = shown.seen.get(rel)
         output = result.files[rel]
         if on_disk is None:
-            found = _at_card(output, "missing: the cards produce it; run `cardbook tangle`", "drift")
+            why = "the cards produce it"
+            if rel == settings.stylesheet:
+                why = "the `stylesheet:` option asks for it"
+            found = _at_card(output, f"missing: {why}; run `cardbook tangle`", "drift")
         else:
             found = _first_difference(output, on_disk)
         problems.append(found.replace(subject=rel))

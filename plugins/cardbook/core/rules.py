@@ -159,7 +159,8 @@ RULES: dict[str, Rule] = {
         Rule("zensical", "info", True, _PAGES,
              "a runbook Zensical would build without cardbook: `zensical.toml` without the `cardbook` "
              "Markdown extension, or the plugin without the extension while Zensical is installed; with "
-             "the extension in `zensical.toml`, what Zensical still leaves out",
+             "the extension in `zensical.toml`, what Zensical still leaves out; a `stylesheet:` file "
+             "that `extra_css` does not list (Zensical pages then carry the stylesheet inline)",
              "mkdocs.yml:12: info: Zensical is installed and ignores the cardbook plugin: built with it, "
              "this runbook shows no card header, resolved wiki-link, graph or overview; add `- cardbook` "
              "under markdown_extensions (MkDocs keeps using the plugin)",

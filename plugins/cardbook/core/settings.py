@@ -22,6 +22,7 @@ from .options import (
     rules_option,
     shown,
     statuses_option,
+    stylesheet_option,
 )
 from .problems import ConfigError, error
 from .record import FrozenRecord
@@ -50,6 +51,7 @@ KNOWN_KEYS = (
     "cards",
     "frontmatter",
     "rules",
+    "stylesheet",
 )
 # Host paths visible inside the Nix sandbox: enough for /bin/sh builders and a host Python.
 DEFAULT_SANDBOX_PATHS = ("/bin", "/lib", "/lib64", "/usr", "/etc/ssl")
@@ -62,7 +64,7 @@ class Settings(FrozenRecord):
         "root", "config_file", "docs_dir", "card_roots", "output_roots", "statuses", "annotate",
         "comment_styles", "aggregator", "graphs", "nix_sandbox", "nix_sandbox_paths", "link_ignore",
         "rules", "cards", "frontmatter_required", "card_only_keys", "site_dir", "markdown_extensions",
-        "markdown_config", "nav_pages", "lines", "plugin_line",
+        "markdown_config", "nav_pages", "lines", "plugin_line", "stylesheet",
     )  # fmt: skip
 
     def __init__(
@@ -91,6 +93,7 @@ class Settings(FrozenRecord):
         # `frontmatter: {required: {"*": [title], how-to: [tags]}, card_only: [status, requires]}`
         frontmatter_required: Mapping[str, tuple[str, ...]] | None = None,
         card_only_keys: tuple[str, ...] = ("status", "requires", "build"),
+        stylesheet: str = "",  # the status colours as a file cardbook writes ("": none), project-relative
         # From the rest of mkdocs.yml, for the layout checks (layout.py); None: no mkdocs.yml read.
         site_dir: str = "site",
         markdown_extensions: tuple[str, ...] | None = None,
@@ -121,6 +124,7 @@ class Settings(FrozenRecord):
             cards=cards,
             frontmatter_required={} if frontmatter_required is None else frontmatter_required,
             card_only_keys=card_only_keys,
+            stylesheet=stylesheet,
             site_dir=site_dir,
             markdown_extensions=markdown_extensions,
             markdown_config=markdown_config,
@@ -218,6 +222,8 @@ class Settings(FrozenRecord):
         if "frontmatter" in values:
             required, card_only = frontmatter_option(values["frontmatter"], failing("frontmatter"))
             kwargs["frontmatter_required"], kwargs["card_only_keys"] = required, card_only
+        if "stylesheet" in values:
+            kwargs["stylesheet"] = stylesheet_option(values["stylesheet"], docs_dir, failing("stylesheet"))
         if "links" in values:
             kwargs["link_ignore"] = links_option(values["links"], failing("links"))
         if "rules" in values:
@@ -333,7 +339,7 @@ def load_settings(config_file: Path | None = None, *, cwd: Path | None = None) -
         site_dir=Path(os.path.normpath(site_dir)).as_posix(),
         markdown_extensions=extension_names(data.get("markdown_extensions")),
         nav_pages=nav_pages(data["nav"]) if "nav" in data else None,
-        markdown_config={key: data.get(key) for key in ("markdown_extensions", "plugins")},
+        markdown_config={key: data.get(key) for key in ("markdown_extensions", "plugins", "extra_css")},
     )
 
 

@@ -44,14 +44,13 @@ from .build import (
 from .dot import DotRenderer
 from .extension import CardbookExtension, Session
 from .pages import cards_by_source, marked_page
-from .styles import status_css, status_styles
+from .styles import stylesheet_text
 from .urls import SiteLinks
 from .wikilinks import default_slugify
 
 log = get_plugin_logger(__name__)
 
 CSS_URI = "assets/cardbook/cardbook.css"
-STATIC_CSS = Path(__file__).with_name("assets") / "cardbook.css"
 EMPTY_PAGE = "<!-- cardbook: a page with no body of its own -->\n"
 EXTENSION_NAMES = ("cardbook", "cardbook.site.extension")  # mkdocs.yml's entry for Zensical
 
@@ -119,8 +118,8 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
         if callable(toc.get("slugify")):  # heading ids made like the toc extension makes them
             custom, separator = toc["slugify"], toc.get("separator", "-")
             self.slugify = functools.lru_cache(maxsize=4096)(lambda text: custom(text, separator))
-        if CSS_URI not in [str(entry) for entry in config.extra_css]:
-            config.extra_css.append(CSS_URI)
+        if self._css_uri() not in [str(entry) for entry in config.extra_css]:
+            config.extra_css.append(self._css_uri())
         # One mkdocs.yml for every engine: the `cardbook` extension listed for Zensical is this
         # plugin's own renderer, added once here with the page it converts.
         config.markdown_extensions[:] = [
@@ -175,6 +174,11 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
                 f"{len(report.unchanged)} unchanged"
             )
 
+    def _css_uri(self) -> str:
+        """The stylesheet's place in the site: the `stylesheet:` file's, else a virtual file's."""
+        assert self.settings is not None
+        return self.settings.stylesheet.removeprefix(self.settings.docs_prefix) or CSS_URI
+
     def _refuse(self, message: str) -> None:
         """Stop a build; while serving, report and keep serving (the files stay as they are)."""
         if self.serving:
@@ -192,9 +196,8 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
         pages = {file.src_uri: file.url for file in files.documentation_pages()}
         card_by_src = cards_by_source(result, settings, set(pages))
         links = SiteLinks({card.stem: pages[src] for src, card in card_by_src.items()})
-        css = STATIC_CSS.read_text(encoding="utf-8")
-        styles = status_styles(settings.statuses)
-        files.append(File.generated(config, CSS_URI, content=status_css(styles) + "\n" + css))
+        if files.get_file_from_path(self._css_uri()) is None:  # else the `stylesheet:` file, tangled
+            files.append(File.generated(config, self._css_uri(), content=stylesheet_text(settings.statuses)))
         # The pages holding a marker, else the docs' own at the default path (as under Zensical),
         # else one of ours.
         marked = {
@@ -219,6 +222,8 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
         raw_files: dict[str, str] = {}  # destination in the site -> text
         raw_entries: list[RawFile] = []
         for path, output in sorted(self.tangled.files.items()):
+            if path == settings.stylesheet:  # a docs file: MkDocs publishes it as one
+                continue
             if files.get_file_from_path(path) is not None:
                 log.warning(f"{path}: a docs file has the same path; the generated file is not published")
                 continue

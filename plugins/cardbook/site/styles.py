@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from cardbook.core.cards import Card
+from cardbook.core.markers import block_hash, body_marker, comment_style, header_lines
+from cardbook.core.problems import Problem, error
+from cardbook.core.settings import Settings
+from cardbook.core.tangle import OutputFile
 
 from .urls import anchor_slug, escape
+
+STATIC_CSS = Path(__file__).with_name("assets") / "cardbook.css"
+CSS_STYLE = ("/*", "*/")
 
 # Hues for open statuses (warm: something to do) and closed ones (calm), in declaration order.
 OPEN_HUES = (38, 8, 280, 330, 195)
@@ -119,3 +127,30 @@ def legend(styles: Mapping[str, StatusStyle]) -> str:
 
 def title_of(card: Card) -> str:
     return card.title or card.stem
+
+
+def stylesheet_text(statuses: Mapping[str, bool]) -> str:
+    """The whole stylesheet: the colours of this runbook's statuses, then the static rules."""
+    return status_css(status_styles(statuses)) + "\n" + STATIC_CSS.read_text(encoding="utf-8")
+
+
+def stylesheet_file(
+    settings: Settings, files: Mapping[str, OutputFile], problems: list[Problem]
+) -> OutputFile | None:
+    """The `stylesheet:` option's file, written like every generated file (the plan: atomic,
+    never over a hand edit, drift in `cardbook check`), so that pages can link to it instead
+    of carrying it (Zensical)."""
+    path = settings.stylesheet
+    if path in files:  # a card's file= there would be replaced without a word
+        rel, line = files[path].origin or (settings.config_name, settings.line_of("stylesheet"))
+        message = (
+            f"{path} is the stylesheet cardbook writes (the `stylesheet:` option): give this block "
+            "another file= target"
+        )
+        problems.append(error(rel, line, message, rule="file-target"))
+        return None
+    style = comment_style(settings, path) or CSS_STYLE  # the style the plan reads it back with
+    body = stylesheet_text(settings.statuses).rstrip("\n").split("\n")
+    head = header_lines(style, f"the statuses in {settings.config_name}", path)
+    head.append(body_marker(style, block_hash(body)))
+    return OutputFile(path, "\n".join(head + body) + "\n", [], [None] * (len(head) + len(body)), [])

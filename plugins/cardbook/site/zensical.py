@@ -20,9 +20,11 @@ from typing import Any
 
 from markdown import Markdown
 
+from cardbook.core.disk import read_text
 from cardbook.core.layout import layout_problems, raise_first
 from cardbook.core.problems import ConfigError, plural
-from cardbook.core.settings import load_settings
+from cardbook.core.settings import Settings, load_settings
+from cardbook.core.tangle import OutputFile
 from cardbook.pipeline import load_and_check
 
 from .build import FILES_URI, GRAPH_URI, OVERVIEW_URI, SiteBuild
@@ -30,11 +32,10 @@ from .dot import DotRenderer
 from .files_page import GENERATED_MARKER
 from .overview import GRAPH_MARKER, OVERVIEW_MARKER
 from .pages import cards_by_source, marked_page, page_sources
-from .styles import status_css
+from .styles import stylesheet_text
 from .urls import SiteLinks
 
 log = logging.getLogger("cardbook")
-STYLESHEET = Path(__file__).with_name("assets") / "cardbook.css"
 
 
 class CardbookBuildError(RuntimeError):
@@ -107,12 +108,26 @@ def read_build(engine_config: dict[str, Any], config_file: str) -> SiteBuild:
         build.graph_src,
         build.files_src,
     )
-    # No virtual stylesheet without the plugin: each page cardbook draws on carries it.
-    build.inline_css = status_css(build.styles) + "\n" + STYLESHEET.read_text(encoding="utf-8")
+    build.inline_css = inline_css(settings, result.tangled.files, engine_config.get("extra_css"))
     # No second drawing process here (site/prefetch.py): Zensical keeps the second core busy
     # itself, and forking its larger process cost more than the drawing it saved (2026-11-28:
     # three rounds of 1000 cards, 21.3 to 24.9 s drawn here, 23.3 to 26.3 s drawn aside).
     return build
+
+
+def inline_css(settings: Settings, files: dict[str, OutputFile], extra_css: Any) -> str:
+    """The stylesheet each page cardbook draws on must carry, or "" when the pages link to it:
+    an extension cannot add a file to a Zensical site, but the `stylesheet:` file that
+    `cardbook tangle` writes into docs_dir is one, when extra_css lists it."""
+    path = settings.stylesheet
+    if path:
+        listed = path.removeprefix(settings.docs_prefix) in [str(entry) for entry in extra_css or ()]
+        written = path in files and read_text(settings.root / path) == files[path].text
+        if listed and written:
+            return ""
+        why = "is missing or stale: run `cardbook tangle`" if listed else "is not listed under extra_css"
+        _say_once(f"cardbook: {path} {why}; until then each page carries the stylesheet")
+    return stylesheet_text(settings.statuses)
 
 
 def config_path(root: Path, config_file: str, argv: list[str] | None = None) -> Path | None:
