@@ -142,3 +142,6 @@ def test_mkdocs_publishes_it_once_as_a_docs_file(tmp_path: Path) -> None:
     assert not (root / "site/docs").exists() and not (root / "site/assets/cardbook/cardbook.css").exists()
     page = (root / "site/how-to/a/index.html").read_text(encoding="utf-8")
     assert page.count('assets/cardbook.css"') == 1
+    # not a file the cards tangle: the generated-files page lists nix/a.nix alone
+    files_page = (root / "site/generated-files/index.html").read_text(encoding="utf-8")
+    assert "nix/a.nix" in files_page and CSS not in files_page and "1 file tangled" in files_page

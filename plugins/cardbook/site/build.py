@@ -214,7 +214,9 @@ class SiteBuild:
             body = (
                 drawn.files
                 if drawn is not None and drawn.files is not None
-                else files_page.generated_files_html(self.result.tangled, self.context(page_url))
+                else files_page.generated_files_html(
+                    self.result.tangled, self.context(page_url), self.settings.stylesheet
+                )
             )
             html = html.replace(files_page.GENERATED_MARKER, ascii_html(body), 1)
         if self.inline_css and html is not original:
@@ -289,7 +291,7 @@ class SiteBuild:
             sections = overview.overview_sections(ctx, graphs=self.settings.graphs)
         if self.files_src is not None:
             ctx = self.context(self.page_urls.get(self.files_src, self.files_src))
-            files = files_page.generated_files_html(self.result.tangled, ctx)
+            files = files_page.generated_files_html(self.result.tangled, ctx, self.settings.stylesheet)
         whole = None
         if self.graph_src is not None and self.whole_graph_planned and self.whole_graph_dot is None:
             whole = self._own_whole_graph(self._graph_page_url())

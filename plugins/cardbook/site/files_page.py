@@ -71,21 +71,20 @@ def generated_file_section(
     )
 
 
-def generated_files_html(
-    tangled: TangleResult,
-    ctx: PageContext,
-) -> str:
+def generated_files_html(tangled: TangleResult, ctx: PageContext, leave_out: str = "") -> str:
+    """`leave_out`: the `stylesheet:` file, which the cards do not tangle (mkdocs-plugin.md)."""
     links, page_url = ctx.links, ctx.page_url
-    if not tangled.files:
+    files = {path: output for path, output in tangled.files.items() if path != leave_out}
+    if not files:
         return '<p class="cardbook-none">No card has a fence with a <code>file=</code> target yet.</p>'
     index = "".join(
         f"<li>{link_html(links.generated(path, page_url), f'<code>{escape(path)}</code>')}</li>"
-        for path in sorted(tangled.files)
+        for path in sorted(files)
     )
     intro = (
-        f"<p>{plural(len(tangled.files), 'file')} tangled from the cards by <code>cardbook tangle</code> and "
+        f"<p>{plural(len(files), 'file')} tangled from the cards by <code>cardbook tangle</code> and "
         "<code>mkdocs build</code>. Do not edit them by hand: change the cards.</p>"
         f'<ul class="cardbook-file-index">{index}</ul>'
     )
-    sections = "".join(generated_file_section(tangled.files[path], ctx) for path in sorted(tangled.files))
+    sections = "".join(generated_file_section(files[path], ctx) for path in sorted(files))
     return intro + sections
