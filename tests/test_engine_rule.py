@@ -77,3 +77,26 @@ def test_a_zensical_toml_of_odd_shape_gives_no_traceback(tmp_path: Path) -> None
         root = write_tree(tmp_path / str(len(toml)), files)
         (found,) = problems(root, installed=False)
         assert "without `cardbook` under [project.markdown_extensions]" in found
+
+
+def test_an_extension_config_file_that_is_no_file_is_a_configuration_error(tmp_path: Path) -> None:
+    """Found by an outside probe: the check said nothing, and Zensical stopped on it."""
+    config = PLUGIN_ONLY.replace("  - toc\n", "  - toc\n  - cardbook: {config_file: nowhere.yml}\n")
+    root = write_tree(tmp_path, {"mkdocs.yml": config, "docs/how-to/a.md": CARD})
+    done = run_cardbook(["check"], root)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "config_file 'nowhere.yml' is no file in the project" in done.stderr
+
+
+def test_a_site_dir_on_the_docs_or_a_card_root_is_refused(tmp_path: Path) -> None:
+    """Found by an outside probe: `site_dir: docs/how-to` checked clean, then Zensical emptied
+    the card root before any Markdown ran: every card was deleted."""
+    for number, site_dir in enumerate(("docs/how-to", "docs", "docs/assets", "docs/how-to/..", "public")):
+        config = f"site_name: x\nsite_dir: {site_dir}\nplugins:\n  - cardbook\n"
+        root = write_tree(tmp_path / str(number), {"mkdocs.yml": config, "docs/how-to/a.md": CARD})
+        done = run_cardbook(["check"], root)
+        if site_dir == "public":
+            assert done.returncode == 0, done.stdout + done.stderr
+            continue
+        assert done.returncode == 2, (site_dir, done.stdout + done.stderr)
+        assert "mkdocs.yml:2: error: site_dir docs" in done.stderr and "[config]" in done.stderr

@@ -411,3 +411,22 @@ def test_init_writes_a_runbook_every_engine_builds(tmp_path: Path) -> None:
         built_site = build(engine, tmp_path)
         assert built_site.returncode == 0, (engine, built_site.stdout + built_site.stderr)
         assert '<aside class="cardbook-header"' in html(tmp_path, "how-to/hello")
+
+
+def test_a_configuration_cardbook_refuses_stops_each_engine_without_a_traceback(tmp_path: Path) -> None:
+    """Found by an outside probe: MkDocs printed a traceback for a wrong option of the
+    extension, Zensical one for every configuration error cardbook refuses."""
+    for engine, change in (
+        ("mkdocs", ("  - cardbook\nplugins", "  - cardbook: {bogus: 1}\nplugins")),
+        ("zensical", ("  - cardbook\nplugins", "  - cardbook: {bogus: 1}\nplugins")),
+        ("zensical", ("      statuses:", "      card_roots: [docs/howto]\n      statuses:")),
+    ):
+        root = tmp_path / f"{engine}-{len(change[1])}"
+        write_tree(root, {"mkdocs.yml": CONFIG.replace(*change), **CARDS})
+        done = build(engine, root)
+        said = done.stdout + done.stderr
+        assert done.returncode != 0, said
+        assert "Traceback" not in said and 'File "' not in said, said
+        assert re.search(r"mkdocs\.yml:\d+: error: .*\[config\]", said), said
+        if engine == "zensical":
+            assert done.returncode == 2, said

@@ -336,6 +336,8 @@ def test_sigkill_during_stitch_and_the_next_stitch_finishes_it(
         time.sleep(rng.uniform(0.3, 1.0) * duration)
         process.send_signal(signal.SIGKILL)
         if process.wait() == 0:
+            # It finished first: the timed run was slower (a busy machine). Aim earlier.
+            duration *= 0.7
             continue
         kills += 1
         count()

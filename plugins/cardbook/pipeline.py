@@ -41,6 +41,11 @@ def load_and_check(
         stylesheet = stylesheet_file(settings, tangled.files, result.problems)
         if stylesheet is not None:
             tangled.files[stylesheet.path] = stylesheet
+    others = [rel for rel in result.runbook.stylesheets if rel != settings.stylesheet]
+    if others:  # rare: a .css file in docs_dir
+        from cardbook.core.ondisk import written_stylesheets
+
+        tangled.retired = written_stylesheets(settings, others)
     if settings.markdown_config is not None and "cardbook" in (settings.markdown_extensions or ()):
         from cardbook.core.engines import extension_problems
         from cardbook.core.layout import raise_first

@@ -95,7 +95,7 @@ class Page(Record):
 
 
 class Runbook(Record):
-    __slots__ = ("settings", "cards", "pages", "problems", "plain")
+    __slots__ = ("settings", "cards", "pages", "problems", "plain", "stylesheets")
 
     def __init__(
         self,
@@ -106,12 +106,14 @@ class Runbook(Record):
         # Pages under the card roots that are not cards (evergreen how-tos): their code blocks
         # still tangle, but they are not counted, not in the graph and get no card header.
         plain: dict[str, Card] | None = None,
+        stylesheets: list[str] | None = None,  # the .css files of docs_dir
     ) -> None:
         self.settings = settings
         self.cards = cards
         self.pages = pages
         self.problems = problems
         self.plain = {} if plain is None else plain
+        self.stylesheets = [] if stylesheets is None else stylesheets
 
     @property
     def sources(self) -> dict[str, Card]:
@@ -126,9 +128,11 @@ CONFLICT_LINE = r"^(?:<{7}|>{7})(?: .*)?\r?$"
 _CONFLICT = re.compile(CONFLICT_LINE, re.MULTILINE)
 
 
-def _walk_markdown(root: Path, project: Path, problems: list[Problem]) -> Iterable[tuple[Path, str]]:
+def _walk_markdown(
+    root: Path, project: Path, problems: list[Problem], stylesheets: list[str] | None = None
+) -> Iterable[tuple[Path, str]]:
     """(path, posix path relative to the project) of the Markdown files below root, sorted,
-    refusing symlinks that lead out of the project."""
+    refusing symlinks that lead out of the project; `stylesheets` collects the .css files."""
     if not root.is_dir():
         return
     project_resolved = project.resolve()
@@ -140,6 +144,8 @@ def _walk_markdown(root: Path, project: Path, problems: list[Problem]) -> Iterab
         relative_directory = directory[prefix:].replace(os.sep, "/")
         for name in sorted(filenames):
             if not name.endswith(".md") or name.startswith("."):
+                if stylesheets is not None and name.endswith(".css") and name not in links:
+                    stylesheets.append(f"{relative_directory}/{name}")
                 continue
             path = Path(directory, name)
             rel = f"{relative_directory}/{name}"
@@ -173,8 +179,9 @@ def load_runbook(settings: Settings, *, today: dt.date | None = None) -> Runbook
     # Card roots inside the docs tree were walked with it already.
     docs_prefix = settings.docs_dir.rstrip("/") + "/"
     roots = [settings.docs_dir, *(r for r in settings.card_roots if not r.startswith(docs_prefix))]
+    stylesheets: list[str] = []  # of docs_dir: one may be a stylesheet no option names any more
     for root in roots:
-        for path, rel in _walk_markdown(project / root, project, problems):
+        for path, rel in _walk_markdown(project / root, project, problems, stylesheets):
             if rel in seen:
                 continue
             seen.add(rel)
@@ -219,7 +226,7 @@ def load_runbook(settings: Settings, *, today: dt.date | None = None) -> Runbook
         else:
             plain[stem] = card
     _resolve_requires(cards, pages, problems)
-    return Runbook(settings, cards, pages, problems, plain)
+    return Runbook(settings, cards, pages, problems, plain, stylesheets)
 
 
 CARD_KEYS = ("status", "requires", "build")

@@ -121,12 +121,14 @@ def read_text(path: str | Path, max_bytes: int | None = None) -> str | None:
         return read_known_size(path, info.st_size).decode("utf-8")
     except FileNotFoundError:
         return None
+    except (UnicodeDecodeError, IsADirectoryError, NotADirectoryError):
+        return "\x00"  # not text we wrote (a file where a folder on the way should be)
     except OSError as exc:
         if exc.errno == errno.ENAMETOOLONG:
             return None  # no such file can exist; writing it is refused with its own message
+        if exc.errno == errno.ELOOP:
+            return "\x00"  # a symlink loop: no text we wrote
         raise
-    except (UnicodeDecodeError, IsADirectoryError, NotADirectoryError):
-        return "\x00"  # not text we wrote
 
 
 def kind_of(path: str | Path) -> str:

@@ -9,6 +9,7 @@ before its site loses the card headers without a word.
 from __future__ import annotations
 
 import importlib.util
+import posixpath
 
 from .problems import Problem, error
 from .settings import Settings
@@ -53,6 +54,9 @@ def extension_problems(settings: Settings) -> list[Problem]:
     for entry in entries if isinstance(entries, list) else []:
         if isinstance(entry, dict) and EXTENSION in entry:
             why = extension_option_error(entry[EXTENSION])
+            named = entry[EXTENSION].get("config_file") if why is None and entry[EXTENSION] else None
+            if named is not None and not (settings.root / named).is_file():
+                why = f"the cardbook Markdown extension's config_file {named!r} is no file in the project"
             if why is not None:
                 line = settings.line_of("markdown_extensions")
                 return [error(settings.config_name, line, why, rule="config")]
@@ -89,7 +93,7 @@ def _stylesheet_unlisted(settings: Settings) -> list[Problem]:
     """The `stylesheet:` file that extra_css does not name: Zensical pages then carry it inline."""
     css = settings.stylesheet.removeprefix(settings.docs_prefix)
     listed = (settings.markdown_config or {}).get("extra_css")
-    if not css or (isinstance(listed, list) and css in [str(entry) for entry in listed]):
+    if not css or (isinstance(listed, list) and css in [posixpath.normpath(str(entry)) for entry in listed]):
         return []
     message = (
         f"stylesheet: {css} is not listed under extra_css: under Zensical each card page carries the "

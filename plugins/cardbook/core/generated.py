@@ -101,7 +101,8 @@ def _header(lines: list[str], style: tuple[str, str], first: int) -> tuple[str |
     if named is None and inner.startswith(f"{HEADER_MARK} from ") and inner.endswith("."):
         cards = inner[len(HEADER_MARK) + 6 : -1]  # an older header, without the path
     changed = 0 if HEADER_MARK in title else first + 1
-    if first + 1 >= len(lines) or lines[first + 1] != marker(style, DO_NOT_EDIT):
+    # spaces, tabs and \r at a line's end are no edit (tangle.md), on header lines too
+    if first + 1 >= len(lines) or lines[first + 1].rstrip(" \t\r") != marker(style, DO_NOT_EDIT):
         changed = changed or first + 2
     return cards, named["path"] if named else None, changed
 

@@ -88,7 +88,29 @@ def layout_problems(settings: Settings) -> list[Problem]:
                     "would mix with the generated files; put the site elsewhere",
                 )
             )
+    problems.extend(_site_over_docs(settings, site))
     problems.extend(_overlapping_roots(settings))
+    return problems
+
+
+def _site_over_docs(settings: Settings, site: str) -> list[Problem]:
+    """site_dir on, in or around docs_dir or a card root: a build empties site_dir first (MkDocs
+    refuses this itself; Zensical does not, and deletes the pages)."""
+    if settings.config_file is None:  # no mkdocs.yml: no site
+        return []
+    root = settings.root
+    problems: list[Problem] = []
+    for kind, folder in (("docs_dir", settings.docs_dir), *(("card root", f) for f in settings.card_roots)):
+        real = os.path.realpath(root / folder)
+        if inside(real, site) or inside(site, real):
+            where = "holds" if inside(real, site) and real != site else "is" if real == site else "is inside"
+            message = (
+                f"site_dir {settings.site_dir} {where} {kind} {folder}: every site build empties "
+                "site_dir and would delete the pages (Zensical does it without a word); put the site "
+                "elsewhere"
+            )
+            problems.append(_at(settings, "site_dir", message))
+            break
     return problems
 
 

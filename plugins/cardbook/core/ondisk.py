@@ -141,6 +141,8 @@ def inspect(
     plain, editor = editor_changes(text)
     parsed: ParsedFile | None = parse_generated(plain, style) if style else None
     if parsed is None or not parsed.has_record:
+        if _digest(text) in manifest.get(rel, ()):  # written naked before `annotate: true`
+            return OnDisk(rel, text, "generated", owned=True)
         return OnDisk(rel, text, "foreign")
     owned = parsed.named_path == rel
     if parsed.named_path is not None and not owned and not _plausible_copy(settings, parsed.named_path, rel):
@@ -154,7 +156,7 @@ def inspect(
         found.advice = MARKERS_ADVICE
     elif parsed.body_edited:
         found.detail, found.first_line = "it was changed after cardbook wrote it", 4
-        found.advice = STYLESHEET_ADVICE if rel == settings.stylesheet else BODY_ADVICE
+        found.advice = BODY_ADVICE
     elif parsed.edited_blocks:
         block = parsed.edited_blocks[0]
         found.detail, found.first_line = f"block {block.rel}#{block.name} was changed", block.line + 1
@@ -170,6 +172,8 @@ def inspect(
         found.state = "generated"
     if editor and found.state == "edited" and not found.detail.startswith("an editor"):
         found.detail += f" (and an editor {editor})"
+    if rel == settings.stylesheet and found.advice != ENCODING_ADVICE:
+        found.advice = STYLESHEET_ADVICE  # no card holds its lines: stitch cannot take them
     return found
 
 
@@ -230,12 +234,11 @@ def _manifest_path(settings: Settings) -> Path:
 
 
 def read_manifest(settings: Settings) -> dict[str, tuple[str, ...]]:
-    """The digests cardbook may have left in each file it wrote (annotate: false only).
+    """The digests cardbook may have left in each file it wrote (written with annotate: false;
+    read with either setting, so that files written before `annotate: true` stay cardbook's).
 
     `files` is what the last complete run wrote; `pending` what a run was about to write when
     it was interrupted: either content is cardbook's own, so the next run can repair the tree."""
-    if settings.annotate:
-        return {}
     try:
         text = read_text(_manifest_path(settings))
         import json  # only with annotate: false: most runs never load it
@@ -263,7 +266,7 @@ def generated_on_disk(
     """
     if not settings.annotate:
         return sorted(rel for rel in manifest if rel not in skip)
-    found = []
+    found = [rel for rel in manifest if rel not in skip]  # written naked before `annotate: true`
     project = str(settings.root)
     for root in settings.output_roots:
         base = os.path.join(project, root)
@@ -287,13 +290,37 @@ def generated_on_disk(
                     continue
                 from .generated import is_generated
 
-                if is_generated(head, style):
+                if is_generated(head, style) and rel not in found:
                     found.append(rel)
+    return sorted(found)
+
+
+def written_stylesheets(settings: Settings, rels: list[str]) -> list[str]:
+    """The files of `rels` (.css files of docs_dir) whose header says cardbook wrote them under
+    that name: stylesheets of an earlier `stylesheet:` option."""
+    from .generated import parse_generated
+
+    found = []
+    for rel in rels:
+        style = comment_style(settings, rel)
+        if not rel.startswith(settings.docs_prefix) or style is None:
+            continue
+        try:
+            with open(os.path.join(settings.root, rel), encoding="utf-8") as handle:
+                head = handle.read(4096)
+        except (OSError, UnicodeDecodeError):
+            continue
+        parsed = parse_generated("\n".join(head.split("\n")[:4]), style)
+        if parsed is not None and parsed.named_path == rel:
+            found.append(rel)
     return found
 
 
-def unsafe_target(settings: Settings, rel: str, resolved: dict[str, str] | None = None) -> str | None:
-    """Why writing `rel` could land outside its output root (symlinks), or None.
+def unsafe_target(
+    settings: Settings, rel: str, resolved: dict[str, str] | None = None, in_docs: bool = False
+) -> str | None:
+    """Why writing `rel` could land outside its output root (symlinks), or None. The
+    stylesheet, and with `in_docs` an earlier one, has docs_dir as its root instead.
 
     `resolved` caches directory resolutions across the files of one run."""
     cache = resolved if resolved is not None else {}
@@ -305,14 +332,15 @@ def unsafe_target(settings: Settings, rel: str, resolved: dict[str, str] | None 
 
     project_dir = str(settings.root)
     project = resolve(project_dir)
-    # The stylesheet is written into docs_dir: its own folder is its root.
-    roots = (os.path.dirname(rel) or ".",) if rel == settings.stylesheet else settings.output_roots
+    roots = settings.output_roots
+    if in_docs or rel == settings.stylesheet:  # written into docs_dir, which is its root
+        roots = (settings.docs_prefix.rstrip("/") or ".",)
     for root in roots:
         if root != "." and not rel.startswith(root.rstrip("/") + "/"):
             continue
         resolved_root = resolve(os.path.join(project_dir, root))
         if not inside(resolved_root, project):
-            what = "folder" if rel == settings.stylesheet else "output root"
+            what = "docs_dir" if rel == settings.stylesheet else "output root"
             return f"{what} {root} leads outside the project (symlink to {resolved_root})"
         target = os.path.join(project_dir, rel)
         if os.path.islink(target):

@@ -6,6 +6,7 @@ ConfigError at the option's own line; it returns the value in the form Settings 
 
 from __future__ import annotations
 
+import re
 import reprlib
 from pathlib import Path
 
@@ -80,6 +81,11 @@ def frontmatter_option(value: Any, fail: Any) -> tuple[dict[str, tuple[str, ...]
     return {folder: tuple(keys) for folder, keys in required.items()}, tuple(card_only)
 
 
+# One name of the stylesheet's path: it becomes a URL in every page, unescaped.
+_URL_SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+_THEME_FOLDERS = ("assets/stylesheets/", "assets/javascripts/")  # Material's own files live there
+
+
 def stylesheet_option(value: Any, docs_dir: str, fail: Any) -> str:
     """The stylesheet file cardbook writes, relative to the project ("" or false: none). The
     option names it relative to docs_dir, as extra_css does."""
@@ -87,13 +93,22 @@ def stylesheet_option(value: Any, docs_dir: str, fail: Any) -> str:
         return ""
     usage = "stylesheet must be a path inside docs_dir ending in .css, as extra_css names it"
     parts = [part for part in value.split("/") if part not in ("", ".")] if isinstance(value, str) else []
-    if (
-        not parts
-        or value.startswith(("/", "~")) or "\\" in value or ":" in value or "\x00" in value or ".." in parts
-        or not parts[-1].endswith(".css") or parts[-1] == ".css"
-    ):
+    if not parts or value.startswith("/") or not parts[-1].endswith(".css"):
         raise fail(f"{usage} (assets/cardbook.css), not {shown(value)}")
-    return "/".join([part for part in docs_dir.split("/") if part not in ("", ".")] + parts)
+    for part in parts:
+        if not _URL_SAFE_NAME.fullmatch(part) or len(part.encode()) > 255:
+            raise fail(
+                f"stylesheet: {shown(value)}: each name in the path may hold letters, digits, '-', '_' "
+                "and '.' (not first), at most 255 of them: the path becomes a URL on every page"
+            )
+    path = "/".join(parts)
+    if path.startswith(_THEME_FOLDERS):
+        raise fail(f"stylesheet: {shown(value)} is in a folder of the theme's own files: choose another")
+    docs = [part for part in docs_dir.split("/") if part not in ("", ".")]
+    if docs_dir.startswith("/") or ".." in docs:
+        where = f"docs_dir {shown(docs_dir)}"
+        raise fail(f"stylesheet: {where} is outside the project, and cardbook writes only inside it")
+    return "/".join(docs + parts)
 
 
 def links_option(value: Any, fail: Any) -> tuple[str, ...]:

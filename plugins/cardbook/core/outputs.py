@@ -54,7 +54,7 @@ class OutputFile(Record):
 
 
 class TangleResult(Record):
-    __slots__ = ("files", "fences", "problems", "keyed", "unproduced")
+    __slots__ = ("files", "fences", "problems", "keyed", "unproduced", "retired")
 
     def __init__(
         self,
@@ -72,3 +72,6 @@ class TangleResult(Record):
         self.problems = problems
         self.keyed = {} if keyed is None else keyed
         self.unproduced = set() if unproduced is None else unproduced
+        # Stylesheets in docs_dir that cardbook wrote and no `stylesheet:` option names any
+        # more (the option was removed or renamed): stale generated files outside the roots.
+        self.retired: list[str] = []

@@ -46,9 +46,13 @@ class Session:
 
 class CardbookExtension(Extension):
     def __init__(self, session: Session | None = None, **kwargs: Any) -> None:
-        why = extension_option_error(kwargs or None)
-        if why is not None:  # Python-Markdown would raise a bare KeyError or TypeError later
-            raise ValueError(why)
+        # Wrong options are not raised here: MkDocs loads every extension while it reads
+        # mkdocs.yml and prints a traceback for any exception. The plugin (MkDocs), the build's
+        # first page (Zensical) and `cardbook check` each refuse them at mkdocs.yml's line.
+        self.option_error = extension_option_error(kwargs or None)
+        if self.option_error is not None:
+            log.warning(f"cardbook: {self.option_error}")
+            kwargs = {}
         self.config = {
             "config_file": [
                 "",

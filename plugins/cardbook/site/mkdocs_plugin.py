@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
+import posixpath
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from mkdocs.structure.pages import Page
 
 from cardbook.core.check import CheckResult
 from cardbook.core.disk import LockError
+from cardbook.core.engines import extension_problems
 from cardbook.core.layout import layout_problems, raise_first
 from cardbook.core.problems import ConfigError, plural
 from cardbook.core.settings import Settings, load_settings
@@ -110,6 +112,7 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
                 # `mkdocs build -d DIR` overrides mkdocs.yml: check the folder MkDocs will empty
                 self.settings = self.settings.replace(site_dir=str(config.site_dir))
             raise_first(layout_problems(self.settings))
+            raise_first(extension_problems(self.settings))  # the `cardbook` entry's options
         except ConfigError as exc:
             raise PluginError("\n".join(problem.format() for problem in exc.problems)) from None
         # Material shows frontmatter tags itself when its tags plugin is on: no second copy.
@@ -118,7 +121,7 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
         if callable(toc.get("slugify")):  # heading ids made like the toc extension makes them
             custom, separator = toc["slugify"], toc.get("separator", "-")
             self.slugify = functools.lru_cache(maxsize=4096)(lambda text: custom(text, separator))
-        if self._css_uri() not in [str(entry) for entry in config.extra_css]:
+        if self._css_uri() not in [posixpath.normpath(str(entry)) for entry in config.extra_css]:
             config.extra_css.append(self._css_uri())
         # One mkdocs.yml for every engine: the `cardbook` extension listed for Zensical is this
         # plugin's own renderer, added once here with the page it converts.

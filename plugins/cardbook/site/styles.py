@@ -42,7 +42,7 @@ def status_styles(statuses: Mapping[str, bool]) -> dict[str, StatusStyle]:
     names = [name for name in statuses if name]  # the empty status shows as done (or open)
     if "done" not in statuses:
         names.append("done")
-    taken: set[str] = set()
+    taken = {INVALID_CLASS}  # a status named "invalid" must not take the colour of an invalid card
     for name in names:
         is_open = statuses.get(name, False)
         hues = OPEN_HUES if is_open else CLOSED_HUES

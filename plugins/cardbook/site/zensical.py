@@ -13,10 +13,12 @@ object is the same one, i.e. for one build (`zensical serve` makes a new one per
 from __future__ import annotations
 
 import logging
+import os
+import posixpath
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from markdown import Markdown
 
@@ -68,7 +70,10 @@ def page_of(md: Markdown, config_file: str) -> tuple[SiteBuild, str] | None:
     if not _current or _current[0].engine_config is not engine_config:
         if _current:
             _current[0].build.close()
-        _current[:] = [_Cached(engine_config, read_build(engine_config, config_file))]
+        try:
+            _current[:] = [_Cached(engine_config, read_build(engine_config, config_file))]
+        except CardbookBuildError as exc:
+            _stop_build(str(exc))
     return _current[0].build, path.replace("\\", "/")
 
 
@@ -121,8 +126,12 @@ def inline_css(settings: Settings, files: dict[str, OutputFile], extra_css: Any)
     `cardbook tangle` writes into docs_dir is one, when extra_css lists it."""
     path = settings.stylesheet
     if path:
-        listed = path.removeprefix(settings.docs_prefix) in [str(entry) for entry in extra_css or ()]
-        written = path in files and read_text(settings.root / path) == files[path].text
+        listed_css = [posixpath.normpath(str(entry)) for entry in extra_css or ()]
+        listed = path.removeprefix(settings.docs_prefix) in listed_css
+        try:
+            written = path in files and read_text(settings.root / path) == files[path].text
+        except OSError:  # unreadable: `cardbook check` says why, at the file
+            written = False
         if listed and written:
             return ""
         why = "is missing or stale: run `cardbook tangle`" if listed else "is not listed under extra_css"
@@ -152,6 +161,16 @@ def _config_argument(argv: list[str]) -> Path | None:
         if word.startswith("--config-file="):
             return Path(word.partition("=")[2])
     return None
+
+
+def _stop_build(message: str) -> NoReturn:
+    """End a Zensical build on a configuration cardbook refuses, with the message alone and
+    exit status 2, as `cardbook check` does. Zensical turns any exception an extension raises
+    into a traceback of its own and goes on to end with status 1; nothing else stops it."""
+    sys.stdout.flush()
+    sys.stderr.write(f"{message}\ncardbook: the build is stopped\n")
+    sys.stderr.flush()
+    os._exit(2)
 
 
 def _say_once(message: str) -> None:
