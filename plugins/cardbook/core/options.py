@@ -93,7 +93,7 @@ def stylesheet_option(value: Any, docs_dir: str, fail: Any) -> str:
         return ""
     usage = "stylesheet must be a path inside docs_dir ending in .css, as extra_css names it"
     parts = [part for part in value.split("/") if part not in ("", ".")] if isinstance(value, str) else []
-    if not parts or value.startswith("/") or not parts[-1].endswith(".css"):
+    if not parts or value.startswith(("/", "~")) or ".." in parts or not parts[-1].endswith(".css"):
         raise fail(f"{usage} (assets/cardbook.css), not {shown(value)}")
     for part in parts:
         if not _URL_SAFE_NAME.fullmatch(part) or len(part.encode()) > 255:
