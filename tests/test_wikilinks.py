@@ -7,7 +7,7 @@ import re
 
 import markdown
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from cardbook.site.urls import relative_url
@@ -233,3 +233,25 @@ def test_relative_path_agrees_with_posixpath(target: list[str], start: list[str]
     # the site's one relative-URL helper, with the page's folder as a folder URL
     base = start_dir + "/" if start_dir else ""
     assert relative_url(target_path, base) == posixpath.relpath(target_path, start_dir or ".")
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet="ab `\n\r\t []|#!<>-\\", max_size=160),
+        st.lists(st.sampled_from([p for p in PIECES if "~" not in p and "<!--" not in p]), max_size=40).map(
+            "".join
+        ),
+    ),
+    st.integers(min_value=0, max_value=200),
+)
+def test_the_scan_that_skips_plain_text_makes_the_same_matches(text: str, cut: int) -> None:
+    # Without `~` or `<!--`, find_wikilinks jumps from marker to marker instead of running the
+    # regex over every character: every match, links or not, must be the one finditer makes.
+    from cardbook.core.links import _SCAN, _skipping_matches
+
+    assume("<!--" not in text)  # find_wikilinks takes finditer itself for such a text
+    scanned = "\n" + text
+    for end in (len(scanned), min(cut, len(scanned))):
+        expected = [match.span() for match in _SCAN.finditer(scanned, 0, end)]
+        assert [match.span() for match in _skipping_matches(scanned, end)] == expected

@@ -87,7 +87,9 @@ def _construct(loader: _Loader, root: yaml.MappingNode) -> Any:
     return values
 
 
-_CLOSING = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE)
+# The closing line with the newline before it: a pattern that starts with a literal is
+# searched for with a fast scan to each newline, where `^` made the engine try every offset.
+_CLOSING = re.compile(r"\n(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE)
 
 
 class FrontmatterError(ValueError):
@@ -127,10 +129,10 @@ def split(text: str) -> tuple[str, int, int] | None:
     if not (text.startswith("---\n") or text.startswith("---\r\n") or text.rstrip() == "---"):
         return None
     start = text.find("\n") + 1 if "\n" in text else len(text)
-    match = _CLOSING.search(text, start)
+    match = _CLOSING.search(text, start - 1)  # from the newline that ends the opening line
     if match is None:
         raise FrontmatterError(1, "frontmatter opened with '---' is never closed")
-    yaml_text = text[start : match.start()]
+    yaml_text = text[start : match.start() + 1]
     body_line = text.count("\n", 0, match.end()) + 2
     newline = text.find("\n", match.end())
     body_offset = len(text) if newline == -1 else newline + 1
