@@ -89,12 +89,18 @@ def engine_problems(settings: Settings, zensical_installed: bool | None = None) 
     return [Problem(settings.config_name, line, "info", message, rule="zensical")]
 
 
+def stylesheet_listed(settings: Settings, extra_css: Any) -> bool:
+    """extra_css (as mkdocs.yml writes it, `./` or not) names the `stylesheet:` file."""
+    css = settings.stylesheet.removeprefix(settings.docs_prefix)
+    return isinstance(extra_css, list) and css in [posixpath.normpath(str(entry)) for entry in extra_css]
+
+
 def _stylesheet_unlisted(settings: Settings) -> list[Problem]:
     """The `stylesheet:` file that extra_css does not name: Zensical pages then carry it inline."""
-    css = settings.stylesheet.removeprefix(settings.docs_prefix)
-    listed = (settings.markdown_config or {}).get("extra_css")
-    if not css or (isinstance(listed, list) and css in [posixpath.normpath(str(entry)) for entry in listed]):
+    extra_css = (settings.markdown_config or {}).get("extra_css")
+    if not settings.stylesheet or stylesheet_listed(settings, extra_css):
         return []
+    css = settings.stylesheet.removeprefix(settings.docs_prefix)
     message = (
         f"stylesheet: {css} is not listed under extra_css: under Zensical each card page carries the "
         f"stylesheet inline; add `extra_css: [{css}]` (MkDocs adds it itself)"

@@ -98,20 +98,23 @@ def _site_over_docs(settings: Settings, site: str) -> list[Problem]:
     refuses this itself; Zensical does not, and deletes the pages)."""
     if settings.config_file is None:  # no mkdocs.yml: no site
         return []
-    root = settings.root
-    problems: list[Problem] = []
     for kind, folder in (("docs_dir", settings.docs_dir), *(("card root", f) for f in settings.card_roots)):
-        real = os.path.realpath(root / folder)
-        if inside(real, site) or inside(site, real):
-            where = "holds" if inside(real, site) and real != site else "is" if real == site else "is inside"
-            message = (
-                f"site_dir {settings.site_dir} {where} {kind} {folder}: every site build empties "
-                "site_dir and would delete the pages (Zensical does it without a word); put the site "
-                "elsewhere"
-            )
-            problems.append(_at(settings, "site_dir", message))
-            break
-    return problems
+        real = os.path.realpath(settings.root / folder)
+        if real == site:
+            where = "is"
+        elif inside(real, site):
+            where = "holds"
+        elif inside(site, real):
+            where = "is inside"
+        else:
+            continue
+        message = (
+            f"site_dir {settings.site_dir} {where} {kind} {folder}: every site build empties "
+            "site_dir and would delete the pages (Zensical does it without a word); put the site "
+            "elsewhere"
+        )
+        return [_at(settings, "site_dir", message)]
+    return []
 
 
 def _overlapping_roots(settings: Settings) -> list[Problem]:

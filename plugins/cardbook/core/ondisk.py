@@ -283,14 +283,10 @@ def generated_on_disk(
                 path = os.path.join(directory, name)
                 if style is None or not regular_file(path):
                     continue
-                try:
-                    with open(path, encoding="utf-8") as handle:
-                        head = handle.read(4096)
-                except (OSError, UnicodeDecodeError):
-                    continue
+                head = _head(path)
                 from .generated import is_generated
 
-                if is_generated(head, style) and rel not in found:
+                if head is not None and is_generated(head, style) and rel not in found:
                     found.append(rel)
     return sorted(found)
 
@@ -305,15 +301,20 @@ def written_stylesheets(settings: Settings, rels: list[str]) -> list[str]:
         style = comment_style(settings, rel)
         if not rel.startswith(settings.docs_prefix) or style is None:
             continue
-        try:
-            with open(os.path.join(settings.root, rel), encoding="utf-8") as handle:
-                head = handle.read(4096)
-        except (OSError, UnicodeDecodeError):
-            continue
-        parsed = parse_generated("\n".join(head.split("\n")[:4]), style)
+        head = _head(os.path.join(settings.root, rel))
+        parsed = parse_generated("\n".join(head.split("\n")[:4]), style) if head is not None else None
         if parsed is not None and parsed.named_path == rel:
             found.append(rel)
     return found
+
+
+def _head(path: str) -> str | None:
+    """The first 4 KB of a file as text, where cardbook's header would be; None if unreadable."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read(4096)
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def unsafe_target(
@@ -332,15 +333,14 @@ def unsafe_target(
 
     project_dir = str(settings.root)
     project = resolve(project_dir)
-    roots = settings.output_roots
-    if in_docs or rel == settings.stylesheet:  # written into docs_dir, which is its root
-        roots = (settings.docs_prefix.rstrip("/") or ".",)
+    in_docs = in_docs or rel == settings.stylesheet
+    roots = (settings.docs_prefix.rstrip("/") or ".",) if in_docs else settings.output_roots
     for root in roots:
         if root != "." and not rel.startswith(root.rstrip("/") + "/"):
             continue
         resolved_root = resolve(os.path.join(project_dir, root))
         if not inside(resolved_root, project):
-            what = "docs_dir" if rel == settings.stylesheet else "output root"
+            what = "docs_dir" if in_docs else "output root"
             return f"{what} {root} leads outside the project (symlink to {resolved_root})"
         target = os.path.join(project_dir, rel)
         if os.path.islink(target):

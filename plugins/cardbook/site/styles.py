@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,7 +132,14 @@ def title_of(card: Card) -> str:
 
 def stylesheet_text(statuses: Mapping[str, bool]) -> str:
     """The whole stylesheet: the colours of this runbook's statuses, then the static rules."""
-    return status_css(status_styles(statuses)) + "\n" + STATIC_CSS.read_text(encoding="utf-8")
+    return status_css(status_styles(statuses)) + "\n" + _static_css()
+
+
+@functools.cache
+def _static_css() -> str:
+    """The package's own rules, read once per process (the check, the plugin and Zensical's
+    page preparation each ask for the stylesheet)."""
+    return STATIC_CSS.read_text(encoding="utf-8")
 
 
 def stylesheet_file(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import posixpath
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any, NoReturn
 from markdown import Markdown
 
 from cardbook.core.disk import read_text
+from cardbook.core.engines import stylesheet_listed
 from cardbook.core.layout import layout_problems, raise_first
 from cardbook.core.problems import ConfigError, plural
 from cardbook.core.settings import Settings, load_settings
@@ -126,8 +126,7 @@ def inline_css(settings: Settings, files: dict[str, OutputFile], extra_css: Any)
     `cardbook tangle` writes into docs_dir is one, when extra_css lists it."""
     path = settings.stylesheet
     if path:
-        listed_css = [posixpath.normpath(str(entry)) for entry in extra_css or ()]
-        listed = path.removeprefix(settings.docs_prefix) in listed_css
+        listed = stylesheet_listed(settings, extra_css)
         try:
             written = path in files and read_text(settings.root / path) == files[path].text
         except OSError:  # unreadable: `cardbook check` says why, at the file
