@@ -132,6 +132,20 @@ def open_page(browser: object, url: str, scheme: str) -> tuple[object, object, l
     return context, page, problems
 
 
+def edge_count(page: object, svg: str) -> int:
+    """Edges of the drawing at `svg`: Graphviz's `g.edge`, or a curve each in the layered
+    drawing's one path of curves."""
+    return page.evaluate(  # type: ignore[attr-defined]
+        """(selector) => {
+            const svg = document.querySelector(selector);
+            const curves = svg.querySelector('path.cardbook-edges');
+            const layered = curves ? (curves.getAttribute('d').match(/M/g) || []).length : 0;
+            return svg.querySelectorAll('g.edge').length + layered;
+        }""",
+        svg,
+    )
+
+
 def shot(page: object, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)  # type: ignore[attr-defined]
@@ -143,9 +157,9 @@ def test_overview_and_card_pages(browser: object, site: str, scheme: str) -> Non
     try:
         palette = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
         assert palette == ("slate" if scheme == "dark" else "default")
-        nodes = page.locator("figure.cardbook-graph--overview svg g.node")
+        nodes = page.locator("figure.cardbook-graph--overview svg .node")
         assert nodes.count() == 7
-        assert page.locator("figure.cardbook-graph--overview svg g.edge").count() == 7
+        assert edge_count(page, "figure.cardbook-graph--overview svg") == 7
         box = page.locator("figure.cardbook-graph--overview svg").bounding_box()
         assert box is not None and box["width"] > 200 and box["height"] > 50  # actually drawn
         # Badge text must stand out from its background in both palettes.
@@ -156,17 +170,17 @@ def test_overview_and_card_pages(browser: object, site: str, scheme: str) -> Non
         assert colours[0] != colours[1]
         shot(page, f"overview-{scheme}.png")
 
-        page.locator("figure.cardbook-graph--overview svg g.node a", has_text="Build the app").click()
+        page.locator("figure.cardbook-graph--overview svg a", has_text="Build the app").click()
         page.wait_for_url(site + "how-to/app/the-app/")
         assert page.locator(".cardbook-header").is_visible()
-        assert page.locator(".cardbook-neighbourhood svg g.node").count() == 4
+        assert page.locator(".cardbook-neighbourhood svg .node").count() == 4
         assert page.locator(".highlight .filename", has_text="nix/app.nix").count() == 2  # title + chunk note
         page.locator(".highlight .filename a", has_text="Set up the database").first.click()
         page.wait_for_url(re.compile(re.escape(site) + r"how-to/data/db/#cardbook-block-\d+"))
         page.go_back()
         shot(page, f"card-{scheme}.png")
 
-        page.locator(".cardbook-neighbourhood svg g.node a", has_text="Deploy the app").click()
+        page.locator(".cardbook-neighbourhood svg a.node", has_text="Deploy the app").click()
         page.wait_for_url(site + "how-to/app/deploy/")
         page.locator(".cardbook-header a", has_text="Build the app").click()
         page.wait_for_url(site + "how-to/app/the-app/")
@@ -208,7 +222,7 @@ def test_a_thousand_card_graph_stays_responsive(browser: object, tmp_path: Path)
             browser, f"http://127.0.0.1:{server.server_address[1]}/runbook-graph/", "light"
         )
         try:
-            assert page.locator("figure.cardbook-graph--overview svg g.node").count() == 1000
+            assert page.locator("figure.cardbook-graph--overview svg .node").count() == 1000
             # The main thread answers quickly once loaded: nothing lays the graph out in JS.
             started = page.evaluate("performance.now()")
             page.mouse.wheel(0, 2000)
@@ -244,12 +258,12 @@ def test_a_real_runbook_shaped_site(browser: object, runbook_site: str, scheme: 
         assert palette == ("slate" if scheme == "dark" else "default")
         goals = page.locator(".cardbook-goal svg")
         assert goals.count() == 1  # one open chain, one goal
-        drawn = goals.first.locator("g.node")
+        drawn = goals.first.locator(".node")
         assert drawn.count() == len(known["chain"])  # the goal and all its prerequisites, done ones too
         box = goals.first.bounding_box()
         column = page.locator("article").bounding_box()
         assert box is not None and column is not None and box["width"] <= column["width"]
-        titles = goals.first.locator("g.node title").all_text_contents()
+        titles = goals.first.locator(".node title").all_text_contents()
         assert all("…" not in title for title in titles)
         assert page.locator("text=Done").count() >= 1
         shot(page, f"runbook-overview-{scheme}.png")
@@ -308,7 +322,7 @@ def test_the_runbook_shaped_site_under_zensical(browser: object, zensical_site: 
     try:
         goals = page.locator(".cardbook-goal svg")
         assert goals.count() == 1
-        assert goals.first.locator("g.node").count() == len(known["chain"])
+        assert goals.first.locator(".node").count() == len(known["chain"])
         box, column = goals.first.bounding_box(), page.locator("article").bounding_box()
         assert box is not None and column is not None and box["width"] <= column["width"]
         shot(page, f"zensical-overview-{scheme}.png")

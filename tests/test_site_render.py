@@ -179,7 +179,8 @@ def test_neighbourhood_svg_is_well_formed_and_links_the_neighbours(tmp_path: Pat
     root = ET.fromstring(svg)
     hrefs = [a.get("href") for a in root.iter("{http://www.w3.org/2000/svg}a")]
     assert sorted(hrefs) == ["../db/", "../deploy/"]  # the card itself is not a link
-    assert "focus" in svg and svg.count('class="edge"') == 2
+    curves = root.find("{http://www.w3.org/2000/svg}path[@class='cardbook-edges']")
+    assert "focus" in svg and curves is not None and curves.get("d", "").count("M") == 2
 
 
 def test_a_hub_shows_a_bounded_neighbourhood(tmp_path: Path) -> None:
@@ -210,6 +211,40 @@ def test_layered_svg_is_deterministic_and_avoids_crossings() -> None:
     placed = re.findall(r"translate\(\d+,(\d+)\).*?>([A-D])</text>", first)
     y = {match[1]: float(match[0]) for match in placed}
     assert (y["A"] < y["B"]) == (y["D"] < y["C"])  # the two edges do not cross
+
+
+def test_layered_markup_is_lean_and_keeps_what_each_node_says() -> None:
+    """Every card page carries a drawing: a linked node is its link, the edges are two paths
+    (edges into one side of a box share their arrowhead), and each node keeps its classes,
+    tooltip and every line of its label."""
+    nodes = [
+        Node("a", "Feed the environment from sops", "Feed the environment from sops (done)", "../a/", "", 0),
+        Node("b", "B", "B (open)", "../b/", "open", 0),
+        Node("goal", "Goal", "Goal (open)", None, "open", 1),
+    ]
+    svg = layered_svg(nodes, [Edge("a", "goal"), Edge("b", "goal")], label="x", focus="goal")
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    links = root.findall(f"{ns}a")
+    assert sorted(link.get("href") or "" for link in links) == ["../a/", "../b/"]
+    assert all("node cardbook-node" in (link.get("class") or "") for link in links)
+    focus = root.find(f"{ns}g")
+    assert focus is not None and focus.get("class") == "node cardbook-node open focus"
+    assert sorted(title.text or "" for title in root.iter(f"{ns}title")) == [
+        "B (open)",
+        "Feed the environment from sops (done)",
+        "Goal (open)",
+    ]
+    first = next(link for link in links if link.get("href") == "../a/").find(f"{ns}text")
+    assert first is not None and [first.text, *(span.text for span in first)] == [
+        "Feed the environment",
+        "from sops",
+    ]
+    curves = root.find(f"{ns}path[@class='cardbook-edges']")
+    heads = root.find(f"{ns}path[@class='cardbook-arrowheads']")
+    assert curves is not None and heads is not None
+    assert curves.get("d", "").count("M") == 2 and heads.get("d", "").count("M") == 1  # one shared
+    assert svg.count("<") <= 32  # 27 tags, open and close; a group per edge and per node made 39
 
 
 def test_dot_source_quotes_everything() -> None:

@@ -3,9 +3,11 @@ caller. No process, a few hundred microseconds per small drawing: used for every
 neighbourhood (layers as columns), for each open goal's graph on the overview, and for the
 whole graph when Graphviz is missing or draws it too wide (layers as rows, wrapped to a width).
 
-It uses the same markup conventions as Graphviz's drawing in dot.py (`g.node.cardbook-node.
-<status class>` holding a link, `g.edge` holding a path and an arrowhead), so one stylesheet
-colours both for the light and the dark palette. See docs/explanation/graph-rendering.md.
+Its nodes carry the classes of Graphviz's drawing in dot.py (`node cardbook-node <status
+class>`), so one stylesheet colours both for the light and the dark palette; its markup is
+leaner, as it goes into every card page: a linked node is the link itself (`a.node`), and all
+edges are two paths (`path.cardbook-edges`, `path.cardbook-arrowheads`) where Graphviz has a
+group per edge. See docs/explanation/graph-rendering.md.
 """
 
 from __future__ import annotations
@@ -217,9 +219,20 @@ def layered_svg(
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
         f'aria-label="{escape(label)}">'
     ]
-    for edge in edges:  # edges first: the filled boxes drawn after them cover what they cross
+    # Edges first: the filled boxes drawn after them cover what they cross. All of them in
+    # two paths, the curves and the arrowheads (edges into one side of a box share theirs):
+    # half the bytes and two tags in place of three per edge, on every card page, where each
+    # byte and tag costs build time in every engine (Zensical parses and scans them again).
+    curves: list[str] = []
+    heads: dict[str, None] = {}
+    for edge in edges:
         if edge.source in boxes and edge.target in boxes:
-            out.append(_edge(boxes[edge.source], boxes[edge.target], vertical=vertical))
+            curve, head = _edge(boxes[edge.source], boxes[edge.target], vertical=vertical)
+            curves.append(curve)
+            heads[head] = None
+    if curves:
+        out.append(f'<path class="cardbook-edges" d="{"".join(curves)}"/>')
+        out.append(f'<path class="cardbook-arrowheads" d="{"".join(heads)}"/>')
     for key in sorted(layers):
         for node in layers[key]:
             out.append(_node(node, boxes[node.id], node.id == focus))
@@ -263,8 +276,9 @@ def _place_rows(rows: list[list[Node]], sizes: dict[str, tuple[int, int]]) -> di
     return boxes
 
 
-def _edge(source: Box, target: Box, *, vertical: bool) -> str:
-    """A curve from source to target; between boxes side by side it loops out of the layer."""
+def _edge(source: Box, target: Box, *, vertical: bool) -> tuple[str, str]:
+    """The path data of a curve from source to target and of its arrowhead; between boxes side
+    by side the curve loops out of the layer."""
     sx, sy, sw, sh = source
     tx, ty, tw, th = target
     if vertical and sy + sh <= ty:  # bottom of the source to the top of the target
@@ -291,39 +305,41 @@ def _edge(source: Box, target: Box, *, vertical: bool) -> str:
     # base 7px short of it, 8px wide.
     bx, by = x1 - dx * 7, y1 - dy * 7
     return (
-        f'<g class="edge"><path d="M{x0},{y0} C{c1x},{c1y} {c2x},{c2y} {x1 - dx * 6},{y1 - dy * 6}"/>'
-        f'<polygon points="{bx - dy * 4},{by + dx * 4} {x1},{y1} {bx + dy * 4},{by - dx * 4}"/></g>'
+        f"M{x0},{y0}C{c1x},{c1y} {c2x},{c2y} {x1 - dx * 6},{y1 - dy * 6}",
+        f"M{bx - dy * 4},{by + dx * 4}L{x1},{y1} {bx + dy * 4},{by - dx * 4}Z",
     )
 
 
 def _node(node: Node, box: Box, is_focus: bool) -> str:
-    """A node's box at its place: its markup is the same wherever the card is drawn (drawn
-    from the box's corner, moved there by a transform), so it is made once per card."""
-    head, body = _node_markup(node.label, node.tooltip, node.href, node.classes, is_focus)
-    return f'{head}{box[0]},{box[1]})">{body}'
+    """A node's box at its place. Its link is the page's own; the rest of its markup is the
+    same wherever the card is drawn (drawn from the box's corner, moved there by a transform),
+    so it is made once per card. A linked node is the link itself (`a.node`), an unlinked one
+    a group (`g.node`)."""
+    css, body = _node_markup(node.label, node.tooltip, node.classes, is_focus)
+    place = f'transform="translate({box[0]},{box[1]})">'
+    if node.href is None:
+        return f'<g class="{css}" {place}{body}</g>'
+    return f'<a class="{css}" href="{escape(node.href)}" {place}{body}</a>'
 
 
 @functools.lru_cache(maxsize=16384)  # a card is drawn on its own page, its neighbours' and in goals
-def _node_markup(label: str, tooltip: str, href: str | None, classes: str, is_focus: bool) -> tuple[str, str]:
-    """A node's markup in two parts, its place between them: up to the transform's numbers,
-    and the rest (its link, tooltip, box and label, relative to the box's corner)."""
+def _node_markup(label: str, tooltip: str, classes: str, is_focus: bool) -> tuple[str, str]:
+    """A node's classes, and its tooltip, box and label relative to the box's corner: the
+    first line of the label is the text's own, each further line a tspan at its own height,
+    centred as a block on the box."""
     width, height = node_size(label)
     css = escape(f"node cardbook-node {classes}{' focus' if is_focus else ''}".strip())
-    head = f'<g class="{css}" transform="translate('
-    body = f'<a href="{escape(href)}">' if href is not None else ""
-    body += f'<title>{escape(tooltip)}</title><rect width="{width}" height="{height}" rx="6"/>'
     lines = [escape(line) for line in wrap_label(label)]
     centre = width // 2
-    if len(lines) == 1:
-        body += f'<text x="{centre}" y="{height // 2}">{lines[0]}</text>'
-    else:  # one tspan per line, centred as a block on the box
-        top = (height - (len(lines) - 1) * LINE_HEIGHT) // 2
-        spans = "".join(
-            f'<tspan x="{centre}" y="{top + index * LINE_HEIGHT}">{line}</tspan>'
-            for index, line in enumerate(lines)
-        )
-        body += f'<text x="{centre}" y="{top}">{spans}</text>'
-    return head, body + ("</a></g>" if href is not None else "</g>")
+    top = (height - (len(lines) - 1) * LINE_HEIGHT) // 2
+    spans = "".join(
+        f'<tspan x="{centre}" y="{top + index * LINE_HEIGHT}">{line}</tspan>'
+        for index, line in enumerate(lines[1:], start=1)
+    )
+    return css, (
+        f'<title>{escape(tooltip)}</title><rect width="{width}" height="{height}" rx="6"/>'
+        f'<text x="{centre}" y="{top}">{lines[0]}{spans}</text>'
+    )
 
 
 # Any drawing ---------------------------------------------------------------------------------
