@@ -335,6 +335,9 @@ def test_the_runbook_shaped_site_under_zensical(browser: object, zensical_site: 
         background = header.evaluate("element => getComputedStyle(element).borderTopStyle")
         assert background != "none"  # the stylesheet reached the page (inline under Zensical)
         assert "[[" not in page.locator("article").inner_text()
+        # A node's label is no underlined link text: Zensical's theme underlines links.
+        node = page.locator(".cardbook-neighbourhood svg a.node").first
+        assert node.evaluate("a => getComputedStyle(a).textDecorationLine") == "none"
         shot(page, f"zensical-chain-card-{scheme}.png")
 
         page.goto(zensical_site + "how-to/postgres/postgres-major-upgrade/", wait_until="load")

@@ -123,6 +123,44 @@ def test_card_header(tmp_path: Path) -> None:
     assert "cardbook-tag" not in no_tags and "Generates" not in no_tags
 
 
+def test_a_card_requiring_a_missing_card_is_not_ready_and_says_so(tmp_path: Path) -> None:
+    """Found by an outside probe: its header said "Requires: none" and "ready to work on"
+    while `cardbook next` listed it as blocked by a prerequisite that does not exist."""
+    files = {
+        "docs/how-to/lone.md": card(title="Lone", status="active", requires="[nowhere]"),
+        "docs/how-to/other.md": card(title="Other", status="active", requires="[lone, gone]"),
+    }
+    settings, result = build(tmp_path, files)
+    statuses = styles.status_styles(settings.statuses)
+    for stem, absent in (("lone", ["nowhere"]), ("other", ["gone"])):
+        header = card_page.card_header(
+            result.graph.cards[stem],
+            PageContext(result.graph, site_links(), statuses, f"how-to/{stem}/"),
+            generates=[],
+        )
+        ET.fromstring(header.replace(" data-search-exclude", ""))  # well-formed
+        assert "ready to work on" not in header, stem
+        assert stem not in result.graph.leaves()  # what `cardbook next` reads
+        requires = header.split("<dt>Requires</dt>")[1].split("</dd>")[0]
+        assert "none" not in requires
+        for name in absent:
+            assert f'<code>{name}</code> <span class="cardbook-badge cardbook-status-invalid"' in requires
+    assert ">Lone<" in requires  # the real prerequisite is listed as well
+
+
+def test_graphviz_shows_an_entity_written_in_a_title_as_written() -> None:
+    """Found by an outside probe: dot passes `&lt;` in a label through to the SVG, so a title
+    holding it read as "<"."""
+    source = overview_dot([Node("x", "Escape &lt; & &amp; here", "tip", None, "open", 0)], [])
+    assert 'label="Escape &amp;lt; &amp; &amp;amp; here"' in source
+    renderer = DotRenderer(cache_dir=False)
+    if not renderer.available:
+        return  # the source is what decides; drawing it needs Graphviz
+    svg = renderer.submit(source).result(timeout=60)
+    texts = ["".join(t.itertext()) for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
+    assert "Escape &lt; & &amp; here" in texts
+
+
 def rendered_titles(titles: list[str]) -> str:
     """What superfences makes of titled code blocks, reduced to their title bars."""
     return "".join(

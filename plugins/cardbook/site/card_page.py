@@ -9,7 +9,7 @@ from cardbook.core.tangle import TangleResult
 
 from .context import PageContext
 from .layered import Edge, Node, fit_width, layered_svg
-from .styles import StatusStyle, badge, card_classes, status_label, title_of
+from .styles import INVALID_CLASS, StatusStyle, badge, card_classes, status_label, title_of
 from .urls import escape, link_html
 
 NEIGHBOURHOOD_DEPTH = 2
@@ -30,14 +30,17 @@ def generated_paths(tangled: TangleResult) -> dict[str, list[str]]:
     return paths
 
 
-def _card_list(
-    stems: list[str],
-    ctx: PageContext,
-) -> str:
+def _card_list(stems: list[str], ctx: PageContext, missing: list[str] | None = None) -> str:
+    """The cards as links with their status; `missing`: prerequisites written in the card that
+    name no card (`cardbook check` reports each where it is written)."""
     graph, links, page_url, styles = ctx.graph, ctx.links, ctx.page_url, ctx.styles
-    if not stems:
+    if not stems and not missing:
         return '<span class="cardbook-none">none</span>'
-    items = []
+    items = [
+        f'<li><code>{escape(name)}</code> <span class="cardbook-badge {INVALID_CLASS}" '
+        'title="no card has this name">missing</span></li>'
+        for name in missing or []
+    ]
     for stem in stems[:MAX_HEADER_LINKS]:
         card = graph.cards[stem]
         items.append(
@@ -61,7 +64,7 @@ def card_header(
     facts = [badge(card, styles)]
     if card.is_open and card.stem in graph.cards:
         needs_open = any(graph.cards[need].is_open for need in graph.requires.get(card.stem, []))
-        if not needs_open:
+        if not needs_open and not card.missing:  # as Graph.leaves and `cardbook next` say
             facts.append(
                 '<span class="cardbook-flag" title="every prerequisite is done">ready to work on</span>'
             )
@@ -74,7 +77,7 @@ def card_header(
         tags = "".join(f'<span class="cardbook-tag">{escape(tag)}</span>' for tag in card.tags)
         facts.append(f'<span class="cardbook-tags">{tags}</span>')
     rows = [
-        ("Requires", _card_list(graph.requires.get(card.stem, []), ctx)),
+        ("Requires", _card_list(graph.requires.get(card.stem, []), ctx, card.missing)),
         ("Required by", _card_list(graph.required_by.get(card.stem, []), ctx)),
     ]
     if generates:

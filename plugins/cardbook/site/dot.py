@@ -43,8 +43,11 @@ def _dot_quote(text: str) -> str:
 
 
 def _dot_label(label: str) -> str:
-    """The whole title on centred lines, so a rank of cards stays narrow and nothing is cut."""
-    return '"' + "\\n".join(_dot_quote(row)[1:-1] for row in wrap_label(label, DOT_LABEL_WIDTH)) + '"'
+    """The whole title on centred lines, so a rank of cards stays narrow and nothing is cut.
+    Its `&` written as `&amp;`: dot passes an entity in a label through to the SVG, which would
+    show a title's literal `&lt;` as `<`."""
+    rows = wrap_label(label, DOT_LABEL_WIDTH)
+    return '"' + "\\n".join(_dot_quote(row.replace("&", "&amp;"))[1:-1] for row in rows) + '"'
 
 
 def _box_width(node: Node) -> float:
