@@ -221,8 +221,9 @@ def layered_svg(
     ]
     # Edges first: the filled boxes drawn after them cover what they cross. All of them in
     # two paths, the curves and the arrowheads (edges into one side of a box share theirs):
-    # half the bytes and two tags in place of three per edge, on every card page, where each
-    # byte and tag costs build time in every engine (Zensical parses and scans them again).
+    # about half the bytes, and two tags in all in place of three per edge, on every card
+    # page, where each byte costs build time in every engine (Zensical's most: about 860
+    # instructions a byte, docs/reference/benchmarks.md).
     curves: list[str] = []
     heads: dict[str, None] = {}
     for edge in edges:
