@@ -89,10 +89,14 @@ def engine_problems(settings: Settings, zensical_installed: bool | None = None) 
     return [Problem(settings.config_name, line, "info", message, rule="zensical")]
 
 
+def css_listed(uri: str, extra_css: Any) -> bool:
+    """extra_css (as mkdocs.yml writes it, `./` or not) names `uri`, a path in docs_dir."""
+    return isinstance(extra_css, list) and uri in [posixpath.normpath(str(entry)) for entry in extra_css]
+
+
 def stylesheet_listed(settings: Settings, extra_css: Any) -> bool:
-    """extra_css (as mkdocs.yml writes it, `./` or not) names the `stylesheet:` file."""
-    css = settings.stylesheet.removeprefix(settings.docs_prefix)
-    return isinstance(extra_css, list) and css in [posixpath.normpath(str(entry)) for entry in extra_css]
+    """extra_css names the `stylesheet:` file."""
+    return css_listed(settings.stylesheet.removeprefix(settings.docs_prefix), extra_css)
 
 
 def _stylesheet_unlisted(settings: Settings) -> list[Problem]:

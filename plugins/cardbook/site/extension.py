@@ -49,9 +49,9 @@ class CardbookExtension(Extension):
         # Wrong options are not raised here: MkDocs loads every extension while it reads
         # mkdocs.yml and prints a traceback for any exception. The plugin (MkDocs), the build's
         # first page (Zensical) and `cardbook check` each refuse them at mkdocs.yml's line.
-        self.option_error = extension_option_error(kwargs or None)
-        if self.option_error is not None:
-            log.warning(f"cardbook: {self.option_error}")
+        why = extension_option_error(kwargs or None)
+        if why is not None:
+            log.warning(f"cardbook: {why}")
             kwargs = {}
         self.config = {
             "config_file": [

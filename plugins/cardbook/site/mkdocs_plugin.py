@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import os
-import posixpath
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ from mkdocs.structure.pages import Page
 
 from cardbook.core.check import CheckResult
 from cardbook.core.disk import LockError
-from cardbook.core.engines import extension_problems
+from cardbook.core.engines import css_listed, extension_problems
 from cardbook.core.layout import layout_problems, raise_first
 from cardbook.core.problems import ConfigError, plural
 from cardbook.core.settings import Settings, load_settings
@@ -121,7 +120,7 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
         if callable(toc.get("slugify")):  # heading ids made like the toc extension makes them
             custom, separator = toc["slugify"], toc.get("separator", "-")
             self.slugify = functools.lru_cache(maxsize=4096)(lambda text: custom(text, separator))
-        if self._css_uri() not in [posixpath.normpath(str(entry)) for entry in config.extra_css]:
+        if not css_listed(self._css_uri(), list(config.extra_css)):
             config.extra_css.append(self._css_uri())
         # One mkdocs.yml for every engine: the `cardbook` extension listed for Zensical is this
         # plugin's own renderer, added once here with the page it converts.
