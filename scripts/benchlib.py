@@ -343,7 +343,7 @@ def site_configs(project: Path, project_mkdocs: Path) -> None:
         **with_plugin,
         "markdown_extensions": [*extensions, "cardbook"],
         "plugins": [*others, plugin_entry(stylesheet=STYLESHEET)],
-        "extra_css": [*config.get("extra_css", []), STYLESHEET],
+        "extra_css": [*dict.fromkeys([*config.get("extra_css", []), STYLESHEET])],  # once, as a user lists it
     }
     zensical_with["site_dir"] = "site-z-with"
     zensical_without = {**without, "site_dir": "site-z-without"}
