@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -122,3 +123,14 @@ def check_problems(root: Path, *, today: dt.date) -> list[str]:
 
     result = load_and_check(load_settings(cwd=root), today=today)
     return [problem.format() for problem in result.problems]
+
+
+SVG_NAMESPACE = "http://www.w3.org/2000/svg"
+
+
+def parse_svg(markup: str) -> ET.Element:
+    """An SVG as a browser reads it in an HTML page: the layered drawing, inline, has no
+    xmlns, and an HTML parser puts <svg> and everything in it in the SVG namespace anyway."""
+    if "xmlns=" not in markup.split(">", 1)[0]:
+        markup = markup.replace("<svg", f'<svg xmlns="{SVG_NAMESPACE}"', 1)
+    return ET.fromstring(markup)

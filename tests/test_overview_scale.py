@@ -20,7 +20,7 @@ from cardbook.site import overview, styles, urls
 from cardbook.site.context import PageContext
 from cardbook.site.dot import dot_rows, overview_dot, titled_svg
 from cardbook.site.layered import MAX_GRAPH_WIDTH, Edge, Node, layered_svg, wrap_label, wrap_row
-from helpers import card, write_tree
+from helpers import card, parse_svg, write_tree
 from test_site_build import article, broken_links, mkdocs, page, runbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
@@ -81,14 +81,14 @@ class Drawing:
         return [
             element
             for element in self.svg.iter()
-            if element.tag in tags and "cardbook-node" in (element.get("class") or "").split()
+            if element.tag in tags and "node" in (element.get("class") or "").split()
         ]
 
 
 def drawings(html: str) -> list[Drawing]:
     found = []
     for block in SVG_BLOCK.findall(html):
-        svg = ET.fromstring(block)
+        svg = parse_svg(block)
         found.append(Drawing(svg, "cardbook-svg--layered" not in (svg.get("class") or "")))
     return found
 
@@ -350,7 +350,7 @@ def test_a_layer_of_301_cards_wraps_onto_even_rows_within_the_width() -> None:
     nodes += [Node(f"n{i}", f"Card {i:03d} with a longer title", f"t{i}", None, "", 1) for i in range(301)]
     edges = [Edge(f"n{i}", "goal") for i in range(301)]
     svg = layered_svg(nodes, edges, label="x", vertical=True)
-    root = ET.fromstring(svg)
+    root = parse_svg(svg)
     assert float(root.get("width", "0")) <= MAX_GRAPH_WIDTH
     drawn = Drawing(root, graphviz=False).nodes()
     assert len(drawn) == 302

@@ -185,7 +185,7 @@ def test_the_site_and_the_nix_files(tmp_path: Path, site_url: str, directory_url
     app = article(page(site, "how-to/app/the-app.md", directory_urls))
     header = app[app.index('<aside class="cardbook-header"') : app.index("</aside>")]
     assert "cardbook-status-active open" in header and ">active<" in header
-    assert '<time datetime="2026-01-01">' in header
+    assert "<time>2026-01-01</time>" in header
     assert '<span class="cardbook-tag">how-to</span>' in header
     assert re.search(r"<dt>Requires</dt><dd>.*Set up the database</a> <span class=\"cardbook-badge", header)
     assert re.search(r"<dt>Required by</dt><dd>.*Deploy the app</a>", header)
@@ -195,7 +195,7 @@ def test_the_site_and_the_nix_files(tmp_path: Path, site_url: str, directory_url
     assert re.search(r'<span class="filename" id="cardbook-block-16">nix/app.nix<span', app)
     assert "part 2 of 2 &#183; after" in app and "<code>[[db]]</code>" in app
     assert ">Set up the database</a> in prose" in app
-    assert app.count('class="node cardbook-node') == 3  # the neighbourhood graph
+    assert app.count('class="node ') == 3  # the neighbourhood graph
 
     home = article(page(site, "index.md", directory_urls))
     assert ">the app</a>" in home and "HTTP port</a>" in home
@@ -210,7 +210,7 @@ def test_the_site_and_the_nix_files(tmp_path: Path, site_url: str, directory_url
     assert "cardbookwikilink" not in everything and "part 2 of 2" not in everything
 
     overview = article(page(site, "runbook.md", directory_urls))
-    assert overview.count('class="node cardbook-node') == 3
+    assert overview.count('class="node ') == 3
     assert "Deploy the app" in overview[overview.index('id="goals"') :]
 
     files = article(page(site, "generated-files.md", directory_urls))
@@ -324,7 +324,7 @@ def test_without_graphviz_the_whole_graph_uses_the_builtin_layout(tmp_path: Path
     assert "Graphviz dot not found" in done.stderr
     whole = article(page(root / "site", "runbook-graph.md"))
     assert "cardbook-svg--layered" in whole and "Graphviz is not installed" in whole
-    assert whole.count('class="node cardbook-node') == 3
+    assert whole.count('class="node ') == 3
 
 
 def test_a_docs_overview_page_keeps_its_prose(tmp_path: Path) -> None:

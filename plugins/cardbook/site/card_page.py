@@ -44,7 +44,8 @@ def _card_list(stems: list[str], ctx: PageContext, missing: list[str] | None = N
     for stem in stems[:MAX_HEADER_LINKS]:
         card = graph.cards[stem]
         items.append(
-            f"<li>{link_html(links.card(stem, page_url), escape(title_of(card)))} {badge(card, styles)}</li>"
+            f"<li>{link_html(links.card(stem, page_url), escape(title_of(card)))} "
+            f"{badge(card, styles, explained=False)}</li>"
         )
     more = len(stems) - MAX_HEADER_LINKS
     if more > 0:
@@ -72,7 +73,8 @@ def card_header(
             facts.append('<span class="cardbook-flag" title="no open card requires this one">goal</span>')
     if card.modified is not None:
         day = card.modified.isoformat()
-        facts.append(f'<span class="cardbook-modified">modified <time datetime="{day}">{day}</time></span>')
+        # An ISO date is a valid <time> content of its own: no datetime attribute repeating it.
+        facts.append(f'<span class="cardbook-modified">modified <time>{day}</time></span>')
     if show_tags and card.tags:
         tags = "".join(f'<span class="cardbook-tag">{escape(tag)}</span>' for tag in card.tags)
         facts.append(f'<span class="cardbook-tags">{tags}</span>')

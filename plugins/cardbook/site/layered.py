@@ -3,8 +3,8 @@ caller. No process, a few hundred microseconds per small drawing: used for every
 neighbourhood (layers as columns), for each open goal's graph on the overview, and for the
 whole graph when Graphviz is missing or draws it too wide (layers as rows, wrapped to a width).
 
-Its nodes carry the classes of Graphviz's drawing in dot.py (`node cardbook-node <status
-class>`), so one stylesheet colours both for the light and the dark palette; its markup is
+Its nodes carry the classes the stylesheet colours in Graphviz's drawing too (dot.py): `node`
+and the status classes, for the light and the dark palette; its markup is
 leaner, as it goes into every card page: a linked node is the link itself (`a.node`), and all
 edges are two paths (`path.cardbook-edges`, `path.cardbook-arrowheads`) where Graphviz has a
 group per edge. See docs/explanation/graph-rendering.md.
@@ -215,9 +215,10 @@ def layered_svg(
     width = max(x + w for x, _, w, _ in boxes.values()) + MARGIN
     height = max(y + h for _, y, _, h in boxes.values()) + MARGIN
     out = [
-        '<svg xmlns="http://www.w3.org/2000/svg" class="cardbook-svg cardbook-svg--layered" '
-        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-        f'aria-label="{escape(label)}">'
+        # Inline in the page: an HTML parser needs no xmlns. No role="img", which would hide
+        # the node links inside from assistive technology (its children are presentational).
+        '<svg class="cardbook-svg cardbook-svg--layered" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" aria-label="{escape(label)}">'
     ]
     # Edges first: the filled boxes drawn after them cover what they cross. All of them in
     # two paths, the curves and the arrowheads (edges into one side of a box share theirs):
@@ -329,7 +330,7 @@ def _node_markup(label: str, tooltip: str, classes: str, is_focus: bool) -> tupl
     first line of the label is the text's own, each further line a tspan at its own height,
     centred as a block on the box."""
     width, height = node_size(label)
-    css = escape(f"node cardbook-node {classes}{' focus' if is_focus else ''}".strip())
+    css = escape(f"node {classes}{' focus' if is_focus else ''}".strip())
     lines = [escape(line) for line in wrap_label(label)]
     centre = width // 2
     top = (height - (len(lines) - 1) * LINE_HEIGHT) // 2
@@ -338,7 +339,7 @@ def _node_markup(label: str, tooltip: str, classes: str, is_focus: bool) -> tupl
         for index, line in enumerate(lines[1:], start=1)
     )
     return css, (
-        f'<title>{escape(tooltip)}</title><rect width="{width}" height="{height}" rx="6"/>'
+        f'<title>{escape(tooltip)}</title><rect width="{width}" height="{height}"/>'  # rx: the stylesheet
         f'<text x="{centre}" y="{top}">{lines[0]}{spans}</text>'
     )
 
@@ -366,8 +367,6 @@ def fit_width(svg: str, min_scale: float) -> str:
     natural = natural_width(svg)
     if natural is None:
         return svg
-    style = (
-        f' style="width: 100%; height: auto; max-width: {_number(natural)}px; '
-        f'min-width: {_number(natural * min_scale)}px"'
-    )
+    # width: 100% and height: auto come from the stylesheet (`.cardbook-graph__scroll > svg`)
+    style = f' style="max-width:{_number(natural)}px;min-width:{_number(natural * min_scale)}px"'
     return svg.replace("<svg", "<svg" + style, 1)

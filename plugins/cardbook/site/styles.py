@@ -109,12 +109,13 @@ def status_label(card: Card) -> str:
     return card.status_label if card.valid else "invalid"
 
 
-def badge(card: Card, styles: Mapping[str, StatusStyle]) -> str:
-    meaning = "open" if card.is_open else "closed"
-    return (
-        f'<span class="cardbook-badge {card_classes(card, styles)}" title="{meaning}">'
-        f"{escape(status_label(card))}</span>"
-    )
+def badge(card: Card, styles: Mapping[str, StatusStyle], *, explained: bool = True) -> str:
+    """A card's status; `explained`: its tooltip says whether that status is open or closed
+    (a card's own badge; the many in a card header's lists of cards do without: every byte
+    of a card page costs build time, docs/reference/benchmarks.md)."""
+    title = f' title="{"open" if card.is_open else "closed"}"' if explained else ""
+    classes = card_classes(card, styles)
+    return f'<span class="cardbook-badge {classes}"{title}>{escape(status_label(card))}</span>'
 
 
 def legend(styles: Mapping[str, StatusStyle]) -> str:
