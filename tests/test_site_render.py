@@ -426,3 +426,74 @@ def test_the_stylesheet_is_ascii() -> None:
     from cardbook.site.styles import STATIC_CSS as STYLESHEET
 
     assert STYLESHEET.read_text(encoding="utf-8").isascii()
+
+
+def test_the_extension_puts_a_cards_parts_into_the_page_once_and_never_into_a_heading(
+    tmp_path: Path,
+) -> None:
+    """No marker lines in the Markdown: the header goes after the title, the graph at the end,
+    on the whole page only (the toc extension runs the postprocessors on each heading's text
+    first), and a Markdown instance converting again splices again."""
+    from markdown import Markdown
+
+    from cardbook.site.build import SiteBuild
+    from cardbook.site.extension import CardbookExtension, Session
+    from cardbook.site.urls import SiteLinks
+
+    files = dict(CARDS)
+    files["docs/how-to/app.md"] = files["docs/how-to/app.md"].replace(
+        "Text.\n", "# Build the app\n\nText.\n\n## Also see [[deploy]]\n\nMore.\n", 1
+    )
+    settings, result = build(tmp_path, files)
+    by_src = {f"how-to/{stem}.md": result.graph.cards[stem] for stem in ("db", "app", "deploy")}
+    site = SiteBuild(
+        settings=settings,
+        result=result,
+        links=SiteLinks({card.stem: src for src, card in by_src.items()}),
+        page_urls={src: src for src in by_src},
+        card_by_src=by_src,
+        source_links=True,
+    )
+    md = Markdown(
+        extensions=[CardbookExtension(session=Session(site, "how-to/app.md", None, True)), "toc", "attr_list"]
+    )
+    markdown = files["docs/how-to/app.md"].split("---\n", 2)[2]
+    first = md.convert(markdown)
+    headings = [token["name"] for token in md.toc_tokens[0]["children"]]
+    md.reset()
+    assert md.convert(markdown) == first
+    assert first.count('<aside class="cardbook-header"') == 1
+    assert first.index("</h1>") < first.index('<aside class="cardbook-header"') < first.index("<p>Text.")
+    assert first.count('<aside class="cardbook-neighbourhood"') == 1
+    assert first.rstrip().endswith("</aside>")
+    assert headings == ["Also see Deploy"]  # the heading's link resolved, nothing spliced into it
+    assert '<h2 id="also-see-deploy">Also see <a href="deploy.md">Deploy</a></h2>' in first
+
+
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [
+        ('<h1 id="a">Title</h1>\n<p>x</p>', '<h1 id="a">Title</h1>\nHEADER\n<p>x</p>'),
+        # Found by an outside probe: `</h1>` inside an attribute of the title (attr_list) or of
+        # an element in it took the header into the <h1> tag.
+        (
+            '<h1 id="a" title="closes with </h1> here">Attr title</h1>\n<p>x</p>',
+            '<h1 id="a" title="closes with </h1> here">Attr title</h1>\nHEADER\n<p>x</p>',
+        ),
+        (
+            '<h1>Span <abbr title="the </h1> tag">title</abbr></h1><p>x</p>',
+            '<h1>Span <abbr title="the </h1> tag">title</abbr></h1>\nHEADER<p>x</p>',
+        ),
+        # Also found by it: a linter's pragma before the title put the header above the title.
+        (
+            "<!-- markdownlint-disable MD041 -->\n<h1>T</h1>\n<p>x</p>",
+            "<!-- markdownlint-disable MD041 -->\n<h1>T</h1>\nHEADER\n<p>x</p>",
+        ),
+        ("<p>No title</p><h1>Later</h1>", "HEADER\n<p>No title</p><h1>Later</h1>"),
+        ("<div><h1>Inside</h1></div>", "HEADER\n<div><h1>Inside</h1></div>"),
+        ("<h1>Never closed", "HEADER\n<h1>Never closed"),
+        ("", "HEADER\n"),
+    ],
+)
+def test_the_header_goes_after_the_whole_title_element(page: str, expected: str) -> None:
+    assert card_page.insert_after_title(page, "HEADER") == expected

@@ -42,11 +42,6 @@ FILES_URI = "generated-files.md"
 DOT_WAIT = 120.0  # seconds the All cards graph waits for Graphviz before drawing it itself
 RAW_WAIT = 60.0  # seconds the build's end waits for the second process to write the raw files
 
-# Where the card header goes: an HTML comment Markdown passes through as it is, placed under
-# the page's title line, and filled in by splice (after MkDocs' search read the page).
-HEADER_SPOT = "<!-- cardbook:card-header -->"
-GRAPH_SPOT = "<!-- cardbook:card-graph -->"
-
 
 @dataclass(frozen=True)
 class CardParts:
@@ -163,7 +158,7 @@ class SiteBuild:
             if offset is None:
                 offset = line_offset(card.text, original)
             markdown = captions.title_fences(markdown, offset, card, self.fence_index)
-        return with_spots(markdown)
+        return markdown
 
     # After Markdown --------------------------------------------------------------------------
 
@@ -185,19 +180,16 @@ class SiteBuild:
         return PLACEHOLDER.sub(link, html)
 
     def splice(self, src: str, html: str) -> str:
-        """Fill in what prepare left a spot for; a page of no concern, or a heading's text (the
-        toc extension runs postprocessors on those too), comes back unchanged."""
+        """A whole page's HTML with cardbook's parts: a card's header after its title, its
+        captions and its graph at its end; the overview, graph and files pages' content at
+        their markers. A page of no concern comes back unchanged."""
         page_url = self.page_urls.get(src, src)
         original = html
         card = self.card_by_src.get(src)
-        if card is not None and GRAPH_SPOT in html:
+        if card is not None:
             parts = self.parts(src)
             html = captions.replace_in_order(html, parts.title_bars)
-            if HEADER_SPOT in html:
-                html = html.replace(HEADER_SPOT, parts.header, 1)
-            else:  # another extension moved the page's lines: the header goes under its title
-                html = card_page.insert_after_title(html, parts.header)
-            html = html.replace(GRAPH_SPOT, "", 1) + parts.graph
+            html = card_page.insert_after_title(html, parts.header) + parts.graph
         if src == self.overview_src and overview.placeholder("overview-summary") in html:
             drawn = self._take_drawn()
             sections = (
@@ -382,29 +374,6 @@ def at_marker(markdown: str, marker: str, content: str) -> str:
         return markdown.rstrip() + "\n\n" + content + "\n"
     lines[at] = content
     return "\n".join(lines)
-
-
-def with_spots(markdown: str) -> str:
-    """A card's Markdown with a spot for its header under the title line (or first, when the
-    page has no `# title`) and one for its graph at the end (after its fences were titled by
-    line number: the spots add lines). The header's spot is the first line that is exactly
-    HEADER_SPOT, the graph's the last that is exactly GRAPH_SPOT."""
-    lines = markdown.split("\n")
-    at = title_line(lines)
-    if at is None:
-        lines[0] = HEADER_SPOT + "\n\n" + lines[0]
-    else:
-        lines[at] += "\n\n" + HEADER_SPOT + "\n"
-    return "\n".join(lines) + "\n\n" + GRAPH_SPOT + "\n"
-
-
-def title_line(lines: list[str]) -> int | None:
-    """The index of the page's leading `# title` line, when its first content is one."""
-    for number, line in enumerate(lines):
-        if not line.strip():
-            continue
-        return number if line.startswith("# ") or line.rstrip() == "#" else None
-    return None
 
 
 def line_offset(source: str, markdown: str) -> int:

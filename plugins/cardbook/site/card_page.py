@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from cardbook.core.cards import Card
@@ -164,12 +165,20 @@ def neighbourhood_section(svg: str, ctx: PageContext) -> str:
     )
 
 
+# Where a page's title ends: after any leading comments (a linter's pragma, say), its <h1>
+# start tag and then each tag up to the first </h1>, every tag read whole, quoted attribute
+# values included: `</h1>` written inside one (`{title="... </h1> ..."}`) ends nothing.
+_LEADING_COMMENTS = re.compile(r"\s*(?:<!--.*?-->\s*)*", re.S)
+_TAG = re.compile(r"""<(/?)([a-zA-Z][^\s/>]*)(?:[^>"']|"[^"]*"|'[^']*')*>""")
+
+
 def insert_after_title(content: str, block: str) -> str:
-    """Put `block` after the page's leading <h1> (Material adds its own h1 when there is none)."""
-    stripped = content.lstrip()
-    if stripped.startswith("<h1"):
-        end = content.find("</h1>")
-        if end != -1:
-            end += len("</h1>")
-            return content[:end] + "\n" + block + content[end:]
+    """Put `block` after the page's leading <h1> element (Material adds its own h1 when there
+    is none): leading comments may come before it, and nothing else."""
+    start = _LEADING_COMMENTS.match(content).end()  # type: ignore[union-attr]  # matches ""
+    first = _TAG.match(content, start)
+    if first is not None and not first[1] and first[2].lower() == "h1":
+        for tag in _TAG.finditer(content, first.end()):
+            if tag[1] and tag[2].lower() == "h1":
+                return content[: tag.end()] + "\n" + block + content[tag.end() :]
     return block + "\n" + content
