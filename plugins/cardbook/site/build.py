@@ -110,6 +110,7 @@ class SiteBuild:
     # second process writes them after its drawing, else publish_raw_files does (publish.py).
     raw_files: dict[str, str] = field(default_factory=dict)
     second: prefetch.Drawing | None = None  # that process, kept until the build's end
+    node_facts: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # PageContext.node_facts
 
     def __post_init__(self) -> None:
         self.styles = status_styles(self.settings.statuses)
@@ -221,7 +222,7 @@ class SiteBuild:
     # The parts -------------------------------------------------------------------------------
 
     def context(self, page_url: str) -> PageContext:
-        return PageContext(self.result.graph, self.links, self.styles, page_url)
+        return PageContext(self.result.graph, self.links, self.styles, page_url, self.node_facts)
 
     def parts(self, src: str) -> CardParts:
         """A card page's parts. Every card's are drawn in one batch: by the second process when

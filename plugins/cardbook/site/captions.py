@@ -46,6 +46,8 @@ class FenceIndex:
     file_parts: dict[str, list[BlockRef]] = field(init=False)
     chunk_parts: dict[str, list[BlockRef]] = field(init=False)
     fence_files: dict[tuple[str, int], list[str]] = field(init=False)  # (card, fence line) -> files
+    # card -> its tangling fences: a page asks twice, before Markdown (titles) and after (captions)
+    by_card: dict[str, list[TanglingFence]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.file_parts = _parts_of_files(self.tangled)
@@ -60,8 +62,6 @@ class FenceIndex:
                 targets = self.fence_files.setdefault((segment.stem, segment.fence_line), [])
                 if path not in targets:
                     targets.append(path)
-
-
 
 
 _TITLE_ATTRIBUTE = re.compile(r"(?:^|[\s{])title=")
@@ -105,6 +105,13 @@ class TanglingFence:
 
 
 def tangling_fences(card: Card, index: FenceIndex) -> list[TanglingFence]:
+    known = index.by_card.get(card.stem)
+    if known is None:
+        known = index.by_card[card.stem] = _tangling_fences(card, index)
+    return known
+
+
+def _tangling_fences(card: Card, index: FenceIndex) -> list[TanglingFence]:
     tangled = index.tangled
     found = []
     for fence in tangled.fences.get(card.stem, []):

@@ -98,15 +98,15 @@ def card_header(
     )
 
 
+def node_facts(card: Card, styles: Mapping[str, StatusStyle]) -> tuple[str, str, str]:
+    """A card's node label, tooltip and classes, wherever it is drawn."""
+    title = title_of(card)
+    return title, f"{title} ({status_label(card)})", card_classes(card, styles)
+
+
 def graph_node(card: Card, column: int, href: str | None, styles: Mapping[str, StatusStyle]) -> Node:
-    return Node(
-        id=card.stem,
-        label=title_of(card),
-        tooltip=f"{title_of(card)} ({status_label(card)})",
-        href=href,
-        classes=card_classes(card, styles),
-        column=column,
-    )
+    label, tooltip, classes = node_facts(card, styles)
+    return Node(card.stem, label, tooltip, href, classes, column)
 
 
 def neighbourhood_svg(
@@ -114,36 +114,35 @@ def neighbourhood_svg(
     ctx: PageContext,
 ) -> str:
     """The card, two levels of prerequisites on its left and of dependents on its right."""
-    graph, links, page_url, styles = ctx.graph, ctx.links, ctx.page_url, ctx.styles
+    graph, links, page_url, facts = ctx.graph, ctx.links, ctx.page_url, ctx.node_facts
     distances = graph.neighbourhood(stem, NEIGHBOURHOOD_DEPTH)
     if len(distances) == 1:
         return ""
+    requires, required_by = graph.requires, graph.required_by
     by_column: dict[int, list[str]] = {}
     for other, column in distances.items():
         by_column.setdefault(column, []).append(other)
     nodes: list[Node] = []
     shown: set[str] = set()
-    for column, stems in sorted(by_column.items()):
-        # Nearest first: keep the nodes linked to the card itself when a column overflows.
-        stems.sort(key=lambda s: (stem not in graph.requires[s] and stem not in graph.required_by[s], s))
-        kept = stems if len(stems) <= MAX_COLUMN_NODES else stems[: MAX_COLUMN_NODES - 1]
-        for other in kept:
-            href = None if other == stem else links.card(other, page_url)
-            nodes.append(graph_node(graph.cards[other], column, href, styles))
-            shown.add(other)
-        if len(kept) < len(stems):
+    # Nodes in any order: layered_svg orders each column itself.
+    for column, stems in by_column.items():
+        kept = stems
+        if len(stems) > MAX_COLUMN_NODES:
+            # Nearest first: keep the nodes linked to the card itself when a column overflows.
+            stems.sort(key=lambda s: (stem not in requires[s] and stem not in required_by[s], s))
+            kept = stems[: MAX_COLUMN_NODES - 1]
             hidden = len(stems) - len(kept)
-            nodes.append(
-                Node(
-                    f"more:{column}",
-                    f"… {hidden} more",
-                    f"{hidden} more cards",
-                    links.graph(page_url) or links.overview(page_url),
-                    "more",
-                    column,
-                )
-            )
-    edges = [Edge(need, other) for other in sorted(shown) for need in graph.requires[other] if need in shown]
+            more = links.graph(page_url) or links.overview(page_url)
+            label = f"… {hidden} more"
+            nodes.append(Node(f"more:{column}", label, f"{hidden} more cards", more, "more", column))
+        for other in kept:
+            found = facts.get(other)
+            if found is None:
+                found = facts[other] = node_facts(graph.cards[other], ctx.styles)
+            href = None if other == stem else links.card(other, page_url)
+            nodes.append(Node(other, found[0], found[1], href, found[2], column))
+        shown.update(kept)
+    edges = [Edge(need, other) for other in sorted(shown) for need in requires[other] if need in shown]
     title = title_of(graph.cards[stem])
     return layered_svg(nodes, edges, label=f"Neighbourhood of {title}", focus=stem)
 

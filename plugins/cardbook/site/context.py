@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cardbook.core.graph import Graph
 
@@ -20,3 +20,6 @@ class PageContext:
     links: SiteLinks
     styles: Mapping[str, StatusStyle]
     page_url: str
+    # card -> (label, tooltip, classes) of its node in a drawing: the same in every drawing of
+    # one build, which shares this dict between its pages (card_page.node_facts)
+    node_facts: dict[str, tuple[str, str, str]] = field(default_factory=dict, compare=False)

@@ -10,14 +10,35 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
-@functools.lru_cache(maxsize=65536)  # headers, graphs and captions link the same pairs again
 def relative_url(target: str, page_url: str) -> str:
     """`target` (a site-root-relative URL) as seen from the page at `page_url`.
 
     A page URL ending in "/" (or empty, the site root) is a directory; otherwise its last part
     is a file name. Same result as MkDocs' get_relative_url for the URLs MkDocs makes.
     """
-    base = _url_parts(page_url if page_url.endswith("/") or not page_url else page_url.rpartition("/")[0])
+    folder = page_url if page_url.endswith("/") or not page_url else page_url.rpartition("/")[0]
+    head, _, name = target.rpartition("/")
+    if name and name not in (".", ".."):  # a file: the way to its folder, then its name
+        return _way_to_folder(head, folder) + name
+    return _relative_to_folder(target, folder)
+
+
+# Both keyed by folders, not pages: under Zensical every page address is a file name, and the
+# pages of one folder link the same folders again and again.
+@functools.lru_cache(maxsize=4096)
+def _way_to_folder(target_folder: str, folder: str) -> str:
+    """The relative URL from `folder` to `target_folder`: "" or ending in "/"."""
+    base, parts = _url_parts(folder), _url_parts(target_folder)
+    common, limit = 0, min(len(base), len(parts))
+    while common < limit and base[common] == parts[common]:
+        common += 1
+    down = "/".join(parts[common:])
+    return "../" * (len(base) - common) + (down + "/" if down else "")
+
+
+@functools.lru_cache(maxsize=65536)
+def _relative_to_folder(target: str, folder: str) -> str:
+    base = _url_parts(folder)
     parts = _url_parts(target)
     common, limit = 0, min(len(base), len(parts))
     while common < limit and base[common] == parts[common]:

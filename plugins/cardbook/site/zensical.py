@@ -29,7 +29,7 @@ from cardbook.core.settings import Settings, load_settings
 from cardbook.core.tangle import OutputFile
 from cardbook.pipeline import load_and_check
 
-from .build import FILES_URI, GRAPH_URI, OVERVIEW_URI, SiteBuild
+from .build import FILES_URI, GRAPH_URI, OVERVIEW_URI, SiteBuild, collector_paused
 from .dot import DotRenderer
 from .files_page import GENERATED_MARKER
 from .overview import GRAPH_MARKER, OVERVIEW_MARKER
@@ -71,7 +71,8 @@ def page_of(md: Markdown, config_file: str) -> tuple[SiteBuild, str] | None:
         if _current:
             _current[0].build.close()
         try:
-            _current[:] = [_Cached(engine_config, read_build(engine_config, config_file))]
+            with collector_paused():  # the build's own objects, kept for every page: no garbage
+                _current[:] = [_Cached(engine_config, read_build(engine_config, config_file))]
         except CardbookBuildError as exc:
             _stop_build(str(exc))
     return _current[0].build, path.replace("\\", "/")
