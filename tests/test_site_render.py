@@ -497,3 +497,22 @@ def test_the_extension_puts_a_cards_parts_into_the_page_once_and_never_into_a_he
 )
 def test_the_header_goes_after_the_whole_title_element(page: str, expected: str) -> None:
     assert card_page.insert_after_title(page, "HEADER") == expected
+
+
+def test_without_the_pages_they_would_link_captions_and_figures_promise_nothing(tmp_path: Path) -> None:
+    """Found by an outside probe under Zensical, whose sites have a generated-files page and an
+    All cards graph only where a page holds their markers: a file block's bar said "where each
+    line comes from" linking nowhere, and a neighbourhood's caption called the overview "the
+    whole graph"."""
+    settings, result = build(tmp_path, CARDS)
+    app = result.graph.cards["app"]
+    links = urls.SiteLinks(dict(URLS), overview_url="runbook/")  # no files page, no graph page
+    ctx = PageContext(result.graph, links, styles.status_styles(settings.statuses), "how-to/app/")
+    bars = captions.fence_title_bars(app, captions.FenceIndex(result.tangled), ctx)
+    assert bars and not any("where each line comes from" in new for _, new in bars)
+    assert "part 2 of 2" in bars[-1][1]  # what it can say, it says
+    section = card_page.neighbourhood_section(card_page.neighbourhood_svg("app", ctx), ctx)
+    assert '<a href="../../runbook/">the overview</a>' in section and "the whole graph" not in section
+    links.overview_url = None
+    section = card_page.neighbourhood_section(card_page.neighbourhood_svg("app", ctx), ctx)
+    assert "each way.</figcaption>" in section

@@ -169,8 +169,9 @@ def fence_caption(
             link_html(links.generated(path, page_url), f"<code>{escape(path)}</code>") for path in fence.files
         ]
         pieces.append("used in " + ", ".join(targets) if targets else "not used by any file")
-    elif fence.files:
-        pieces.append(link_html(links.generated(fence.files[0], page_url), "where each line comes from"))
+    elif fence.files and (where := links.generated(fence.files[0], page_url)) is not None:
+        # Only as a link: with no generated-files page (Zensical without its marker) it is none.
+        pieces.append(link_html(where, "where each line comes from"))
     return " · ".join(pieces)
 
 

@@ -150,8 +150,16 @@ def neighbourhood_svg(
 def neighbourhood_section(svg: str, ctx: PageContext) -> str:
     if not svg:
         return ""
-    target = ctx.links.graph(ctx.page_url) or ctx.links.overview(ctx.page_url)
-    whole = f" · {link_html(target, 'the whole graph')}" if target else ""
+    graph, overview = ctx.links.graph(ctx.page_url), ctx.links.overview(ctx.page_url)
+    # Found by an outside probe: with no All cards graph page (Zensical without its marker) the
+    # link went to the overview, still called "the whole graph".
+    whole = (
+        f" · {link_html(graph, 'the whole graph')}"
+        if graph
+        else f" · {link_html(overview, 'the overview')}"
+        if overview
+        else ""
+    )
     return (
         # Material's search skips an excluded element up to the first nested element of the same
         # tag, so the excluded wrapper is the only <aside> inside.

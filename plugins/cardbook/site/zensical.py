@@ -115,9 +115,10 @@ def read_build(engine_config: dict[str, Any], config_file: str) -> SiteBuild:
         build.files_src,
     )
     build.inline_css = inline_css(settings, result.tangled.files, engine_config.get("extra_css"))
-    # No second drawing process here (site/prefetch.py): Zensical keeps the second core busy
-    # itself, and forking its larger process cost more than the drawing it saved (2026-11-28:
-    # three rounds of 1000 cards, 21.3 to 24.9 s drawn here, 23.3 to 26.3 s drawn aside).
+    # No second drawing process here (site/prefetch.py): forking Zensical's larger process cost
+    # more than the drawing it saved (2026-11-28: three rounds of 1000 cards, 21.3 to 24.9 s
+    # drawn here, 23.3 to 26.3 s drawn aside). Zensical converts the pages one after another in
+    # one thread, first, then does its own work: no thread of ours could overlap the drawing.
     return build
 
 
