@@ -255,3 +255,23 @@ def test_the_scan_that_skips_plain_text_makes_the_same_matches(text: str, cut: i
     for end in (len(scanned), min(cut, len(scanned))):
         expected = [match.span() for match in _SCAN.finditer(scanned, 0, end)]
         assert [match.span() for match in _skipping_matches(scanned, end)] == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "title"),
+    [
+        ("# Notes on Base\n\ntext\n", "Notes on Base"),
+        # Found by an outside probe: an underlined title is a level-1 heading too, and MkDocs
+        # and Zensical title the page with it; a wiki-link to the page showed its file name.
+        ("Notes on Base\n=============\n\ntext\n", "Notes on Base"),
+        ("intro\n\n```\ncode\n===\n```\n\nTitle\n===\n", "Title"),
+        ("Para line\nmore\n===\n", None),  # Python-Markdown: the text must open its block
+        ("    indented code\n====\n", None),
+        ("- item\n===\n", None),
+        ("Subtitle\n--------\n", None),  # level 2
+    ],
+)
+def test_a_page_title_is_its_first_level_one_heading(body: str, title: str | None) -> None:
+    from cardbook.core.inventory import first_heading
+
+    assert first_heading(body) == title

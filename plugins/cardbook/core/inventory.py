@@ -125,23 +125,33 @@ def stale_rows(
 
 _HEADING = re.compile(r"^#[ \t]+(?P<text>.+?)[ \t]*#*[ \t]*$")
 _FENCE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})")
+_SETEXT_UNDERLINE = re.compile(r"^[ ]{0,3}=+[ \t]*$")
 
 
 def first_heading(body: str) -> str | None:
-    """The text of the page's first `# heading` outside code fences, as MkDocs finds a title."""
+    """The text of the page's first level-1 heading outside code fences, as MkDocs finds a
+    title: `# Title`, or a line of text underlined with `=` (found by an outside probe)."""
     fence = ""
+    previous = ""  # the line before, when it could be a setext heading's text
+    block_start = True  # the line follows a blank line (Python-Markdown's setext text opens a block)
     for line in body.splitlines():
         opened = _FENCE.match(line)
         if fence:
             if opened and opened.group(1).startswith(fence):
-                fence = ""
+                fence, block_start = "", True
             continue
         if opened:
-            fence = opened.group(1)
+            fence, previous = opened.group(1), ""
             continue
         found = _HEADING.match(line)
         if found:
             return found["text"].strip() or None
+        if previous and _SETEXT_UNDERLINE.match(line):
+            return previous
+        text = line.strip()
+        opens = block_start and text and not line.startswith(("    ", "\t")) and text[0] not in "<>-*+|"
+        previous = text if opens else ""
+        block_start = not text
     return None
 
 
