@@ -275,3 +275,17 @@ def test_a_page_title_is_its_first_level_one_heading(body: str, title: str | Non
     from cardbook.core.inventory import first_heading
 
     assert first_heading(body) == title
+
+
+def test_a_link_in_an_attribute_list_becomes_its_text() -> None:
+    """Found by an outside probe: in `{data-toc-label="..."}` a wiki-link became a Markdown
+    link, which broke attr_list's braces: the heading showed them as text."""
+    out, problems = rewrite(
+        '# Deploy {data-toc-label="Deploy after [[database]]"}\n\n'
+        '## Sub {: #sub data-toc-label="See [[ports#HTTP Port|the "port"]]" }\n\n'
+        "A set {like this} and [[database]] {: .note}\n"
+    )
+    assert out.split("\n")[0] == '# Deploy {data-toc-label="Deploy after Set up the database"}'
+    assert out.split("\n")[2] == """## Sub {: #sub data-toc-label="See the 'port'" }"""
+    assert out.split("\n")[4] == "A set {like this} and [Set up the database](../db/database.md) {: .note}"
+    assert problems == []

@@ -128,6 +128,11 @@ def rewrite_wikilinks(
             out.append(written)
             continue
         line_start = text.rfind("\n", 0, link.start) + 1
+        if _in_attribute_list(text, line_start, link.start, link.end):
+            # Found by an outside probe: `# T {data-toc-label="... [[x]]"}` became a Markdown
+            # link there, which broke attr_list's braces. An attribute holds text: the label.
+            out.append(resolved.label.replace('"', "'"))
+            continue
         if placeholders is not None and not text[line_start : link.start].lstrip().startswith("#"):
             out.append(placeholder_token(len(placeholders)))
             placeholders.append(resolved)
@@ -138,6 +143,16 @@ def rewrite_wikilinks(
         out.append(f"[{markdown_text(resolved.label)}]({href})")
     out.append(text[previous:])
     return "".join(out), problems
+
+
+def _in_attribute_list(text: str, line_start: int, start: int, end: int) -> bool:
+    """The link sits inside `{...}` braces that close its line: an attr_list attribute list."""
+    opening = text.rfind("{", line_start, start)
+    if opening == -1 or "}" in text[opening:start]:
+        return False
+    line_end = text.find("\n", end)
+    rest = text[end : len(text) if line_end == -1 else line_end].rstrip()
+    return rest.endswith("}")
 
 
 _TOKEN_PREFIX = "cardbookwikilink"
