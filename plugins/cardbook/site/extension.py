@@ -86,8 +86,7 @@ class _PageFinder:
     def __init__(self, md: Markdown, session: Session | None, config_file: str) -> None:
         self.md, self.session, self.config_file = md, session, config_file
         self.found: tuple[SiteBuild, str, int | None, bool] | None = None
-        self.tree_done = False  # the postprocessors' next run is on the whole page
-        self.spliced = False
+        self.tree_done = False  # the postprocessors' next run is on the whole page, to splice
 
     def page(self) -> tuple[SiteBuild, str, int | None, bool] | None:
         if self.session is not None:  # MkDocs or ProperDocs, through the plugin
@@ -107,7 +106,7 @@ class _Prepare(Preprocessor):
         self.finder = finder
 
     def run(self, lines: list[str]) -> list[str]:
-        self.finder.tree_done = self.finder.spliced = False  # a new conversion
+        self.finder.tree_done = False  # a new conversion
         found = self.finder.found = self.finder.page()
         if found is None:
             return lines
@@ -145,7 +144,7 @@ class _Splice(Postprocessor):
             return text
         build, src, _offset, splice = found
         text = build.resolve_links(src, text)
-        if not splice or not self.finder.tree_done or self.finder.spliced:
+        if not splice or not self.finder.tree_done:
             return text
-        self.finder.spliced = True
+        self.finder.tree_done = False  # spliced: once
         return build.splice(src, text)

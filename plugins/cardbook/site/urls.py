@@ -18,12 +18,12 @@ def relative_url(target: str, page_url: str) -> str:
     """
     folder = page_url if page_url.endswith("/") or not page_url else page_url.rpartition("/")[0]
     head, _, name = target.rpartition("/")
-    if name and name not in (".", ".."):  # a file: the way to its folder, then its name
-        return _way_to_folder(head, folder) + name
-    return _relative_to_folder(target, folder)
+    if name in ("", ".", ".."):  # a folder: the way there, or "./" to the page's own
+        return _way_to_folder(target, folder) or "./"
+    return _way_to_folder(head, folder) + name  # a file: the way to its folder, then its name
 
 
-# Both keyed by folders, not pages: under Zensical every page address is a file name, and the
+# Keyed by folders, not pages: under Zensical every page address is a file name, and the
 # pages of one folder link the same folders again and again.
 @functools.lru_cache(maxsize=4096)
 def _way_to_folder(target_folder: str, folder: str) -> str:
@@ -34,21 +34,6 @@ def _way_to_folder(target_folder: str, folder: str) -> str:
         common += 1
     down = "/".join(parts[common:])
     return "../" * (len(base) - common) + (down + "/" if down else "")
-
-
-@functools.lru_cache(maxsize=65536)
-def _relative_to_folder(target: str, folder: str) -> str:
-    base = _url_parts(folder)
-    parts = _url_parts(target)
-    common, limit = 0, min(len(base), len(parts))
-    while common < limit and base[common] == parts[common]:
-        common += 1
-    url = "../" * (len(base) - common) + "/".join(parts[common:])
-    if not url:
-        return "./"
-    if url.endswith("/"):
-        return url
-    return url + "/" if target.endswith("/") or not parts else url
 
 
 @functools.lru_cache(maxsize=4096)
