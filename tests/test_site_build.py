@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from helpers import card, fence, run_cardbook, write_tree
+from helpers import card, fence, parse_svg, run_cardbook, write_tree
 
 CONFIG = """\
 site_name: test runbook
@@ -428,6 +428,33 @@ def test_link_text_is_the_title_of_every_page_card_or_not(tmp_path: Path) -> Non
     home = article(page(root / "site", "index.md"))
     shown = re.findall(r'<a href="[^"]*">([^<]*)</a>', home)
     assert shown == ["Deploy the app", "Rotate the keys", "Ports in use", "bare", "the ports"]
+
+
+def test_a_card_without_a_title_is_called_by_its_heading_everywhere(tmp_path: Path) -> None:
+    """Found by an outside probe: a card without `title` (the team turned required-key off)
+    was its first heading in links and its file name in the graphs and lists."""
+    files = {
+        "docs/index.md": "# Home\n\nFirst [[rotate]].\n",
+        "docs/how-to/rotate.md": card(title=None, status="active", body="# Rotate the keys\n\nSteps.\n"),
+        "docs/how-to/deploy.md": card(title="Deploy the app", status="active", requires=["rotate"]),
+    }
+    root = runbook(tmp_path, files, extra_options="      rules: {required-key: off, lone-card: off}\n")
+    done = mkdocs(root)
+    assert done.returncode == 0, done.stderr
+    deploy = article(page(root / "site", "how-to/deploy.md"))
+    header = deploy[deploy.index('<aside class="cardbook-header"') :]
+    header = header[: header.index("</aside>")]
+    assert re.findall(r'<a href="[^"]*">([^<]*)</a>', header) == ["Rotate the keys"]
+    graph = deploy[deploy.index("<svg") : deploy.index("</svg>") + 6]
+    labels = sorted("".join(node.itertext()).strip() for node in parse_svg(graph).iter() if "node" in
+                    (node.get("class") or "").split())
+    assert labels == ["Deploy the app (active)Deploy the app", "Rotate the keys (active)Rotate the keys"]
+    home = article(page(root / "site", "index.md"))
+    assert re.findall(r'<a href="[^"]*">([^<]*)</a>', home) == ["Rotate the keys"]
+    listed = run_cardbook(["next"], root)
+    assert "rotate: Rotate the keys (active)" in listed.stdout, listed.stdout
+    mermaid = run_cardbook(["graph", "--format", "mermaid"], root)
+    assert '["Rotate the keys"]' in mermaid.stdout, mermaid.stdout
 
 
 def test_a_runbook_with_no_card_left_still_publishes_its_generated_files(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from cardbook.core.graph import Graph
-from cardbook.core.inventory import StaleRow, TagReport
+from cardbook.core.inventory import StaleRow, TagReport, card_title
 from cardbook.site.dot import overview_dot
 from cardbook.site.layered import Edge, Node
 
@@ -17,7 +17,7 @@ def graph_dot(graph: Graph) -> str:
     nodes = [
         Node(
             id=stem,
-            label=card.title or stem,
+            label=card_title(card),
             tooltip=f"{stem} ({card.status_label})",
             href=None,
             classes=f"status-{card.status_label} {'open' if card.is_open else 'closed'}",
@@ -54,7 +54,7 @@ def to_mermaid(graph: Graph) -> str:
     lines = ["flowchart LR"]
     for stem in sorted(graph.cards):
         card = graph.cards[stem]
-        label = (card.title or stem).replace('"', "#quot;")
+        label = card_title(card).replace('"', "#quot;")
         lines.append(f'  {ids[stem]}["{label}"]:::{"open" if card.is_open else "closed"}')
     for stem in sorted(graph.cards):
         for need in graph.requires[stem]:
@@ -74,7 +74,9 @@ def next_report(graph: Graph) -> str:
     def label(stem: str) -> str:
         card = graph.cards[stem]
         mark = "[ ]" if card.is_open else "[x]"
-        return f"{mark} {stem}: {card.title} ({card.status_label})"
+        title = card_title(card)
+        named = f"{stem}: {title}" if title != stem else stem
+        return f"{mark} {named} ({card.status_label})"
 
     if graph.cycles:  # goals and leaves are not defined on a cycle: say so, not a wrong list
         out.append("The goals cannot be computed: the requires graph has a cycle.")

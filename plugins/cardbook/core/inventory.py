@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from . import frontmatter
-from .cards import Runbook
+from .cards import Card, Runbook
 from .disk import read_text
 from .frontmatter import as_date
 from .suggest import close_names
@@ -153,6 +153,14 @@ def first_heading(body: str) -> str | None:
         previous = text if opens else ""
         block_start = not text
     return None
+
+
+def card_title(card: Card) -> str:
+    """What a card is called wherever it is shown (graphs, lists, links, the CLI): its
+    `title`, else its page's first level-1 heading, as a link to it shows, else its file name.
+    Found by an outside probe: a card without `title` was its heading in links and its file
+    name in the graphs."""
+    return card.title or first_heading(card.text[card.body_offset :]) or card.stem
 
 
 def page_titles(runbook: Runbook, texts: Mapping[str, str]) -> dict[str, str]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cardbook.core.cards import Card
+from cardbook.core.inventory import card_title
 from cardbook.core.markers import block_hash, body_marker, comment_style, header_lines
 from cardbook.core.problems import Problem, error
 from cardbook.core.settings import Settings
@@ -128,7 +129,7 @@ def legend(styles: Mapping[str, StatusStyle]) -> str:
 
 
 def title_of(card: Card) -> str:
-    return card.title or card.stem
+    return card_title(card)
 
 
 def stylesheet_text(statuses: Mapping[str, bool]) -> str:
