@@ -258,6 +258,45 @@ def empty_card(engine: str, base: Path) -> bool:
     return '<aside class="cardbook-header"' in article(html(built(engine, True, base), "how-to/rollback"))
 
 
+NESTED_CONFIG = CONFIG.replace(
+    "  - pymdownx.superfences\n",
+    "  - pymdownx.superfences:\n"
+    "      custom_fences:\n"
+    "        - name: python\n"
+    "          class: python\n"
+    "          validator: !!python/name:markdown_exec.validator\n"
+    "          format: !!python/name:markdown_exec.formatter\n",
+)
+NESTED = {
+    "docs/index.md": "# Home\n",
+    "docs/how-to/keys.md": card(title="Rotate the keys", status="done", body="# Rotate the keys\n"),
+    "docs/how-to/deploy.md": card(
+        title="Deploy the app",
+        status="active",
+        requires="[keys]",
+        body="# Deploy the app\n\nBefore, [[keys]] and [[index]].\n\n"
+        + fence('```python exec="on"', 'print("Printed: see [[keys|the keys]].")')
+        + "\nAfter, [[keys|the rotation]].\n\n"
+        + fence("```nix {file=nix/app.nix}", "{ app = true; }"),
+    ),
+}
+
+
+def nested_markdown(engine: str, base: Path) -> bool:
+    root = base / f"{engine}-nested"
+    if not (root / "site").is_dir():
+        write_tree(root, {"mkdocs.yml": NESTED_CONFIG, **NESTED})
+        assert build(engine, root).returncode == 0
+    page = article(html(root, "how-to/deploy"))
+    return (
+        ">the keys</a>." in page
+        and ">the rotation</a>." in page
+        and "cardbookwikilink" not in page
+        and "[[" not in page
+        and page.count('<aside class="cardbook-header"') == 1
+    )
+
+
 FEATURES: dict[str, Callable[[str, Path], bool]] = {
     "card-header": card_header,
     "empty-card": empty_card,
@@ -276,6 +315,7 @@ FEATURES: dict[str, Callable[[str, Path], bool]] = {
     "search-clean": search_clean,
     "strict": strict,
     "links-resolve": links_resolve,
+    "nested-markdown": nested_markdown,
 }
 
 
@@ -392,6 +432,30 @@ def test_what_an_outside_probe_found_holds_on_every_engine(engine: str, tmp_path
     if engine != "zensical":  # Zensical adds no page: see the support table
         files = article(html(root, "generated-files"))
         assert ">Rotate the certificates</a>" in files and "lines from  ·" not in html_module.unescape(files)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_markdown_converted_inside_a_page_keeps_the_pages_links(engine: str, tmp_path: Path) -> None:
+    """Found by an outside probe: markdown-exec converts a block's output with the page's
+    extensions, cardbook's among them. Under MkDocs that conversion replaced the page's list of
+    wiki-links (the links after the block showed as `cardbookwikilink2x`); under Zensical it
+    had no page context (its links stayed `[[...]]`, with a message saying cardbook only works
+    under Zensical). Now it resolves its links as the page's and adds no header of its own."""
+    root = write_tree(tmp_path / engine, {"mkdocs.yml": NESTED_CONFIG, **NESTED})
+    done = build(engine, root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "page context" not in done.stdout + done.stderr
+    page = article(html(root, "how-to/deploy"))
+    paragraphs = {text.split(",")[0].split(":")[0]: text for text in re.findall(r"<p>(.*?)</p>", page)}
+    shown = {first: re.sub(r' href="[^"]*"', "", text) for first, text in paragraphs.items()}
+    assert shown["Before"] == "Before, <a>Rotate the keys</a> and <a>Home</a>."
+    assert shown["Printed"] == "Printed: see <a>the keys</a>."
+    assert shown["After"] == "After, <a>the rotation</a>."
+    keys = re.findall(r'<a href="([^"]*)">the (?:keys|rotation)</a>', page)
+    assert keys == ["../keys/", "../keys/"], keys
+    assert "cardbookwikilink" not in page and "[[" not in page
+    assert page.count('<aside class="cardbook-header"') == 1 and page.count("cardbook-neighbourhood") == 1
+    assert 'id="cardbook-block-' in page and "nix/app.nix" in page  # the page's own block, titled
 
 
 def test_init_writes_a_runbook_every_engine_builds(tmp_path: Path) -> None:

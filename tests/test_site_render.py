@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
+import sys
+import types
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -468,6 +470,74 @@ def test_the_extension_puts_a_cards_parts_into_the_page_once_and_never_into_a_he
     assert first.rstrip().endswith("</aside>")
     assert headings == ["Also see Deploy"]  # the heading's link resolved, nothing spliced into it
     assert '<h2 id="also-see-deploy">Also see <a href="deploy.md">Deploy</a></h2>' in first
+
+
+def test_markdown_converted_inside_a_page_resolves_its_links_as_the_pages(tmp_path: Path) -> None:
+    """An extension that converts Markdown inside a page with the page's own extensions, as
+    markdown-exec and mkdocstrings do: the nested conversion resolves its wiki-links as the
+    page's, gets no header or graph of its own, and leaves the page's links alone (found by an
+    outside probe: the page's links after such a block showed as `cardbookwikilink2x`)."""
+    from markdown import Extension, Markdown
+    from markdown.blockprocessors import BlockProcessor
+
+    from cardbook.site.build import SiteBuild
+    from cardbook.site.extension import CardbookExtension, Session
+    from cardbook.site.urls import SiteLinks
+
+    class Inner(BlockProcessor):  # `!inner text`: the text converted by a Markdown of its own
+        def test(self, parent: ET.Element, block: str) -> bool:
+            return block.startswith("!inner ")
+
+        def run(self, parent: ET.Element, blocks: list[str]) -> None:
+            inner = Markdown(extensions=list(self.parser.md.registeredExtensions))
+            html = inner.convert(blocks.pop(0)[len("!inner ") :])
+            placeholder = self.parser.md.htmlStash.store(html)
+            ET.SubElement(parent, "p").text = placeholder
+
+    class Nesting(Extension):
+        def extendMarkdown(self, md: Markdown) -> None:
+            md.registerExtension(self)
+            md.parser.blockprocessors.register(Inner(md.parser), "inner", 200)
+
+    files = dict(CARDS)
+    files["docs/how-to/app.md"] = files["docs/how-to/app.md"].replace(
+        "Text.\n", "# Build the app\n\nFirst [[db]].\n\n!inner From inside: [[deploy|the deploy]].\n\n"
+        "Then [[deploy]] and [[db|the database]].\n", 1
+    )
+    settings, result = build(tmp_path, files)
+    by_src = {f"how-to/{stem}.md": result.graph.cards[stem] for stem in ("db", "app", "deploy")}
+    site = SiteBuild(
+        settings=settings,
+        result=result,
+        links=SiteLinks({card.stem: src for src, card in by_src.items()}),
+        page_urls={src: src for src in by_src},
+        card_by_src=by_src,
+        source_links=True,
+    )
+    session = Session(site, "how-to/app.md", None, True)
+    md = Markdown(extensions=[CardbookExtension(session=session), Nesting()])
+    page = md.convert(files["docs/how-to/app.md"].split("---\n", 2)[2])
+    paragraphs = re.findall(r"<p>(.*?)</p>", page)
+    assert paragraphs[:3] == [
+        'First <a href="db.md">Set up &lt;the&gt; database</a>.',
+        'From inside: <a href="deploy.md">the deploy</a>.',
+        'Then <a href="deploy.md">Deploy</a> and <a href="db.md">the database</a>.',
+    ]
+    assert page.count('<aside class="cardbook-header"') == 1
+    assert page.count('<aside class="cardbook-neighbourhood"') == 1
+    assert session.converting is None  # the page's conversion is over: the next one is a page's
+
+
+def test_without_a_page_the_extension_says_where_it_works(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by an outside probe: under Zensical the message said the extension works under
+    Zensical."""
+    from cardbook.site import zensical
+
+    monkeypatch.delitem(sys.modules, "zensical", raising=False)
+    assert "it works under Zensical" in zensical._no_page_context()
+    monkeypatch.setitem(sys.modules, "zensical", types.ModuleType("zensical"))
+    message = zensical._no_page_context()
+    assert "works under Zensical" not in message and "Zensical's rendering context" in message
 
 
 @pytest.mark.parametrize(

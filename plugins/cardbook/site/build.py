@@ -4,8 +4,8 @@ A `SiteBuild` holds the checked runbook and where every page is. The Python-Mark
 (extension.py) calls it for each page, under MkDocs, ProperDocs and Zensical alike:
 
     prepare(src, markdown)  before Markdown: the overview's sections, wiki-links as
-                            placeholders, tangling fences titled, a spot for the card header
-    resolve_links(src, html) after Markdown: wiki-link placeholders become links
+                            placeholders (and the links they stand for), tangling fences titled
+    resolve_links(src, html, links) after Markdown: wiki-link placeholders become links
     splice(src, html)       the card header, fence captions, the neighbourhood graph, the
                             overview, the All cards graph and the generated-files page
 
@@ -98,7 +98,6 @@ class SiteBuild:
     fence_index: captions.FenceIndex | None = None
     generates: dict[str, list[str]] = field(default_factory=dict)
     card_parts: dict[str, CardParts] | None = None  # every card's parts, drawn in one batch
-    wikilinks: dict[str, list[ResolvedLink]] = field(default_factory=dict)  # page -> its links
     whole_graph: Future[str] | None = None
     whole_graph_dot: str | None = None  # its Graphviz source, once made (start_whole_graph)
     whole_graph_planned: bool = False  # whole_graph_dot was made: None means cardbook draws it
@@ -130,19 +129,25 @@ class SiteBuild:
 
     # Before Markdown -------------------------------------------------------------------------
 
-    def prepare(self, src: str, markdown: str, offset: int | None = None) -> str:
+    def prepare(
+        self, src: str, markdown: str, offset: int | None = None, *, nested: bool = False
+    ) -> tuple[str, list[ResolvedLink]]:
         """The page's Markdown with cardbook's parts in place (the line count is kept for a
-        card's own lines). `offset`: file lines before `markdown` (its frontmatter), if known."""
-        if src == self.overview_src:
-            markdown = at_marker(markdown, overview.OVERVIEW_MARKER, overview.overview_markdown())
-        elif src == self.graph_src:
-            markdown = at_marker(markdown, overview.GRAPH_MARKER, overview.GRAPH_MARKER)
-        elif src == self.files_src:
-            markdown = at_marker(markdown, files_page.GENERATED_MARKER, files_page.GENERATED_MARKER)
-        card = self.card_by_src.get(src)
+        card's own lines), and its wiki-links, which resolve_links puts in after Markdown.
+        `offset`: file lines before `markdown` (its frontmatter), if known. `nested`: Markdown
+        another extension converts inside the page (markdown-exec's output, say): its
+        wiki-links only, resolved as the page's."""
+        links: list[ResolvedLink] = []
+        if not nested:
+            if src == self.overview_src:
+                markdown = at_marker(markdown, overview.OVERVIEW_MARKER, overview.overview_markdown())
+            elif src == self.graph_src:
+                markdown = at_marker(markdown, overview.GRAPH_MARKER, overview.GRAPH_MARKER)
+            elif src == self.files_src:
+                markdown = at_marker(markdown, files_page.GENERATED_MARKER, files_page.GENERATED_MARKER)
+        card = None if nested else self.card_by_src.get(src)
         original = markdown
         if "[[" in markdown:
-            links: list[ResolvedLink] = []
             markdown, _problems = rewrite_wikilinks(
                 markdown,
                 page_src=src,
@@ -152,20 +157,19 @@ class SiteBuild:
                 placeholders=links,
             )
             # A link that resolves nowhere is reported by the check (core.links), for every page.
-            self.wikilinks[src] = links
         if card is None:
-            return markdown
+            return markdown, links
         if self.fence_index is not None:
             if offset is None:
                 offset = line_offset(card.text, original)
             markdown = captions.title_fences(markdown, offset, card, self.fence_index)
-        return markdown
+        return markdown, links
 
     # After Markdown --------------------------------------------------------------------------
 
-    def resolve_links(self, src: str, html: str) -> str:
-        """Wiki-link placeholders become links (before the search index reads the page)."""
-        links = self.wikilinks.get(src)
+    def resolve_links(self, src: str, html: str, links: list[ResolvedLink]) -> str:
+        """Wiki-link placeholders become links (before the search index reads the page):
+        `links`, as prepare found them in the same conversion."""
         if not links or "cardbookwikilink" not in html:
             return html
         page_url = self.page_urls.get(src, src)

@@ -14,6 +14,10 @@ mkdocs.yml) and learns each page's path from Zensical's rendering context.
                                                 page, SiteBuild.splice (under MkDocs the plugin
                                                 splices after search read the page: headers
                                                 and graphs stay out of it)
+
+A conversion that starts while a page's is in progress (markdown-exec converting a block's
+output with the page's extensions, mkdocstrings a docstring) is nested in it: it resolves its
+own wiki-links as the page's and adds nothing else.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from markdown.treeprocessors import Treeprocessor
 from cardbook.core.engines import extension_option_error
 
 from .build import SiteBuild
+from .wikilinks import ResolvedLink
 
 log = logging.getLogger("cardbook")
 
@@ -47,6 +52,9 @@ class Session:
     src: str | None = None
     offset: int | None = None  # file lines before the page's Markdown (its frontmatter)
     splice: bool = False  # False: the plugin splices in on_page_context
+    # The page's own conversion, once it started: a conversion that starts while it is in
+    # progress is nested in it (markdown-exec's, mkdocstrings'). The plugin clears it per page.
+    converting: _PageFinder | None = None
 
 
 class CardbookExtension(Extension):
@@ -67,10 +75,14 @@ class CardbookExtension(Extension):
         }
         super().__init__(**kwargs)
         self.session = session
+        # Under Zensical, a new extension for every page: its own record of the page's conversion.
+        self.conversions = session if session is not None else Session()
 
     def extendMarkdown(self, md: Markdown) -> None:  # Python-Markdown's name
+        # Also called for a Markdown instance another extension makes inside a page's conversion
+        # with this extension among its own (markdown-exec renders a block's output so).
         md.registerExtension(self)
-        page = _PageFinder(md, self.session, self.getConfig("config_file"))
+        page = _PageFinder(md, self.session, self.getConfig("config_file"), self.conversions)
         md.preprocessors.register(_Prepare(md, page), "cardbook", PREPARE_PRIORITY)
         md.treeprocessors.register(_TreeDone(md, page), "cardbook", TREE_DONE_PRIORITY)
         md.postprocessors.register(_Splice(md, page), "cardbook", SPLICE_PRIORITY)
@@ -83,10 +95,32 @@ def makeExtension(**kwargs: Any) -> CardbookExtension:  # Python-Markdown's name
 class _PageFinder:
     """Which build and page this conversion belongs to, asked once per page."""
 
-    def __init__(self, md: Markdown, session: Session | None, config_file: str) -> None:
-        self.md, self.session, self.config_file = md, session, config_file
+    def __init__(self, md: Markdown, session: Session | None, config_file: str, conversions: Session) -> None:
+        self.md, self.session, self.config_file, self.conversions = md, session, config_file, conversions
         self.found: tuple[SiteBuild, str, int | None, bool] | None = None
+        self.links: list[ResolvedLink] = []  # this conversion's wiki-links, by placeholder number
+        self.nested = False  # converting Markdown inside a page's conversion, for it
         self.tree_done = False  # the postprocessors' next run is on the whole page, to splice
+
+    def start(self) -> None:
+        """A conversion begins: the page's own, or one nested in it (found by an outside probe:
+        markdown-exec's conversion of a block's output replaced the page's list of wiki-links,
+        and the page's own links after the block showed as `cardbookwikilink2x`; under
+        Zensical, which gives a nested conversion no page context, they stayed `[[...]]`)."""
+        self.tree_done = False
+        outer = self.conversions.converting
+        self.nested = outer is not None and outer is not self and outer.found is not None
+        if self.nested:
+            assert outer is not None
+            self.found = outer.found
+        else:
+            self.found = self.page()
+            self.conversions.converting = self
+
+    def end(self) -> None:
+        """The page's own conversion is over (its whole page was post-processed)."""
+        if self.conversions.converting is self:
+            self.conversions.converting = None
 
     def page(self) -> tuple[SiteBuild, str, int | None, bool] | None:
         if self.session is not None:  # MkDocs or ProperDocs, through the plugin
@@ -106,14 +140,17 @@ class _Prepare(Preprocessor):
         self.finder = finder
 
     def run(self, lines: list[str]) -> list[str]:
-        self.finder.tree_done = False  # a new conversion
-        found = self.finder.found = self.finder.page()
+        finder = self.finder
+        finder.start()
+        finder.links = []
+        found = finder.found
         if found is None:
             return lines
         build, src, offset, _splice = found
-        if not build.concerns(src) and not any("[[" in line for line in lines):
+        if (finder.nested or not build.concerns(src)) and not any("[[" in line for line in lines):
             return lines
-        return build.prepare(src, "\n".join(lines), offset).split("\n")
+        markdown, finder.links = build.prepare(src, "\n".join(lines), offset, nested=finder.nested)
+        return markdown.split("\n")
 
 
 class _TreeDone(Treeprocessor):
@@ -139,12 +176,16 @@ class _Splice(Postprocessor):
         self.finder = finder
 
     def run(self, text: str) -> str:
-        found = self.finder.found
+        finder = self.finder
+        whole_page = finder.tree_done
+        if whole_page:
+            finder.tree_done = False  # spliced: once
+            finder.end()
+        found = finder.found
         if found is None:
             return text
         build, src, _offset, splice = found
-        text = build.resolve_links(src, text)
-        if not splice or not self.finder.tree_done:
+        text = build.resolve_links(src, text, finder.links)
+        if not splice or not whole_page or finder.nested:
             return text
-        self.finder.tree_done = False  # spliced: once
         return build.splice(src, text)

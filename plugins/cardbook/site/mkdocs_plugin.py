@@ -296,6 +296,7 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
         lines (only cards' fences are titled, so other pages need no count, nor a second read)."""
         build = self.session.build
         self.session.src = page.file.src_uri
+        self.session.converting = None  # a page's conversion that raised never ended
         card = build.card_by_src.get(page.file.src_uri) if build is not None else None
         self.session.offset = line_offset(card.text, markdown) if card is not None else None
         if not markdown.strip() and build is not None and build.concerns(page.file.src_uri):

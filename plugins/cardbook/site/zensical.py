@@ -62,10 +62,7 @@ def page_of(md: Markdown, config_file: str) -> tuple[SiteBuild, str] | None:
     engine_config = getattr(context, "config", None)
     path = getattr(page, "path", None)
     if not isinstance(path, str) or not isinstance(engine_config, dict) or "root_dir" not in engine_config:
-        _say_once(
-            "the cardbook Markdown extension found no page context (it works under Zensical, and "
-            "under MkDocs or ProperDocs through the cardbook plugin): pages are left as they are"
-        )
+        _say_once(_no_page_context())
         return None
     if not _current or _current[0].engine_config is not engine_config:
         if _current:
@@ -76,6 +73,19 @@ def page_of(md: Markdown, config_file: str) -> tuple[SiteBuild, str] | None:
         except CardbookBuildError as exc:
             _stop_build(str(exc))
     return _current[0].build, path.replace("\\", "/")
+
+
+def _no_page_context() -> str:
+    if "zensical" in sys.modules:  # a Zensical that renders without the context cardbook reads
+        return (
+            "the cardbook Markdown extension found no page in Zensical's rendering context "
+            "(this Zensical renders pages in a way cardbook does not know; see "
+            "docs/reference/engines.md for the versions it is tested with): pages are left as they are"
+        )
+    return (
+        "the cardbook Markdown extension found no page context (it works under Zensical, and "
+        "under MkDocs or ProperDocs through the cardbook plugin): pages are left as they are"
+    )
 
 
 def read_build(engine_config: dict[str, Any], config_file: str) -> SiteBuild:
