@@ -528,6 +528,40 @@ def test_markdown_converted_inside_a_page_resolves_its_links_as_the_pages(tmp_pa
     assert session.converting is None  # the page's conversion is over: the next one is a page's
 
 
+@pytest.mark.parametrize("cardbook_first", [True, False])
+def test_a_sanitizer_after_the_extension_leaves_its_parts_alone(tmp_path: Path, cardbook_first: bool) -> None:
+    """Found by an outside probe: under Zensical, with cardbook listed before pymdownx.striphtml
+    set to strip `style`, the graph lost the widths it scales between. The parts go into the
+    finished page, as the MkDocs plugin puts them in after Markdown: after every postprocessor."""
+    from markdown import Markdown
+
+    from cardbook.site.build import SiteBuild
+    from cardbook.site.extension import CardbookExtension, Session
+    from cardbook.site.urls import SiteLinks
+
+    files = dict(CARDS)
+    files["docs/how-to/app.md"] = files["docs/how-to/app.md"].replace(
+        "Text.\n", '# Build the app\n\n<p style="color: red">Styled by hand.</p>\n', 1
+    )
+    settings, result = build(tmp_path, files)
+    by_src = {f"how-to/{stem}.md": result.graph.cards[stem] for stem in ("db", "app", "deploy")}
+    site = SiteBuild(
+        settings=settings,
+        result=result,
+        links=SiteLinks({card.stem: src for src, card in by_src.items()}),
+        page_urls={src: src for src in by_src},
+        card_by_src=by_src,
+        source_links=True,
+    )
+    ours = CardbookExtension(session=Session(site, "how-to/app.md", None, True))
+    extensions = [ours, "pymdownx.striphtml"] if cardbook_first else ["pymdownx.striphtml", ours]
+    md = Markdown(extensions=extensions, extension_configs={"pymdownx.striphtml": {"strip_attributes": ["style"]}})
+    page = md.convert(files["docs/how-to/app.md"].split("---\n", 2)[2])
+    assert "<p>Styled by hand.</p>" in page  # the author's markup: stripped as configured
+    svg = page[page.index("<svg") : page.index(">", page.index("<svg"))]
+    assert 'style="max-width:' in svg
+
+
 def test_without_a_page_the_extension_says_where_it_works(monkeypatch: pytest.MonkeyPatch) -> None:
     """Found by an outside probe: under Zensical the message said the extension works under
     Zensical."""

@@ -41,7 +41,10 @@ log = logging.getLogger("cardbook")
 PREPARE_PRIORITY = 35  # above normalize_whitespace (30): the page's lines as written
 TREE_DONE_PRIORITY = -100  # below every treeprocessor: toc (5) renders each heading's text with
 # the postprocessors, so this one's mark tells those runs from the page's
-SPLICE_PRIORITY = 1  # below raw_html (30) and amp_substitute (20): the finished HTML
+# Below every postprocessor (raw_html 30, amp_substitute 20, pymdownx.striphtml 1, ...): the
+# parts go into the finished HTML, as the MkDocs plugin puts them in after Markdown, and no
+# sanitizer meant for the author's markup strips what they need (an outside probe's find).
+SPLICE_PRIORITY = -100
 
 
 @dataclass
