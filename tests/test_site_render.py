@@ -555,7 +555,8 @@ def test_a_sanitizer_after_the_extension_leaves_its_parts_alone(tmp_path: Path, 
     )
     ours = CardbookExtension(session=Session(site, "how-to/app.md", None, True))
     extensions = [ours, "pymdownx.striphtml"] if cardbook_first else ["pymdownx.striphtml", ours]
-    md = Markdown(extensions=extensions, extension_configs={"pymdownx.striphtml": {"strip_attributes": ["style"]}})
+    strip_style = {"pymdownx.striphtml": {"strip_attributes": ["style"]}}
+    md = Markdown(extensions=extensions, extension_configs=strip_style)
     page = md.convert(files["docs/how-to/app.md"].split("---\n", 2)[2])
     assert "<p>Styled by hand.</p>" in page  # the author's markup: stripped as configured
     svg = page[page.index("<svg") : page.index(">", page.index("<svg"))]
