@@ -287,6 +287,86 @@ def test_layered_markup_is_lean_and_keeps_what_each_node_says() -> None:
     assert svg.count("<") <= 32  # 27 tags, open and close; a group per edge and per node made 39
 
 
+def curve_points(d: str, samples: int = 40) -> list[tuple[float, float]]:
+    """Points along an SVG path of M, L and C commands (the layered drawing's edges)."""
+    numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", d)]
+    commands = re.findall(r"[MLC]", d)
+    points: list[tuple[float, float]] = []
+    here = (0.0, 0.0)
+    for command in commands:
+        if command == "C":
+            (x1, y1, x2, y2, x, y), numbers = numbers[:6], numbers[6:]
+            for step in range(1, samples + 1):
+                t = step / samples
+                a, b, c, e = (1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t * t, t**3
+                points.append((a * here[0] + b * x1 + c * x2 + e * x, a * here[1] + b * y1 + c * y2 + e * y))
+        else:
+            (x, y), numbers = numbers[:2], numbers[2:]
+            if command == "L":
+                points += [(here[0] + (x - here[0]) * k / samples, here[1] + (y - here[1]) * k / samples)
+                           for k in range(1, samples + 1)]
+            else:
+                points.append((x, y))
+        here = (x, y)
+    return points
+
+
+def boxes_of(root: ET.Element) -> dict[str, tuple[float, float, float, float]]:
+    """Each node's box by its tooltip: x, y, width, height."""
+    ns = "{http://www.w3.org/2000/svg}"
+    found = {}
+    for node in root:
+        if node.tag in (f"{ns}a", f"{ns}g"):
+            x, y = map(float, re.findall(r"-?\d+", node.get("transform", ""))[:2])
+            rect, title = node.find(f"{ns}rect"), node.find(f"{ns}title")
+            assert rect is not None and title is not None
+            found[title.text or ""] = (x, y, float(rect.get("width", 0)), float(rect.get("height", 0)))
+    return found
+
+
+def test_an_edge_that_skips_a_column_goes_round_the_boxes_in_it() -> None:
+    """Found by an outside probe: a dependent that needs the card's own prerequisite too had its
+    edge run behind the card's box, as if it went through the card. It goes round it now,
+    and an edge that passes between boxes stays the plain curve."""
+    ns = "{http://www.w3.org/2000/svg}"
+    nodes = [
+        Node("db", "Set up the database", "db", "../db/", "", -1),
+        Node("app", "Build the app", "app", None, "", 0),
+        Node("deploy", "Deploy the app", "deploy", "../deploy/", "", 1),
+    ]
+    edges = [Edge("db", "app"), Edge("app", "deploy"), Edge("db", "deploy")]
+    root = parse_svg(layered_svg(nodes, edges, label="x", focus="app"))
+    boxes = boxes_of(root)
+    curves = root.find(f"{ns}path[@class='cardbook-edges']")
+    assert curves is not None
+    paths = ["M" + part for part in curves.get("d", "").split("M")[1:]]
+    assert len(paths) == 3
+    x, y, w, h = boxes["app"]
+    db, deploy = boxes["db"], boxes["deploy"]
+    skipping = [
+        path
+        for path in paths
+        if curve_points(path)[0][0] == db[0] + db[2] and curve_points(path)[-1][0] > deploy[0] - 8
+    ]
+    assert len(skipping) == 1
+    near = [(px, py) for px, py in curve_points(skipping[0])
+            if x - 2 < px < x + w + 2 and y - 2 < py < y + h + 2]
+    assert not near, near
+    width, height = (float(v) for v in root.get("viewBox", "").split()[2:])
+    assert all(0 <= px <= width and 0 <= py <= height for path in paths for px, py in curve_points(path))
+
+    # Two boxes in the column between, the straight line through the gap between them: no detour.
+    nodes = [
+        Node("a", "A", "a", None, "", -1),
+        Node("b1", "B one", "b1", None, "", 0),
+        Node("b2", "B two", "b2", None, "", 0),
+        Node("c", "C", "c", None, "", 1),
+    ]
+    root = parse_svg(layered_svg(nodes, [Edge("a", "c")], label="x"))
+    curves = root.find(f"{ns}path[@class='cardbook-edges']")
+    assert curves is not None and curves.get("d", "").count("C") == 1 and "L" not in curves.get("d", "")
+
+
 def test_dot_source_quotes_everything() -> None:
     source = overview_dot([Node('x"y', 'Say "hi" \\ now', "tip", "../x/", "open", 0)], [Edge('x"y', 'x"y')])
     assert 'label="Say \\"hi\\" \\\\ now"' in source

@@ -226,9 +226,23 @@ def layered_svg(
     # instructions a byte, docs/reference/benchmarks.md).
     curves: list[str] = []
     heads: dict[str, None] = {}
+    # Columns left to right, each as its boxes: an edge that skips a column goes round the
+    # boxes in it (found by an outside probe: the edge from a prerequisite to a dependent that
+    # needs it too ran behind the card itself, as if through it). Rows top down keep their
+    # edges straight: there, going round would pile every long edge up at the sides.
+    column_of: dict[str, int] = {}
+    column_boxes: list[list[Box]] = []
+    if not vertical:
+        for index, key in enumerate(sorted(layers)):
+            column_boxes.append([boxes[node.id] for node in layers[key]])
+            for node in layers[key]:
+                column_of[node.id] = index
     for source, target in edges:
         if source in boxes and target in boxes:
             curve, head = _edge(boxes[source], boxes[target], vertical=vertical)
+            first, last = column_of.get(source, 0), column_of.get(target, 0)
+            if last - first > 1:
+                curve = _detour(boxes[source], boxes[target], column_boxes, first, last) or curve
             curves.append(curve)
             heads[head] = None
     if curves:
@@ -242,6 +256,7 @@ def layered_svg(
 
 
 Box = tuple[int, int, int, int]  # x, y, width, height: whole pixels, short and stable output
+Point = tuple[float, float]
 
 
 def _place_columns(layers: dict[int, list[Node]], sizes: dict[str, tuple[int, int]]) -> dict[str, Box]:
@@ -313,6 +328,55 @@ def _edge(source: Box, target: Box, *, vertical: bool) -> tuple[str, str]:
         f"M{x0},{y0}C{c1x},{c1y} {c2x},{c2y} {x1 - dx * 6},{y1 - dy * 6}",
         f"M{bx - dy * 4},{by + dx * 4}L{x1},{y1} {bx + dy * 4},{by - dx * 4}Z",
     )
+
+
+DETOUR_CLEARANCE = 6  # pixels between a box and an edge going round it
+
+
+def _detour(source: Box, target: Box, columns: list[list[Box]], first: int, last: int) -> str | None:
+    """The curve of an edge from column `first` to column `last`, two or more apart, going
+    round the boxes of the columns between on a free line: the one nearest to its ends'
+    middle, above or below a box. None when the plain curve (_edge) touches none of them."""
+    sx, sy, sw, sh = source
+    tx, ty, _, th = target
+    x0, y0, x1, y1 = sx + sw, sy + sh // 2, tx - 1, ty + th // 2
+    between = [box for column in columns[first + 1 : last] for box in column]
+    bend = (x1 - x0) // 2
+    if not any(_curve_hits((x0, y0), (x0 + bend, y0), (x1 - bend, y1), (x1 - 6, y1), box) for box in between):
+        return None
+    blocked = [(y - DETOUR_CLEARANCE, y + h + DETOUR_CLEARANCE) for _, y, _, h in between]
+    middle = (y0 + y1) / 2
+    free = [middle, *(lane for low, high in blocked for lane in (low, high))]
+    lane = min(
+        (y for y in free if not any(low < y < high for low, high in blocked)),
+        key=lambda y: (abs(y - middle), y),
+    )
+    # Straight to its column's edge, a bend in the gap to the lane, along it past the columns
+    # between, a bend in the last gap, straight into the target.
+    out_x = max(x + w for x, _, w, _ in columns[first])
+    in_x = min(x for x, _, _, _ in columns[last])
+    gap_in = min(x for x, _, _, _ in between) - 2
+    gap_out = max(x + w for x, _, w, _ in between) + 2
+    end = in_x - 7  # the curve ends 6px short of the arrow's tip, as _edge's
+    into, outof = (out_x + gap_in) // 2, (gap_out + end) // 2
+    lane = round(lane)
+    return (
+        f"M{x0},{y0}{f'L{out_x},{y0}' if out_x > x0 else ''}C{into},{y0} {into},{lane} {gap_in},{lane}"
+        f"L{gap_out},{lane}C{outof},{lane} {outof},{y1} {end},{y1}{f'L{x1 - 6},{y1}' if x1 - 6 > end else ''}"
+    )
+
+
+def _curve_hits(p0: Point, p1: Point, p2: Point, p3: Point, box: Box, samples: int = 24) -> bool:
+    """Whether the cubic Bezier curve p0..p3 passes through the box (a pixel inside its edges)."""
+    x, y, w, h = box
+    for step in range(1, samples):
+        t = step / samples
+        a, b, c, d = (1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t * t, t**3
+        px = a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0]
+        py = a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1]
+        if x + 1 < px < x + w - 1 and y + 1 < py < y + h - 1:
+            return True
+    return False
 
 
 def _node(node: Node, box: Box, is_focus: bool) -> str:
