@@ -230,25 +230,24 @@ def layered_svg(
     # boxes in it (found by an outside probe: the edge from a prerequisite to a dependent that
     # needs it too ran behind the card itself, as if through it). Rows top down keep their
     # edges straight: there, going round would pile every long edge up at the sides.
-    column_of: dict[str, int] = {}
+    keys = sorted(layers)
+    rank = {key: index for index, key in enumerate(keys)}
+    column_of = {node.id: rank[node.column] for node in nodes} if columns is None and not vertical else {}
     column_boxes: list[list[Box]] = []
-    if not vertical:
-        for index, key in enumerate(sorted(layers)):
-            column_boxes.append([boxes[node.id] for node in layers[key]])
-            for node in layers[key]:
-                column_of[node.id] = index
     for source, target in edges:
         if source in boxes and target in boxes:
             curve, head = _edge(boxes[source], boxes[target], vertical=vertical)
             first, last = column_of.get(source, 0), column_of.get(target, 0)
             if last - first > 1:
+                if not column_boxes:
+                    column_boxes = [[boxes[node.id] for node in layers[key]] for key in keys]
                 curve = _detour(boxes[source], boxes[target], column_boxes, first, last) or curve
             curves.append(curve)
             heads[head] = None
     if curves:
         out.append(f'<path class="cardbook-edges" d="{"".join(curves)}"/>')
         out.append(f'<path class="cardbook-arrowheads" d="{"".join(heads)}"/>')
-    for key in sorted(layers):
+    for key in keys:
         for node in layers[key]:
             out.append(_node(node, boxes[node.id], node.id == focus))
     out.append("</svg>")
