@@ -232,7 +232,8 @@ def layered_svg(
     # edges straight: there, going round would pile every long edge up at the sides.
     keys = sorted(layers)
     rank = {key: index for index, key in enumerate(keys)}
-    column_of = {node.id: rank[node.column] for node in nodes} if columns is None and not vertical else {}
+    layer_of = columns if columns is not None else {node.id: node.column for node in nodes}
+    column_of = {} if vertical else {node.id: rank[layer_of[node.id]] for node in nodes}
     column_boxes: list[list[Box]] = []
     for source, target in edges:
         if source in boxes and target in boxes:
