@@ -277,6 +277,8 @@ NESTED = {
         body="# Deploy the app\n\nBefore, [[keys]] and [[index]].\n\n"
         + fence('```python exec="on"', 'print("Printed: see [[keys|the keys]].")')
         + "\nAfter, [[keys|the rotation]].\n\n"
+        + fence('```python exec="on"', 'print("Second: back [[index]].")')
+        + "\n"
         + fence("```nix {file=nix/app.nix}", "{ app = true; }"),
     ),
 }
@@ -434,14 +436,21 @@ def test_what_an_outside_probe_found_holds_on_every_engine(engine: str, tmp_path
         assert ">Rotate the certificates</a>" in files and "lines from  ·" not in html_module.unescape(files)
 
 
+@pytest.mark.parametrize("exec_plugin", [False, True])
 @pytest.mark.parametrize("engine", ENGINES)
-def test_markdown_converted_inside_a_page_keeps_the_pages_links(engine: str, tmp_path: Path) -> None:
+def test_markdown_converted_inside_a_page_keeps_the_pages_links(
+    engine: str, exec_plugin: bool, tmp_path: Path
+) -> None:
     """Found by an outside probe: markdown-exec converts a block's output with the page's
     extensions, cardbook's among them. Under MkDocs that conversion replaced the page's list of
     wiki-links (the links after the block showed as `cardbookwikilink2x`); under Zensical it
     had no page context (its links stayed `[[...]]`, with a message saying cardbook only works
     under Zensical). Now it resolves its links as the page's and adds no header of its own."""
-    root = write_tree(tmp_path / engine, {"mkdocs.yml": NESTED_CONFIG, **NESTED})
+    # With markdown-exec's plugin listed, it converts with new instances of the page's
+    # extensions (each added a card header under Zensical: found by an outside probe).
+    listed = "plugins:\n  - markdown-exec\n"
+    config = NESTED_CONFIG.replace("plugins:\n", listed) if exec_plugin else NESTED_CONFIG
+    root = write_tree(tmp_path / engine, {"mkdocs.yml": config, **NESTED})
     done = build(engine, root)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "page context" not in done.stdout + done.stderr
@@ -451,6 +460,7 @@ def test_markdown_converted_inside_a_page_keeps_the_pages_links(engine: str, tmp
     assert shown["Before"] == "Before, <a>Rotate the keys</a> and <a>Home</a>."
     assert shown["Printed"] == "Printed: see <a>the keys</a>."
     assert shown["After"] == "After, <a>the rotation</a>."
+    assert shown["Second"] == "Second: back <a>Home</a>."
     keys = re.findall(r'<a href="([^"]*)">the (?:keys|rotation)</a>', page)
     assert keys == ["../keys/", "../keys/"], keys
     assert "cardbookwikilink" not in page and "[[" not in page

@@ -85,6 +85,10 @@ class CardbookExtension(Extension):
         # Also called for a Markdown instance another extension makes inside a page's conversion
         # with this extension among its own (markdown-exec renders a block's output so).
         md.registerExtension(self)
+        if self.session is None:  # Zensical: one record per page, whichever instance converts
+            from . import zensical
+
+            self.conversions = zensical.page_state(md, Session) or self.conversions
         page = _PageFinder(md, self.session, self.getConfig("config_file"), self.conversions)
         md.preprocessors.register(_Prepare(md, page), "cardbook", PREPARE_PRIORITY)
         md.treeprocessors.register(_TreeDone(md, page), "cardbook", TREE_DONE_PRIORITY)

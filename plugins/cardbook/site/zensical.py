@@ -15,9 +15,10 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from markdown import Markdown
 
@@ -38,6 +39,7 @@ from .styles import stylesheet_text
 from .urls import SiteLinks
 
 log = logging.getLogger("cardbook")
+T = TypeVar("T")
 
 
 class CardbookBuildError(RuntimeError):
@@ -54,10 +56,31 @@ _current: list[_Cached] = []  # at most one: the build in progress
 _warned: list[str] = []
 
 
+_page_state: list[tuple[Any, Any]] = []  # Zensical's page object, and what the extension keeps for it
+
+
+def page_state(md: Markdown, make: Callable[[], T]) -> T | None:
+    """What the extension keeps for the page Zensical is converting, made at the first Markdown
+    instance converting for it and shared by every other one (found by an outside probe: with
+    markdown-exec's plugin listed, markdown-exec converts a block's output with new instances of
+    the page's extensions, Zensical's page context among them: each added a card header). None
+    without Zensical's page context."""
+    page = getattr(_context(md), "page", None)
+    if page is None:
+        return None
+    if not _page_state or _page_state[0][0] is not page:
+        _page_state[:] = [(page, make())]
+    return _page_state[0][1]
+
+
+def _context(md: Markdown) -> Any:
+    registry = md.preprocessors  # a Registry: no get()
+    return registry["rendering_context"] if "rendering_context" in registry else None  # noqa: SIM401
+
+
 def page_of(md: Markdown, config_file: str) -> tuple[SiteBuild, str] | None:
     """The build and the page (relative to docs_dir) Zensical is converting, or None."""
-    registry = md.preprocessors  # a Registry: no get()
-    context = registry["rendering_context"] if "rendering_context" in registry else None  # noqa: SIM401
+    context = _context(md)
     page = getattr(context, "page", None)
     engine_config = getattr(context, "config", None)
     path = getattr(page, "path", None)
