@@ -468,6 +468,22 @@ def test_markdown_converted_inside_a_page_keeps_the_pages_links(
     assert 'id="cardbook-block-' in page and "nix/app.nix" in page  # the page's own block, titled
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_sanitizer_that_strips_comments_leaves_the_marked_pages_whole(engine: str, tmp_path: Path) -> None:
+    """Found by an outside probe: with pymdownx.striphtml (its defaults strip HTML comments)
+    the overview, the All cards graph and the generated files came out empty, the build
+    clean. Where cardbook's parts go is no longer marked by comments in the HTML."""
+    config = CONFIG.replace("  - cardbook\n", "  - pymdownx.striphtml\n  - cardbook\n")
+    root = write_tree(tmp_path / engine, {"mkdocs.yml": config, **CARDS, **OWN_PAGES})
+    done = build(engine, root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    overview = article(html(root, "runbook"))
+    assert "Our words first." in overview and "<svg" in overview and "Deploy the app" in overview
+    assert article(html(root, "runbook-graph")).count('class="node ') == 4
+    assert 'id="file-nix-app-nix"' in article(html(root, "generated-files"))
+    assert "data-cardbook-part" not in overview
+
+
 def test_init_writes_a_runbook_every_engine_builds(tmp_path: Path) -> None:
     """`cardbook init` where Zensical is installed: no traceback over an info of its own check,
     and the mkdocs.yml it writes lists the extension, so check says nothing of Zensical."""

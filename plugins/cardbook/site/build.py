@@ -142,9 +142,10 @@ class SiteBuild:
             if src == self.overview_src:
                 markdown = at_marker(markdown, overview.OVERVIEW_MARKER, overview.overview_markdown())
             elif src == self.graph_src:
-                markdown = at_marker(markdown, overview.GRAPH_MARKER, overview.GRAPH_MARKER)
+                markdown = at_marker(markdown, overview.GRAPH_MARKER, overview.placeholder("graph"))
             elif src == self.files_src:
-                markdown = at_marker(markdown, files_page.GENERATED_MARKER, files_page.GENERATED_MARKER)
+                files_spot = overview.placeholder("generated-files")
+                markdown = at_marker(markdown, files_page.GENERATED_MARKER, files_spot)
         card = None if nested else self.card_by_src.get(src)
         original = markdown
         if "[[" in markdown:
@@ -204,9 +205,10 @@ class SiteBuild:
             )
             for name, section in sections.items():
                 html = html.replace(overview.placeholder(name), ascii_html(section), 1)
-        if src == self.graph_src and overview.GRAPH_MARKER in html:
-            html = html.replace(overview.GRAPH_MARKER, ascii_html(self.whole_graph_html(page_url)), 1)
-        if src == self.files_src and files_page.GENERATED_MARKER in html:
+        if src == self.graph_src and overview.placeholder("graph") in html:
+            whole = ascii_html(self.whole_graph_html(page_url))
+            html = html.replace(overview.placeholder("graph"), whole, 1)
+        if src == self.files_src and overview.placeholder("generated-files") in html:
             drawn = self._take_drawn()
             body = (
                 drawn.files
@@ -215,7 +217,7 @@ class SiteBuild:
                     self.result.tangled, self.context(page_url), self.settings.stylesheet
                 )
             )
-            html = html.replace(files_page.GENERATED_MARKER, ascii_html(body), 1)
+            html = html.replace(overview.placeholder("generated-files"), ascii_html(body), 1)
         if self.inline_css and html is not original:
             html = f"{html}\n<style>{self.inline_css}</style>"  # last: the title stays first
         return html

@@ -31,7 +31,11 @@ GRAPH_PAGE_HEADING = "# All cards graph\n\n"
 
 
 def placeholder(name: str) -> str:
-    return f"<!-- cardbook:{name} -->"
+    """Where one of cardbook's parts goes into a page's HTML: an empty element, not a comment,
+    which pymdownx.striphtml removes by default (found by an outside probe: the overview, the
+    All cards graph and the generated files came out empty), and no text for search to find."""
+    return f'<div data-cardbook-part="{name}"></div>'
+
 
 
 def overview_markdown() -> str:
