@@ -269,6 +269,17 @@ def test_the_scan_that_skips_plain_text_makes_the_same_matches(text: str, cut: i
         ("    indented code\n====\n", None),
         ("- item\n===\n", None),
         ("Subtitle\n--------\n", None),  # level 2
+        # Found by an outside probe: the title is the text the heading shows, as MkDocs titles
+        # the page, and a heading commented out is no title.
+        ("# Drain a node *safely* with `kubectl`\n", "Drain a node safely with kubectl"),
+        ("# Label the nodes {#labels}\n", "Label the nodes"),
+        ("# Use `a *b*` here {: .wide }\n", "Use a *b* here"),
+        ("# See [[pin]], [[ports#HTTP|the ports]], [md](http://x)\n", "See pin, the ports, md"),
+        ("# A &amp; B <em>x</em>\n", "A & B x"),
+        ("Notes on **Base**\n=====\n", "Notes on Base"),
+        ("<!--\n# Old title in a comment\n-->\n\nText.\n", None),
+        ("<!-- a pragma -->\n# Real title\n", "Real title"),
+        ("# Set {x}\n", "Set {x}"),
     ],
 )
 def test_a_page_title_is_its_first_level_one_heading(body: str, title: str | None) -> None:

@@ -4,6 +4,7 @@ have not been looked at for longest. Pure functions over the runbook's pages."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -129,12 +130,18 @@ _SETEXT_UNDERLINE = re.compile(r"^[ ]{0,3}=+[ \t]*$")
 
 
 def first_heading(body: str) -> str | None:
-    """The text of the page's first level-1 heading outside code fences, as MkDocs finds a
-    title: `# Title`, or a line of text underlined with `=` (found by an outside probe)."""
+    """The text of the page's first level-1 heading outside code fences and HTML comments, as
+    MkDocs finds a title: `# Title`, or a line of text underlined with `=` (found by an outside
+    probe); its inline Markdown read as the text it shows (heading_text)."""
     fence = ""
+    in_comment = False
     previous = ""  # the line before, when it could be a setext heading's text
     block_start = True  # the line follows a blank line (Python-Markdown's setext text opens a block)
     for line in body.splitlines():
+        if in_comment:
+            in_comment = "-->" not in line
+            block_start = not in_comment
+            continue
         opened = _FENCE.match(line)
         if fence:
             if opened and opened.group(1).startswith(fence):
@@ -143,16 +150,48 @@ def first_heading(body: str) -> str | None:
         if opened:
             fence, previous = opened.group(1), ""
             continue
+        if line.lstrip().startswith("<!--"):  # an outside probe's: a `# heading` commented out
+            in_comment = "-->" not in line.split("<!--", 1)[1]
+            previous, block_start = "", not in_comment
+            continue
         found = _HEADING.match(line)
         if found:
-            return found["text"].strip() or None
+            return heading_text(found["text"]) or None
         if previous and _SETEXT_UNDERLINE.match(line):
-            return previous
+            return heading_text(previous) or None
         text = line.strip()
         opens = block_start and text and not line.startswith(("    ", "\t")) and text[0] not in "<>-*+|"
         previous = text if opens else ""
         block_start = not text
     return None
+
+
+_ATTR_LIST = re.compile(r"[ \t]*\{(?::[^}]*|[ \t]*[#.][^}]*|[ \t]*[\w-]+=[^}]*)\}[ \t]*$")  # attr_list's
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+_LINK = re.compile(r"!?\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])")
+_WIKI_LINK = re.compile(r"!?\[\[([^\]|#]*)(?:#([^\]|]*))?(?:\|([^\]]*))?\]\]")
+_TAG = re.compile(r"<[^>]*>")
+_EMPHASIS = re.compile(r"(\*{1,3}|~~|==|\^\^|(?<!\w)_{1,3}|_{1,3}(?!\w))")
+
+
+def heading_text(markdown: str) -> str:
+    """A heading's inline Markdown as the text a reader sees, which MkDocs titles the page with:
+    no attribute list, code spans' text, links' and wiki-links' text, no emphasis marks or
+    tags (found by an outside probe: a card titled by `# Drain a node *safely* with `kubectl``
+    was called that, stars and backticks included)."""
+    text = _ATTR_LIST.sub("", markdown)
+    spans: list[str] = []
+
+    def keep(found: re.Match[str]) -> str:  # code is shown as written: set aside first
+        spans.append(found[2].strip())
+        return f"\x00{len(spans) - 1}\x00"
+
+    text = _CODE_SPAN.sub(keep, text)
+    text = _WIKI_LINK.sub(lambda found: found[3] or found[1].rsplit("/", 1)[-1] or found[2] or "", text)
+    text = _LINK.sub(lambda found: found[1], text)
+    text = _EMPHASIS.sub("", _TAG.sub("", text))
+    text = re.sub(r"\x00(\d+)\x00", lambda found: spans[int(found[1])], text)
+    return html.unescape(" ".join(text.split()))
 
 
 def card_title(card: Card) -> str:
