@@ -469,6 +469,22 @@ def test_markdown_converted_inside_a_page_keeps_the_pages_links(
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_a_broken_link_in_markdown_made_during_the_build_is_reported(engine: str, tmp_path: Path) -> None:
+    """Found by an outside probe: a markdown-exec block printing `[[nonexistent-page]]` left
+    the link as text, the check (which reads the cards, not what a block prints) and the build
+    clean. The build says so; MkDocs' --strict fails on it."""
+    files = {
+        **NESTED,
+        "docs/index.md": "# Home\n\n" + fence('```python exec="on"', 'print("See [[nonexistent-page]].")'),
+    }
+    root = write_tree(tmp_path / engine, {"mkdocs.yml": NESTED_CONFIG, **files})
+    done = build(engine, root, strict=engine != "zensical")
+    said = done.stdout + done.stderr
+    assert re.search(r"docs/index.md:1: warning: .*nonexistent-page.* \[broken-link\]", said), said
+    assert done.returncode == (0 if engine == "zensical" else 1), said
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 def test_a_sanitizer_that_strips_comments_leaves_the_marked_pages_whole(engine: str, tmp_path: Path) -> None:
     """Found by an outside probe: with pymdownx.striphtml (its defaults strip HTML comments)
     the overview, the All cards graph and the generated files came out empty, the build

@@ -252,6 +252,7 @@ class CardbookPlugin(BasePlugin):  # type: ignore[type-arg]  # no typed config: 
             graph_src=graph_src,
             files_src=files_src,
             dot=self.dot,
+            warn=lambda problem: log.warning(problem.format()),
         )
         self.session.build = build
         if not self.serving:  # `mkdocs serve` runs a server thread: no fork next to it
