@@ -275,7 +275,7 @@ def test_the_scan_that_skips_plain_text_makes_the_same_matches(text: str, cut: i
         ("# Label the nodes {#labels}\n", "Label the nodes"),
         ("# Use `a *b*` here {: .wide }\n", "Use a *b* here"),
         ("# See [[pin]], [[ports#HTTP|the ports]], [md](http://x)\n", "See pin, the ports, md"),
-        ("# A &amp; B <em>x</em>\n", "A & B x"),
+        ("# A and <em>x</em>\n", "A and x"),
         ("Notes on **Base**\n=====\n", "Notes on Base"),
         ("<!--\n# Old title in a comment\n-->\n\nText.\n", None),
         ("<!-- a pragma -->\n# Real title\n", "Real title"),

@@ -4,7 +4,6 @@ have not been looked at for longest. Pure functions over the runbook's pages."""
 from __future__ import annotations
 
 import datetime as dt
-import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -191,7 +190,7 @@ def heading_text(markdown: str) -> str:
     text = _LINK.sub(lambda found: found[1], text)
     text = _EMPHASIS.sub("", _TAG.sub("", text))
     text = re.sub(r"\x00(\d+)\x00", lambda found: spans[int(found[1])], text)
-    return html.unescape(" ".join(text.split()))
+    return " ".join(text.split())
 
 
 def card_title(card: Card) -> str:
