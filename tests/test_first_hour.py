@@ -82,6 +82,19 @@ def test_a_card_root_with_a_typo_is_a_configuration_error(tmp_path: Path, comman
     assert snapshot(root) == before
 
 
+@pytest.mark.parametrize("command", [["check"], ["tangle"]])
+def test_a_docs_dir_with_a_typo_is_a_configuration_error(tmp_path: Path, command: list[str]) -> None:
+    """Found by an outside probe: `docs_dir: nodocs` checked clean (exit 0), with a broken-link
+    warning for every link into the docs."""
+    root = project(tmp_path, options="      output_roots: [nix]\n")
+    (root / "mkdocs.yml").write_text("docs_dir: doc\n" + (root / "mkdocs.yml").read_text())
+    before = snapshot(root)
+    result = run_cardbook(command, root)
+    assert (result.returncode, result.stdout) == (EXIT_USAGE, ""), result.stderr
+    assert result.stderr == "mkdocs.yml:1: error: docs_dir doc does not exist (did you mean docs?) [config]\n"
+    assert snapshot(root) == before
+
+
 def test_a_card_root_that_is_a_symlink_is_refused(tmp_path: Path) -> None:
     root = project(tmp_path)
     (root / "docs/how-to").rename(root / "cards")

@@ -20,7 +20,7 @@ import yaml
 from cardbook.core.cards import SECTION_STEMS, Runbook, load_runbook
 from cardbook.core.disk import atomic_write, runbook_lock
 from cardbook.core.graph import Graph
-from cardbook.core.layout import layout_problems, missing_card_roots, raise_first
+from cardbook.core.layout import layout_problems, missing_card_roots, missing_docs_dir, raise_first
 from cardbook.core.problems import ConfigError, error
 from cardbook.core.settings import Settings
 from cardbook.core.suggest import did_you_mean
@@ -162,12 +162,12 @@ def new_card_text(title: str, status: str, requires: Sequence[str], today: dt.da
 
 
 def _refuse_a_mistyped_card_root(settings: Settings) -> None:
-    """A missing card root is created for the first card of a new runbook, but not where
+    """A missing card root (and docs_dir) is created for the first card of a new runbook, but not where
     files cardbook generated exist already: there the card root is more likely mistyped."""
     from cardbook.core.ondisk import generated_on_disk, read_manifest
 
     problems = layout_problems(settings)
-    missing_only = len(problems) == len(missing_card_roots(settings))
+    missing_only = len(problems) == len(missing_card_roots(settings)) + missing_docs_dir(settings)
     if problems and (not missing_only or generated_on_disk(settings, read_manifest(settings))):
         raise_first(problems)
 

@@ -29,6 +29,11 @@ def missing_card_roots(settings: Settings) -> list[str]:
     return [card_root for card_root in settings.card_roots if not os.path.lexists(settings.root / card_root)]
 
 
+def missing_docs_dir(settings: Settings) -> bool:
+    """docs_dir has nothing at its path (a runbook before its first card, or a typo)."""
+    return settings.config_file is not None and not os.path.lexists(settings.root / settings.docs_dir)
+
+
 def layout_problems(settings: Settings) -> list[Problem]:
     """Card roots that are missing or symlinks, and output roots tangled with site_dir."""
     problems: list[Problem] = []
@@ -66,6 +71,13 @@ def layout_problems(settings: Settings) -> list[Problem]:
                 )
             else:
                 problems.append(_at(settings, "card_roots", message))
+    docs = root / settings.docs_dir
+    if settings.config_file is not None and not docs.is_dir():
+        # Found by an outside probe: a docs_dir with a typo checked clean, with broken-link
+        # warnings for every link into the docs. MkDocs stops on it too.
+        what = "is not a folder" if docs.exists() else "does not exist"
+        nearby = _nearby_folder(root, settings.docs_dir)
+        problems.append(_at(settings, "docs_dir", f"docs_dir {settings.docs_dir} {what}{nearby}"))
     # Compared as the folders they really are: written absolute, with `..` or through a symlink.
     site = os.path.realpath(root / settings.site_dir)
     for output_root in settings.output_roots:
