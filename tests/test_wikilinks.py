@@ -300,3 +300,20 @@ def test_a_link_in_an_attribute_list_becomes_its_text() -> None:
     assert out.split("\n")[2] == """## Sub {: #sub data-toc-label="See the 'port'" }"""
     assert out.split("\n")[4] == "A set {like this} and [Set up the database](../db/database.md) {: .note}"
     assert problems == []
+
+
+def test_a_link_in_other_letter_case_is_suggested_and_a_link_to_a_pages_own_title_is_the_title() -> None:
+    """Found by an outside probe: [[FIX-THING]] for fix-thing had no did-you-mean, and
+    [[write-flake#Write the flake]] (the page's own title) read "Write the flake > Write the flake"
+    (with the angle quote cardbook writes)."""
+    from cardbook.core.suggest import did_you_mean
+
+    assert did_you_mean("FIX-THING", {"fix-thing": 1, "fix-things": 2}) == " (did you mean 'fix-thing'?)"
+    assert did_you_mean("fix-thng", iter(["fix-thing"])) == " (did you mean 'fix-thing'?)"
+    out, problems = rewrite("[[database#Set up the database]] and [[database#Backups]]\n")
+    assert problems == []
+    assert out == (
+        "[Set up the database](../db/database.md#set-up-the-database) and "
+        "[Set up the database \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK} Backups]"
+        "(../db/database.md#backups)\n"
+    )

@@ -84,7 +84,7 @@ def resolve(
     if not candidates:
         return f"wiki-link {written} matches no page{did_you_mean(stem, index.pages)}"
     title = index.titles.get(stem, stem)
-    if link.heading:
+    if link.heading and link.heading.strip() != title:  # to the page's own title: the title alone
         title = f"{title} \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK} {link.heading}"
     return ResolvedLink(candidates[0], anchor, link.text or title)
 
