@@ -455,6 +455,9 @@ def test_a_card_without_a_title_is_called_by_its_heading_everywhere(tmp_path: Pa
     assert "rotate: Rotate the keys (active)" in listed.stdout, listed.stdout
     mermaid = run_cardbook(["graph", "--format", "mermaid"], root)
     assert '["Rotate the keys"]' in mermaid.stdout, mermaid.stdout
+    listed = run_cardbook(["graph", "--format", "json"], root)  # found by a re-check: "title": ""
+    titles = {node["id"]: node["title"] for node in json.loads(listed.stdout)["cards"]}
+    assert titles == {"rotate": "Rotate the keys", "deploy": "Deploy the app"}
 
 
 def test_a_runbook_with_no_card_left_still_publishes_its_generated_files(tmp_path: Path) -> None:

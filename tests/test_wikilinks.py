@@ -280,6 +280,13 @@ def test_the_scan_that_skips_plain_text_makes_the_same_matches(text: str, cut: i
         ("<!--\n# Old title in a comment\n-->\n\nText.\n", None),
         ("<!-- a pragma -->\n# Real title\n", "Real title"),
         ("# Set {x}\n", "Set {x}"),
+        # Found by the re-check of those fixes: escapes, entities, autolinks and images, and a
+        # comment opener inside indented code.
+        ("# Price \\*not emph\\* &amp; 5 \\`tick\\` `a*b*c`\n", "Price *not emph* & 5 `tick` a*b*c"),
+        ("# With <span>html</span> and &lt;tag&gt;\n", "With html and <tag>"),
+        ("# See [ref][r], <https://auto.example> and ![alt](i.png)\n", "See ref, https://auto.example and"),
+        ("# Code `a\\*b` kept\n", "Code a\\*b kept"),
+        ("    <!-- indented code\n\n# Real after it\n", "Real after it"),
     ],
 )
 def test_a_page_title_is_its_first_level_one_heading(body: str, title: str | None) -> None:

@@ -33,7 +33,7 @@ def to_json(graph: Graph) -> str:
     nodes = [
         {
             "id": stem,
-            "title": card.title,
+            "title": card_title(card),  # as everywhere: the heading's text when `title` is missing
             "path": card.rel,
             "status": card.status,
             "open": card.is_open,

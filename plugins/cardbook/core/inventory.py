@@ -149,7 +149,8 @@ def first_heading(body: str) -> str | None:
         if opened:
             fence, previous = opened.group(1), ""
             continue
-        if line.lstrip().startswith("<!--"):  # an outside probe's: a `# heading` commented out
+        # A `# heading` commented out is no title; `<!--` in indented code opens no comment.
+        if line.lstrip().startswith("<!--") and not line.startswith(("    ", "\t")):
             in_comment = "-->" not in line.split("<!--", 1)[1]
             previous, block_start = "", not in_comment
             continue
@@ -166,31 +167,47 @@ def first_heading(body: str) -> str | None:
 
 
 _ATTR_LIST = re.compile(r"[ \t]*\{(?::[^}]*|[ \t]*[#.][^}]*|[ \t]*[\w-]+=[^}]*)\}[ \t]*$")  # attr_list's
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")  # a backslash before ASCII punctuation
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1")
-_LINK = re.compile(r"!?\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])")
+_IMAGE = re.compile(r"!\[[^\]]*\](?:\([^)]*\)|\[[^\]]*\])")
+_LINK = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])")
+_AUTOLINK = re.compile(r"<((?:https?|ftp|mailto):[^>\s]+)>")
 _WIKI_LINK = re.compile(r"!?\[\[([^\]|#]*)(?:#([^\]|]*))?(?:\|([^\]]*))?\]\]")
 _TAG = re.compile(r"<[^>]*>")
 _EMPHASIS = re.compile(r"(\*{1,3}|~~|==|\^\^|(?<!\w)_{1,3}|_{1,3}(?!\w))")
+_ENTITY = re.compile(r"&(amp|lt|gt|quot|#39|#x27);")
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "#39": "'", "#x27": "'"}
 
 
 def heading_text(markdown: str) -> str:
     """A heading's inline Markdown as the text a reader sees, which MkDocs titles the page with:
-    no attribute list, code spans' text, links' and wiki-links' text, no emphasis marks or
-    tags (found by an outside probe: a card titled by `# Drain a node *safely* with `kubectl``
-    was called that, stars and backticks included)."""
+    no attribute list, code spans' text, links' and wiki-links' text, autolinks' address, no
+    images, emphasis marks or tags, escaped characters and the common entities as the
+    characters they stand for (found by outside probes: a card titled by `# Drain a node
+    *safely* with `kubectl`` was called that, stars and backticks included)."""
     text = _ATTR_LIST.sub("", markdown)
-    spans: list[str] = []
+    kept: list[str] = []  # text shown as written: set aside first, put back last
 
-    def keep(found: re.Match[str]) -> str:  # code is shown as written: set aside first
-        spans.append(found[2].strip())
-        return f"\x00{len(spans) - 1}\x00"
+    def keep(shown: str) -> str:
+        kept.append(shown)
+        return f"\x00{len(kept) - 1}\x00"
 
-    text = _CODE_SPAN.sub(keep, text)
+    # An escaped backtick opens no code span, and a backslash inside one is shown as written.
+    text = _ESCAPE.sub(lambda found: "\x01" + str(ord(found[1])) + "\x01", text)
+    text = _CODE_SPAN.sub(lambda found: keep(_unescape(found[2], raw=True).strip()), text)
+    text = _AUTOLINK.sub(lambda found: keep(found[1]), text)
     text = _WIKI_LINK.sub(lambda found: found[3] or found[1].rsplit("/", 1)[-1] or found[2] or "", text)
+    text = _IMAGE.sub("", text)
     text = _LINK.sub(lambda found: found[1], text)
     text = _EMPHASIS.sub("", _TAG.sub("", text))
-    text = re.sub(r"\x00(\d+)\x00", lambda found: spans[int(found[1])], text)
+    text = _ENTITY.sub(lambda found: _ENTITIES[found[1]], _unescape(text, raw=False))
+    text = re.sub(r"\x00(\d+)\x00", lambda found: kept[int(found[1])], text)
     return " ".join(text.split())
+
+
+def _unescape(text: str, *, raw: bool) -> str:
+    """The escaped characters set aside by heading_text, with their backslash when `raw`."""
+    return re.sub(r"\x01(\d+)\x01", lambda found: ("\\" if raw else "") + chr(int(found[1])), text)
 
 
 def card_title(card: Card) -> str:
