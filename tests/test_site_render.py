@@ -367,6 +367,25 @@ def test_an_edge_that_skips_a_column_goes_round_the_boxes_in_it() -> None:
     assert curves is not None and curves.get("d", "").count("C") == 1 and "L" not in curves.get("d", "")
 
 
+@pytest.mark.parametrize("vertical", [False, True])
+def test_an_edge_inside_the_last_layer_stays_inside_the_drawing(vertical: bool) -> None:
+    """Found by a re-check of the probe's fixes: a dependent that needs a sibling dependent
+    looped out of the last column, past the drawing's right edge, and was cut off."""
+    ns = "{http://www.w3.org/2000/svg}"
+    nodes = [
+        Node("f", "The card", "f", None, "", 0),
+        Node("d2", "Second dependent", "d2", None, "", 1),
+        Node("e", "Needs both", "e", None, "", 1),
+    ]
+    root = parse_svg(layered_svg(nodes, [Edge("f", "d2"), Edge("f", "e"), Edge("d2", "e")], label="x",
+                                 vertical=vertical))
+    width, height = (float(v) for v in root.get("viewBox", "").split()[2:])
+    curves = root.find(f"{ns}path[@class='cardbook-edges']")
+    assert curves is not None
+    points = [point for part in curves.get("d", "").split("M")[1:] for point in curve_points("M" + part)]
+    assert all(0 <= x <= width and 0 <= y <= height for x, y in points), (width, height)
+
+
 def test_dot_source_quotes_everything() -> None:
     source = overview_dot([Node('x"y', 'Say "hi" \\ now', "tip", "../x/", "open", 0)], [Edge('x"y', 'x"y')])
     assert 'label="Say \\"hi\\" \\\\ now"' in source

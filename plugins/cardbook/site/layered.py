@@ -31,6 +31,7 @@ MARGIN = 8
 CHAR_WIDTH = 7.0  # average advance of the 12px sans-serif the stylesheet sets
 MIN_NODE_WIDTH = 64
 LABEL_LINE_CHARS = 20  # titles wrap onto lines of this many characters; they are never cut
+COLUMN_LOOP, ROW_LOOP = 36, 30  # how far an edge inside one column (row) loops out of it
 SWEEPS = 2  # barycenter passes: one each way settles a neighbourhood; more help big graphs
 
 # The widest a top-down drawing may be at its natural size, in CSS pixels: Material's content
@@ -213,12 +214,6 @@ def layered_svg(
         boxes = _place_columns(layers, sizes)
     width = max(x + w for x, _, w, _ in boxes.values()) + MARGIN
     height = max(y + h for _, y, _, h in boxes.values()) + MARGIN
-    out = [
-        # Inline in the page: an HTML parser needs no xmlns. No role="img", which would hide
-        # the node links inside from assistive technology (its children are presentational).
-        '<svg class="cardbook-svg cardbook-svg--layered" '
-        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" aria-label="{escape(label)}">'
-    ]
     # Edges first: the filled boxes drawn after them cover what they cross. All of them in
     # two paths, the curves and the arrowheads (edges into one side of a box share theirs):
     # about half the bytes, and two tags in all in place of three per edge, on every card
@@ -245,6 +240,20 @@ def layered_svg(
                 curve = _detour(boxes[source], boxes[target], column_boxes, first, last) or curve
             curves.append(curve)
             heads[head] = None
+            # A loop out of a column or under a row stays inside the drawing (found by an
+            # outside probe: one out of the last column was cut off at the drawing's edge).
+            sx, sy, sw, sh = boxes[source]
+            tx, ty, tw, th = boxes[target]
+            if not vertical and sx + sw > tx:
+                width = max(width, max(sx + sw, tx + tw + 1) + COLUMN_LOOP + 2)
+            elif vertical and sy + sh > ty and ty + th > sy:
+                height = max(height, max(sy + sh, ty + th + 1) + ROW_LOOP + 2)
+    out = [
+        # Inline in the page: an HTML parser needs no xmlns. No role="img", which would hide
+        # the node links inside from assistive technology (its children are presentational).
+        '<svg class="cardbook-svg cardbook-svg--layered" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" aria-label="{escape(label)}">'
+    ]
     if curves:
         out.append(f'<path class="cardbook-edges" d="{"".join(curves)}"/>')
         out.append(f'<path class="cardbook-arrowheads" d="{"".join(heads)}"/>')
@@ -315,11 +324,11 @@ def _edge(source: Box, target: Box, *, vertical: bool) -> tuple[str, str]:
         c1x, c1y, c2x, c2y = x0, y0 - bend, x1, y1 + bend
     elif vertical:  # same row: bottom to bottom, dipping under it
         x0, y0, x1, y1, dx, dy = sx + sw // 2, sy + sh, tx + tw // 2, ty + th + 1, 0, -1
-        reach = max(y0, y1) + 30
+        reach = max(y0, y1) + ROW_LOOP
         c1x, c1y, c2x, c2y = x0, reach, x1, reach
     else:  # same column: right side to right side, looping out to the right
         x0, y0, x1, y1, dx, dy = sx + sw, sy + sh // 2, tx + tw + 1, ty + th // 2, -1, 0
-        reach = max(x0, x1) + 36
+        reach = max(x0, x1) + COLUMN_LOOP
         c1x, c1y, c2x, c2y = reach, y0, reach, y1
     # The curve ends 6px short of the tip (dx, dy: the arrow's direction), the arrowhead's
     # base 7px short of it, 8px wide.
