@@ -82,7 +82,7 @@ def test_a_card_root_with_a_typo_is_a_configuration_error(tmp_path: Path, comman
     assert snapshot(root) == before
 
 
-@pytest.mark.parametrize("command", [["check"], ["tangle"]])
+@pytest.mark.parametrize("command", [["check"], ["tangle"], ["stale"], ["tags"]])
 def test_a_docs_dir_with_a_typo_is_a_configuration_error(tmp_path: Path, command: list[str]) -> None:
     """Found by an outside probe: `docs_dir: nodocs` checked clean (exit 0), with a broken-link
     warning for every link into the docs."""

@@ -397,7 +397,14 @@ def test_new_refuses_a_stem_used_anywhere_in_the_docs(tmp_path: Path) -> None:
         ["new", "ports"],
         root,
         "docs/how-to/ports.md:1: error: the stem 'ports' is taken by docs/reference/ports.md: "
-        "stems are unique across the docs tree [usage]",
+        "stems are unique across the docs tree, whatever their letter case [usage]",
+    )
+    # Found by a re-check of the probe's fixes: one file on macOS' and Windows' file systems.
+    refused(
+        ["new", "Ports"],
+        root,
+        "docs/how-to/Ports.md:1: error: the stem 'Ports' is taken by docs/reference/ports.md: "
+        "stems are unique across the docs tree, whatever their letter case [usage]",
     )
 
 

@@ -197,14 +197,20 @@ def plan_new_card(
     status = first_open_status(settings)
     today = today or dt.date.today()
     runbook = load_runbook(settings, today=today)
-    taken = runbook.pages.get(stem)
+    # Found by a re-check of the probe's fixes: `new Fix-Thing` next to fix-thing was written,
+    # two files that are one on macOS' and Windows' default file systems.
+    folded = stem.casefold()
+    taken = runbook.pages.get(stem) or [
+        page for other, pages in runbook.pages.items() if other.casefold() == folded for page in pages
+    ]
     if taken:
         others = ", ".join(page.rel for page in taken)
         raise ConfigError(
             error(
                 rel,
                 1,
-                f"the stem {stem!r} is taken by {others}: stems are unique across the docs tree",
+                f"the stem {stem!r} is taken by {others}: stems are unique across the docs tree, "
+                "whatever their letter case",
                 rule="usage",
             )
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,6 +14,9 @@ from .errors import EXIT_OK, EXIT_PROBLEMS, handles_config_errors
 from .report import github_annotation, report_problems, run_check, summary_line
 from .report import settings_for as _settings
 from .scaffold import COMMANDS as SCAFFOLD_COMMANDS
+
+if TYPE_CHECKING:
+    from cardbook.core.settings import Settings
 
 __all__ = ["github_annotation", "main", "report_problems", "summary_line"]
 
@@ -156,8 +160,18 @@ def tags_command(config_file: Path | None) -> None:
     from .views import tags_text
 
     settings = _settings(config_file)
+    _refuse_a_broken_layout(settings)
     runbook = load_runbook(settings)
     click.echo(tags_text(tag_report(page_meta(runbook))), nl=False)
+
+
+def _refuse_a_broken_layout(settings: Settings) -> None:
+    """A missing card root or docs_dir is a configuration error here too, as for `check` (found
+    by a re-check of the probe's fixes: `stale` with a docs_dir that does not exist listed
+    nothing, exit 0)."""
+    from cardbook.core.layout import layout_problems, raise_first
+
+    raise_first(layout_problems(settings))
 
 
 @main.command("stale")
@@ -175,6 +189,7 @@ def stale_command(days: int | None, config_file: Path | None) -> None:
     from .views import stale_text
 
     settings = _settings(config_file)
+    _refuse_a_broken_layout(settings)
     pages = page_meta(load_runbook(settings))
     today = dt.date.today()
     rows = stale_rows(pages, today, committed_dates(settings.root, [page.rel for page in pages]) or {})
