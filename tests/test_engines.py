@@ -485,6 +485,34 @@ def test_a_broken_link_in_markdown_made_during_the_build_is_reported(engine: str
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_a_link_to_a_heading_goes_to_its_id_and_a_missing_one_is_reported(
+    engine: str, tmp_path: Path
+) -> None:
+    """Found by a re-check of an outside probe's findings: `[[nodes#Label the nodes]]` went to
+    `#label-the-nodes` while the heading, written with `{#labels}`, has the id `labels`; and
+    a link to a heading the page does not have was checked nowhere."""
+    files = {
+        "docs/index.md": "# Home\n\nSee [[nodes#Label the nodes]], [[nodes#steps]] and [[nodes#Step]].\n",
+        "docs/how-to/nodes.md": card(
+            title="Nodes", body="# Nodes\n\n## Label the nodes {#labels}\n\nText.\n\n## Steps\n\nMore.\n"
+        ),
+    }
+    root = write_tree(tmp_path / engine, {"mkdocs.yml": CONFIG, **files})
+    checked = run_cardbook(["check"], root)
+    assert checked.stdout.splitlines()[:1] == [
+        "docs/index.md:3: warning: wiki-link [[nodes#Step]] names no heading of docs/how-to/nodes.md "
+        "(did you mean 'Steps'?) [broken-link]"
+    ], checked.stdout
+    done = build(engine, root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    home = article(html(root, ""))
+    hrefs = re.findall(r'<a href="([^"]*)">Nodes', home)
+    assert hrefs[:2] == ["how-to/nodes/#labels", "how-to/nodes/#steps"], hrefs
+    page = article(html(root, "how-to/nodes"))
+    assert 'id="labels"' in page and 'id="steps"' in page
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 def test_a_sanitizer_that_strips_comments_leaves_the_marked_pages_whole(engine: str, tmp_path: Path) -> None:
     """Found by an outside probe: with pymdownx.striphtml (its defaults strip HTML comments)
     the overview, the All cards graph and the generated files came out empty, the build

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from . import frontmatter
@@ -123,15 +123,24 @@ def stale_rows(
     return sorted(rows, key=lambda row: (row.modified is not None, row.modified or dt.date.min, row.rel))
 
 
-_HEADING = re.compile(r"^#[ \t]+(?P<text>.+?)[ \t]*#*[ \t]*$")
+_HEADING = re.compile(r"^[ ]{0,3}(?P<level>#{1,6})[ \t]+(?P<text>.+?)[ \t]*#*[ \t]*$")
 _FENCE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})")
-_SETEXT_UNDERLINE = re.compile(r"^[ ]{0,3}=+[ \t]*$")
+_SETEXT_UNDERLINE = re.compile(r"^[ ]{0,3}(=+|-+)[ \t]*$")
 
 
 def first_heading(body: str) -> str | None:
     """The text of the page's first level-1 heading outside code fences and HTML comments, as
     MkDocs finds a title: `# Title`, or a line of text underlined with `=` (found by an outside
     probe); its inline Markdown read as the text it shows (heading_text)."""
+    for level, written in headings_written(body):
+        if level == 1:
+            return heading_text(written) or None
+    return None
+
+
+def headings_written(body: str) -> Iterator[tuple[int, str]]:
+    """Each heading of a page as written (level, inline Markdown), outside code fences and HTML
+    comments: `# Title`, or a line of text underlined with `=` (level 1) or `-` (level 2)."""
     fence = ""
     in_comment = False
     previous = ""  # the line before, when it could be a setext heading's text
@@ -149,21 +158,46 @@ def first_heading(body: str) -> str | None:
         if opened:
             fence, previous = opened.group(1), ""
             continue
-        # A `# heading` commented out is no title; `<!--` in indented code opens no comment.
+        # A `# heading` commented out is no heading; `<!--` in indented code opens no comment.
         if line.lstrip().startswith("<!--") and not line.startswith(("    ", "\t")):
             in_comment = "-->" not in line.split("<!--", 1)[1]
             previous, block_start = "", not in_comment
             continue
         found = _HEADING.match(line)
         if found:
-            return heading_text(found["text"]) or None
-        if previous and _SETEXT_UNDERLINE.match(line):
-            return heading_text(previous) or None
+            yield len(found["level"]), found["text"]
+            previous, block_start = "", True
+            continue
+        underline = _SETEXT_UNDERLINE.match(line)
+        if previous and underline:
+            yield (1 if underline[1][0] == "=" else 2), previous
+            previous, block_start = "", True
+            continue
         text = line.strip()
         opens = block_start and text and not line.startswith(("    ", "\t")) and text[0] not in "<>-*+|"
         previous = text if opens else ""
         block_start = not text
-    return None
+
+
+_OWN_ID = re.compile(r"\{[^}]*#([\w-]+)[^}]*\}[ \t]*$")  # attr_list's `{#id}` at a heading's end
+
+
+def heading_key(text: str) -> str:
+    """What two ways of writing a heading share: its letters and digits, case folded (a link
+    may name it as shown, as written, or as Obsidian writes it)."""
+    return re.sub(r"[\W_]+", "", text.casefold())
+
+
+def page_headings(body: str) -> dict[str, tuple[str, str]]:
+    """Every heading of a page by heading_key of its shown text and of its text as written:
+    (the shown text, its own id from an attribute list, or "")."""
+    found: dict[str, tuple[str, str]] = {}
+    for _, written in headings_written(body):
+        own = _OWN_ID.search(written)
+        entry = (heading_text(written), own[1] if own else "")
+        for key in (heading_key(entry[0]), heading_key(_ATTR_LIST.sub("", written))):
+            found.setdefault(key, entry)
+    return found
 
 
 _ATTR_LIST = re.compile(r"[ \t]*\{(?::[^}]*|[ \t]*[#.][^}]*|[ \t]*[\w-]+=[^}]*)\}[ \t]*$")  # attr_list's

@@ -162,10 +162,11 @@ def link_problems(
     # A link written the same way (the same target, heading and text) reads the same on every
     # page: its padding and its page are worked out once. Most links of a runbook repeat.
     known: dict[str, tuple[bool, Page | str]] = {}
+    headings: dict[str, dict[str, tuple[str, str]]] = {}  # page -> its headings, read once
     for rel, text in sorted(texts.items()):
         if "[[" not in text:
             continue
-        text = _body_only(text)
+        text = body_only(text)
         for link in find_wikilinks(text):
             if not link.target:
                 continue  # [[#Heading]], [[]]: on the page itself
@@ -188,6 +189,8 @@ def link_problems(
                 problems.append(
                     warning(rel, link.line, f"wiki-link {written} {found}", rule=_link_rule(found))
                 )
+            elif link.heading and (missing := _missing_heading(link.heading, found, texts, headings)):
+                problems.append(warning(rel, link.line, f"wiki-link {written} {missing}", rule="broken-link"))
             elif "/" in link.target:  # off by default: for teams whose editor follows stems only
                 stem = _stem(link.target)
                 problems.append(
@@ -201,7 +204,27 @@ def link_problems(
     return problems
 
 
-def _body_only(text: str) -> str:
+def _missing_heading(
+    heading: str, page: Page | str, texts: Mapping[str, str], headings: dict[str, dict[str, tuple[str, str]]]
+) -> str:
+    """Why `[[page#heading]]` has no heading to go to on the page, or "" (found by a re-check of
+    an outside probe's findings: such links were checked nowhere, and a misspelt heading made
+    a link to the page's top)."""
+    from .inventory import heading_key, page_headings
+
+    if isinstance(page, str) or page.rel not in texts:
+        return ""
+    found = headings.get(page.rel)
+    if found is None:
+        found = headings[page.rel] = page_headings(body_only(texts[page.rel]))
+    wanted = heading.rsplit("#", 1)[-1]  # Obsidian's [[page#Section#Subsection]]: the last one
+    if heading_key(wanted) in found or any(own == wanted for _, own in found.values()):
+        return ""
+    shown = sorted({text for text, _ in found.values()})
+    return f"names no heading of {page.rel}{did_you_mean(wanted, shown)}"
+
+
+def body_only(text: str) -> str:
     """The text with its frontmatter blanked (line numbers kept): `[[...]]` there is YAML."""
     try:
         parts = frontmatter.split(text)
@@ -247,7 +270,7 @@ _MARKDOWN_LINK = re.compile(r"\]\((?P<target>[^)\s#]+\.md)(?:#[^)]*)?\)")
 
 def linked_stems(text: str) -> set[str]:
     """Stems of the pages a text links to: wiki-links, and Markdown links to `.md` files."""
-    body = _body_only(text)
+    body = body_only(text)
     stems = {_stem(link.target) for link in find_wikilinks(body) if link.target}
     stems.update(_stem(found["target"]) for found in _MARKDOWN_LINK.finditer(body))
     return stems

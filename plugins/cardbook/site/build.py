@@ -17,6 +17,7 @@ source paths themselves (`how-to/a.md`). The same renderers serve both (urls.rel
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import logging
 from collections.abc import Callable, Iterator
@@ -26,7 +27,8 @@ from dataclasses import dataclass, field
 
 from cardbook.core.cards import Card
 from cardbook.core.check import CheckResult
-from cardbook.core.inventory import page_titles
+from cardbook.core.inventory import page_headings, page_titles
+from cardbook.core.links import body_only
 from cardbook.core.problems import Problem
 from cardbook.core.settings import Settings
 
@@ -132,12 +134,17 @@ class SiteBuild:
         # One rule for every page's link text: its title, else its first heading (core/inventory).
         titles = page_titles(self.result.runbook, self.result.texts)
         self.page_index = PageIndex.from_sources(self.page_urls, titles)
+        self.page_index.headings = functools.cache(self._headings_of)
         cards = self.result.graph.cards
         self.links.pages = {
             stem: (self.page_urls[sources[0]], titles.get(stem, stem))
             for stem, sources in self.page_index.pages.items()
             if len(sources) == 1 and stem not in cards
         }
+
+    def _headings_of(self, src: str) -> dict[str, tuple[str, str]]:
+        text = self.result.texts.get(self.settings.docs_prefix + src)
+        return page_headings(body_only(text)) if text else {}
 
     # Before Markdown -------------------------------------------------------------------------
 

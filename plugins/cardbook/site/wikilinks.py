@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from cardbook.core.inventory import heading_key
 from cardbook.core.links import WikiLink, find_wikilinks
 from cardbook.core.problems import Problem, warning
 from cardbook.core.suggest import did_you_mean
@@ -47,6 +48,8 @@ class PageIndex:
 
     pages: dict[str, list[str]]
     titles: dict[str, str]  # stem -> title to show when the link has no text (cards)
+    # page -> its headings (core.inventory.page_headings), for the ids a `{#id}` gives them
+    headings: Callable[[str], Mapping[str, tuple[str, str]]] | None = None
 
     @classmethod
     def from_sources(cls, sources: Iterable[str], titles: Mapping[str, str] | None = None) -> PageIndex:
@@ -84,6 +87,12 @@ def resolve(
     if not candidates:
         return f"wiki-link {written} matches no page{did_you_mean(stem, index.pages)}"
     title = index.titles.get(stem, stem)
+    if link.heading and index.headings is not None:
+        # The heading's own id when it has one (found by a re-check of an outside probe's
+        # findings: `# Label the nodes {#labels}` is `#labels`, not `#label-the-nodes`).
+        found = index.headings(candidates[0]).get(heading_key(link.heading.rsplit("#", 1)[-1]))
+        if found is not None:
+            anchor = found[1] or slugify(found[0])
     if link.heading and link.heading.strip() != title:  # to the page's own title: the title alone
         title = f"{title} \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK} {link.heading}"
     return ResolvedLink(candidates[0], anchor, link.text or title)
