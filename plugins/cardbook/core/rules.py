@@ -110,10 +110,10 @@ RULES: dict[str, Rule] = {
              "nothing, when it is a small goal; otherwise link it into its chain"),
         # Pages and links ---------------------------------------------------------------------------
         Rule("broken-link", "warning", True, _PAGES,
-             "a wiki-link to a page that does not exist",
-             "docs/how-to/a.md:12: warning: wiki-link [[nix-setup]] leads nowhere; did you mean "
-             "'nix-set-up'?",
-             "fix the name; list targets outside the site under `links: ignore`"),
+             "a wiki-link to a page that does not exist, or to a heading the page does not have",
+             "docs/how-to/a.md:12: warning: wiki-link [[nix-setup]] matches no page (did you mean "
+             "'nix-set-up'?)",
+             "fix the name or the heading; list targets outside the site under `links: ignore`"),
         Rule("ambiguous-link", "warning", True, _PAGES,
              "a wiki-link whose stem names several pages",
              "docs/how-to/a.md:12: warning: wiki-link [[setup]] is ambiguous: docs/a/setup.md, "
