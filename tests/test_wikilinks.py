@@ -317,7 +317,7 @@ def test_a_link_in_other_letter_case_is_suggested_and_a_link_to_a_pages_own_titl
 
     assert did_you_mean("FIX-THING", {"fix-thing": 1, "fix-things": 2}) == " (did you mean 'fix-thing'?)"
     assert did_you_mean("fix-thng", iter(["fix-thing"])) == " (did you mean 'fix-thing'?)"
-    out, problems = rewrite("[[database#Set up the database]] and [[database#Backups]]\n")
+    out, problems = rewrite("[[database#set up the Database]] and [[database#Backups]]\n")
     assert problems == []
     assert out == (
         "[Set up the database](../db/database.md#set-up-the-database) and "

@@ -93,7 +93,7 @@ def resolve(
         found = index.headings(candidates[0]).get(heading_key(link.heading.rsplit("#", 1)[-1]))
         if found is not None:
             anchor = found[1] or slugify(found[0])
-    if link.heading and link.heading.strip() != title:  # to the page's own title: the title alone
+    if link.heading and heading_key(link.heading) != heading_key(title):  # to its own title: the title
         title = f"{title} \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK} {link.heading}"
     return ResolvedLink(candidates[0], anchor, link.text or title)
 
