@@ -18,9 +18,11 @@ from mkdocs.utils import get_relative_url
 from cardbook.core.settings import Settings
 from cardbook.pipeline import load_and_check
 from cardbook.site import captions, card_page, overview, styles, urls
+from cardbook.site.build import SiteBuild
 from cardbook.site.context import PageContext
 from cardbook.site.dot import DOT_QUICK_LAYOUT_NODES, DotRenderer, inline_svg, overview_dot
 from cardbook.site.layered import Edge, Node, layered_svg, order_columns
+from cardbook.site.urls import SiteLinks
 from helpers import card, parse_svg, write_tree
 
 TODAY = dt.date(2026, 6, 1)
@@ -529,6 +531,22 @@ def test_the_stylesheet_is_ascii() -> None:
     assert STYLESHEET.read_text(encoding="utf-8").isascii()
 
 
+def app_page_build(tmp_path: Path, files: dict[str, str]) -> SiteBuild:
+    """The build of CARDS-like `files` whose three cards are pages named by their source (as
+    under Zensical), for converting how-to/app.md through the extension in process."""
+
+    settings, result = build(tmp_path, files)
+    by_src = {f"how-to/{stem}.md": result.graph.cards[stem] for stem in ("db", "app", "deploy")}
+    return SiteBuild(
+        settings=settings,
+        result=result,
+        links=SiteLinks({card.stem: src for src, card in by_src.items()}),
+        page_urls={src: src for src in by_src},
+        card_by_src=by_src,
+        source_links=True,
+    )
+
+
 def test_the_extension_puts_a_cards_parts_into_the_page_once_and_never_into_a_heading(
     tmp_path: Path,
 ) -> None:
@@ -537,24 +555,13 @@ def test_the_extension_puts_a_cards_parts_into_the_page_once_and_never_into_a_he
     first), and a Markdown instance converting again splices again."""
     from markdown import Markdown
 
-    from cardbook.site.build import SiteBuild
     from cardbook.site.extension import CardbookExtension, Session
-    from cardbook.site.urls import SiteLinks
 
     files = dict(CARDS)
     files["docs/how-to/app.md"] = files["docs/how-to/app.md"].replace(
         "Text.\n", "# Build the app\n\nText.\n\n## Also see [[deploy]]\n\nMore.\n", 1
     )
-    settings, result = build(tmp_path, files)
-    by_src = {f"how-to/{stem}.md": result.graph.cards[stem] for stem in ("db", "app", "deploy")}
-    site = SiteBuild(
-        settings=settings,
-        result=result,
-        links=SiteLinks({card.stem: src for src, card in by_src.items()}),
-        page_urls={src: src for src in by_src},
-        card_by_src=by_src,
-        source_links=True,
-    )
+    site = app_page_build(tmp_path, files)
     md = Markdown(
         extensions=[CardbookExtension(session=Session(site, "how-to/app.md", None, True)), "toc", "attr_list"]
     )
@@ -579,9 +586,7 @@ def test_markdown_converted_inside_a_page_resolves_its_links_as_the_pages(tmp_pa
     from markdown import Extension, Markdown
     from markdown.blockprocessors import BlockProcessor
 
-    from cardbook.site.build import SiteBuild
     from cardbook.site.extension import CardbookExtension, Session
-    from cardbook.site.urls import SiteLinks
 
     class Inner(BlockProcessor):  # `!inner text`: the text converted by a Markdown of its own
         def test(self, parent: ET.Element, block: str) -> bool:
@@ -603,16 +608,7 @@ def test_markdown_converted_inside_a_page_resolves_its_links_as_the_pages(tmp_pa
         "Text.\n", "# Build the app\n\nFirst [[db]].\n\n!inner From inside: [[deploy|the deploy]].\n\n"
         "Then [[deploy]] and [[db|the database]].\n", 1
     )
-    settings, result = build(tmp_path, files)
-    by_src = {f"how-to/{stem}.md": result.graph.cards[stem] for stem in ("db", "app", "deploy")}
-    site = SiteBuild(
-        settings=settings,
-        result=result,
-        links=SiteLinks({card.stem: src for src, card in by_src.items()}),
-        page_urls={src: src for src in by_src},
-        card_by_src=by_src,
-        source_links=True,
-    )
+    site = app_page_build(tmp_path, files)
     session = Session(site, "how-to/app.md", None, True)
     md = Markdown(extensions=[CardbookExtension(session=session), Nesting()])
     page = md.convert(files["docs/how-to/app.md"].split("---\n", 2)[2])
@@ -634,24 +630,13 @@ def test_a_sanitizer_after_the_extension_leaves_its_parts_alone(tmp_path: Path, 
     finished page, as the MkDocs plugin puts them in after Markdown: after every postprocessor."""
     from markdown import Markdown
 
-    from cardbook.site.build import SiteBuild
     from cardbook.site.extension import CardbookExtension, Session
-    from cardbook.site.urls import SiteLinks
 
     files = dict(CARDS)
     files["docs/how-to/app.md"] = files["docs/how-to/app.md"].replace(
         "Text.\n", '# Build the app\n\n<p style="color: red">Styled by hand.</p>\n', 1
     )
-    settings, result = build(tmp_path, files)
-    by_src = {f"how-to/{stem}.md": result.graph.cards[stem] for stem in ("db", "app", "deploy")}
-    site = SiteBuild(
-        settings=settings,
-        result=result,
-        links=SiteLinks({card.stem: src for src, card in by_src.items()}),
-        page_urls={src: src for src in by_src},
-        card_by_src=by_src,
-        source_links=True,
-    )
+    site = app_page_build(tmp_path, files)
     ours = CardbookExtension(session=Session(site, "how-to/app.md", None, True))
     extensions = [ours, "pymdownx.striphtml"] if cardbook_first else ["pymdownx.striphtml", ours]
     strip_style = {"pymdownx.striphtml": {"strip_attributes": ["style"]}}
