@@ -290,7 +290,7 @@ def test_the_scan_that_skips_plain_text_makes_the_same_matches(text: str, cut: i
     ],
 )
 def test_a_page_title_is_its_first_level_one_heading(body: str, title: str | None) -> None:
-    from cardbook.core.inventory import first_heading
+    from cardbook.core.titles import first_heading
 
     assert first_heading(body) == title
 

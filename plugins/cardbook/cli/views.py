@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 from cardbook.core.graph import Graph
-from cardbook.core.inventory import StaleRow, TagReport, card_title
+from cardbook.core.inventory import StaleRow, TagReport
+from cardbook.core.titles import card_title
 from cardbook.site.dot import overview_dot
 from cardbook.site.layered import Edge, Node
 

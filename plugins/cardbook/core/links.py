@@ -210,7 +210,7 @@ def _missing_heading(
     """Why `[[page#heading]]` has no heading to go to on the page, or "" (found by a re-check of
     an outside probe's findings: such links were checked nowhere, and a misspelt heading made
     a link to the page's top)."""
-    from .inventory import heading_key, page_headings
+    from .titles import heading_key, page_headings  # here: a check without heading links never imports it
 
     if isinstance(page, str) or page.rel not in texts:
         return ""

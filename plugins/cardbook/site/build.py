@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 
 from cardbook.core.cards import Card
 from cardbook.core.check import CheckResult
-from cardbook.core.inventory import page_headings, page_titles
 from cardbook.core.links import body_only
 from cardbook.core.problems import Problem
 from cardbook.core.settings import Settings
+from cardbook.core.titles import page_headings, page_titles
 
 from . import captions, card_page, files_page, overview, prefetch, publish
 from .context import PageContext
@@ -131,7 +131,7 @@ class SiteBuild:
         self.fence_index = captions.FenceIndex(tangled)
         self.generates = card_page.generated_paths(tangled)
         self.links.file_anchors = file_anchors(tangled.files)
-        # One rule for every page's link text: its title, else its first heading (core/inventory).
+        # One rule for every page's link text: its title, else its first heading (core/titles).
         titles = page_titles(self.result.runbook, self.result.texts)
         self.page_index = PageIndex.from_sources(self.page_urls, titles)
         self.page_index.headings = functools.cache(self._headings_of)

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cardbook.core.cards import Card
-from cardbook.core.inventory import card_title
 from cardbook.core.markers import block_hash, body_marker, comment_style, header_lines
 from cardbook.core.problems import Problem, error
 from cardbook.core.settings import Settings
 from cardbook.core.tangle import OutputFile
+from cardbook.core.titles import card_title
 
 from .urls import anchor_slug, escape
 

@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from cardbook.core.inventory import heading_key
 from cardbook.core.links import WikiLink, find_wikilinks
 from cardbook.core.problems import Problem, warning
 from cardbook.core.suggest import did_you_mean
+from cardbook.core.titles import heading_key
 
 from .urls import relative_url
 
@@ -48,7 +48,7 @@ class PageIndex:
 
     pages: dict[str, list[str]]
     titles: dict[str, str]  # stem -> title to show when the link has no text (cards)
-    # page -> its headings (core.inventory.page_headings), for the ids a `{#id}` gives them
+    # page -> its headings (core.titles.page_headings), for the ids a `{#id}` gives them
     headings: Callable[[str], Mapping[str, tuple[str, str]]] | None = None
 
     @classmethod
